@@ -1,0 +1,28 @@
+/**
+ * `offboard` — the operator CLI. Each command family lives in `local/cli/` and registers itself here.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT_USAGE } from '../local/cli/errors.js';
+import { registerCommands } from '../local/cli/register.js';
+
+const program = new Command('offboard')
+  .description('Offboard people who left the company from Arize, and inspect what happened.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; any other commander complaint is a usage error.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (error instanceof CliError) {
+    process.stderr.write(`offboard: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`offboard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
