@@ -1,0 +1,412 @@
+/**
+ * The ledger: every outcome of every request, in DynamoDB (key layout in ledger-table.ts).
+ *
+ * Idempotency and attempts:
+ * - An attempt record's key is request + email + attempt, so writing the same attempt twice (a Lambda retry)
+ *   leaves one record; the last write of that attempt wins (it is the same attempt, re-observed).
+ *   History per email keeps every attempt.
+ * - The current outcome of an email in a request is one item, written only if no later attempt is recorded
+ *   (`attempt <= :attempt`): a later attempt supersedes an earlier one, a stale replay never overwrites a newer result.
+ *   Only current outcomes are in the by-status index, so "FAILED by time" lists what is still failed, not every
+ *   failed attempt that later succeeded.
+ * No transactions (dynalite has none): the attempt record is written first, so a crash between the two writes
+ * leaves history complete and the retried write completes the current outcome.
+ */
+import { DynamoDBClient, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
+import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
+
+export interface RequestState {
+  requestId: string;
+  status: RequestStateStatus;
+  createdAt: string;
+  updatedAt: string;
+  emailCount?: number;
+  source?: string;
+  reason?: string;
+  executionName?: string;
+  counts?: Record<string, number>;
+  detail?: string;
+}
+
+export interface RequestStateUpdate {
+  status: RequestStateStatus;
+  at: string;
+  emailCount?: number;
+  source?: string;
+  reason?: string;
+  executionName?: string;
+  counts?: Record<string, number>;
+  detail?: string;
+}
+
+export interface TimeRange {
+  /** Inclusive ISO-8601 lower bound. */
+  since?: string;
+  /** Exclusive ISO-8601 upper bound. */
+  until?: string;
+  limit?: number;
+}
+
+export interface RecordOptions {
+  /**
+   * `normal`: a later or equal attempt supersedes the current outcome.
+   * `fallback` (catch paths that do not know what already happened): only fills gaps — writes an email's
+   * outcome when none exists or the current one is an older FAILED, and never replaces an attempt record.
+   */
+  mode?: 'normal' | 'fallback';
+}
+
+export interface Ledger {
+  recordOutcomes(outcomes: readonly Outcome[], options?: RecordOptions): Promise<void>;
+  /** Creates the state item only if absent; `exists` for a request seen before. */
+  createRequestState(update: RequestStateUpdate & { requestId: string }): Promise<'created' | 'exists'>;
+  updateRequestState(requestId: string, update: RequestStateUpdate): Promise<void>;
+  getRequestState(requestId: string): Promise<RequestState | undefined>;
+  /** Current outcome per email of one request. */
+  outcomesOfRequest(requestId: string): Promise<Outcome[]>;
+  /** Every attempt recorded for one email, oldest first, across requests. */
+  historyOfEmail(email: string, range?: TimeRange): Promise<Outcome[]>;
+  /** Current outcomes with this status, oldest first. */
+  outcomesByStatus(status: OutcomeStatus, range?: TimeRange): Promise<Outcome[]>;
+  /** Request states with this status (e.g. HELD requests awaiting approval), oldest first. */
+  requestsByStatus(status: RequestStateStatus, range?: TimeRange): Promise<RequestState[]>;
+}
+
+const MAX_ERROR_TEXT = 1000;
+const BATCH_SIZE = 25;
+const PUT_CONCURRENCY = 16;
+
+export interface DynamoLedgerOptions {
+  tableName: string;
+  client?: DynamoDBDocumentClient;
+  /** For UnprocessedItems backoff; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+  maxBatchRetries?: number;
+}
+
+let sharedDocumentClient: DynamoDBDocumentClient | undefined;
+/** One SDK client per container, reused across invocations. */
+export function defaultDocumentClient(): DynamoDBDocumentClient {
+  sharedDocumentClient ??= createDocumentClient(new DynamoDBClient({}));
+  return sharedDocumentClient;
+}
+
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+const pad = (attempt: number) => String(attempt).padStart(4, '0');
+const requestKey = (requestId: string) => `REQ#${requestId}`;
+
+function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    requestId: outcome.requestId,
+    email: outcome.email,
+    status: outcome.status,
+    userId: outcome.userId,
+    attempt: outcome.attempt,
+    recordedAt: outcome.recordedAt,
+  };
+  switch (outcome.status) {
+    case 'FAILED':
+      return {
+        ...base,
+        errorClass: outcome.errorClass,
+        error: outcome.error?.slice(0, MAX_ERROR_TEXT),
+        retryable: outcome.retryable,
+        httpStatus: outcome.httpStatus,
+      };
+    case 'PROTECTED':
+    case 'HELD':
+    case 'REJECTED':
+      return { ...base, reason: outcome.reason.slice(0, MAX_ERROR_TEXT) };
+    case 'DRY_RUN':
+      return { ...base, reason: outcome.reason };
+    default:
+      return base;
+  }
+}
+
+function toOutcome(item: Record<string, unknown>): Outcome {
+  const base = {
+    requestId: String(item.requestId),
+    email: String(item.email),
+    attempt: Number(item.attempt ?? 0),
+    recordedAt: String(item.recordedAt),
+    ...(typeof item.userId === 'string' ? { userId: item.userId } : {}),
+  };
+  const status = item.status as OutcomeStatus;
+  const reason = typeof item.reason === 'string' ? item.reason : '';
+  switch (status) {
+    case 'FAILED':
+      return {
+        ...base,
+        status,
+        errorClass: typeof item.errorClass === 'string' ? item.errorClass : 'Unknown',
+        retryable: item.retryable === true,
+        ...(typeof item.error === 'string' ? { error: item.error } : {}),
+        ...(typeof item.httpStatus === 'number' ? { httpStatus: item.httpStatus } : {}),
+      };
+    case 'PROTECTED':
+    case 'HELD':
+    case 'REJECTED':
+      return { ...base, status, reason };
+    case 'DRY_RUN':
+      return { ...base, status, ...(reason ? { reason } : {}) };
+    case 'DELETED':
+    case 'NOT_FOUND':
+      return { ...base, status };
+    default:
+      // Never guess an outcome for an audit: a record we cannot read is an error.
+      throw new Error(`ledger: unknown outcome status ${JSON.stringify(item.status)} in request ${base.requestId}`);
+  }
+}
+
+function toRequestState(item: Record<string, unknown>): RequestState {
+  const { pk: _pk, sk: _sk, gsi2pk: _g, gsi2sk: _s, kind: _k, ...rest } = item;
+  return rest as unknown as RequestState;
+}
+
+export class DynamoLedger implements Ledger {
+  private readonly tableName: string;
+  private readonly client: DynamoDBDocumentClient;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxBatchRetries: number;
+
+  constructor(options: DynamoLedgerOptions) {
+    this.tableName = options.tableName;
+    this.client = options.client ?? defaultDocumentClient();
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.maxBatchRetries = options.maxBatchRetries ?? 8;
+  }
+
+  async recordOutcomes(outcomes: readonly Outcome[], options: RecordOptions = {}): Promise<void> {
+    if (outcomes.length === 0) return;
+    const fallback = options.mode === 'fallback';
+    const attemptItems = outcomes.map((outcome) => ({
+      ...outcomeAttributes(outcome),
+      pk: requestKey(outcome.requestId),
+      sk: `ATT#${outcome.email}#${pad(outcome.attempt)}`,
+      kind: 'ATTEMPT',
+      gsi1pk: `EMAIL#${outcome.email}`,
+      gsi1sk: `${outcome.recordedAt}#${outcome.requestId}#${pad(outcome.attempt)}`,
+    }));
+    // One BatchWrite may not hold two puts of the same key: the last outcome per key wins, as it would in sequence.
+    const uniqueAttempts = [...new Map(attemptItems.map((item) => [`${item.pk}|${item.sk}`, item])).values()];
+    if (fallback) {
+      await this.forEachLimited(uniqueAttempts, PUT_CONCURRENCY, (item) =>
+        this.conditionalPut(item, 'attribute_not_exists(pk)'),
+      );
+    } else {
+      await this.batchPut(uniqueAttempts);
+    }
+    await this.forEachLimited(outcomes, PUT_CONCURRENCY, (outcome) => this.putCurrentOutcome(outcome, fallback));
+  }
+
+  private async conditionalPut(item: Record<string, unknown>, condition: string): Promise<void> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+
+  private async putCurrentOutcome(outcome: Outcome, fallback: boolean): Promise<void> {
+    const condition = fallback
+      ? 'attribute_not_exists(pk) OR (#attempt < :attempt AND #status = :failed)'
+      : 'attribute_not_exists(pk) OR #attempt <= :attempt';
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...outcomeAttributes(outcome),
+            pk: requestKey(outcome.requestId),
+            sk: `OUT#${outcome.email}`,
+            kind: 'OUTCOME',
+            gsi2pk: `STATUS#${outcome.status}`,
+            gsi2sk: `${outcome.recordedAt}#${outcome.requestId}#${outcome.email}`,
+          },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: fallback ? { '#attempt': 'attempt', '#status': 'status' } : { '#attempt': 'attempt' },
+          ExpressionAttributeValues: fallback ? { ':attempt': outcome.attempt, ':failed': 'FAILED' } : { ':attempt': outcome.attempt },
+        }),
+      );
+    } catch (error) {
+      // A later attempt is already the current outcome: this one stays in history only.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+
+  private async batchPut(items: Record<string, unknown>[]): Promise<void> {
+    for (let index = 0; index < items.length; index += BATCH_SIZE) {
+      let requests = items.slice(index, index + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } }));
+      for (let retry = 0; requests.length > 0; retry += 1) {
+        if (retry > this.maxBatchRetries) {
+          throw new Error(`ledger: ${requests.length} items still unprocessed after ${this.maxBatchRetries} retries`);
+        }
+        if (retry > 0) await this.sleep(Math.min(2000, 25 * 2 ** retry));
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        const unprocessed = result.UnprocessedItems?.[this.tableName] ?? [];
+        requests = unprocessed.flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));
+      }
+    }
+  }
+
+  private async forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await run(item);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  }
+
+  async createRequestState(update: RequestStateUpdate & { requestId: string }): Promise<'created' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: requestKey(update.requestId),
+            sk: 'STATE',
+            kind: 'REQUEST',
+            requestId: update.requestId,
+            status: update.status,
+            createdAt: update.at,
+            updatedAt: update.at,
+            emailCount: update.emailCount,
+            source: update.source,
+            reason: update.reason,
+            executionName: update.executionName,
+            counts: update.counts,
+            detail: update.detail,
+            gsi2pk: `REQSTATE#${update.status}`,
+            gsi2sk: `${update.at}#${update.requestId}`,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'exists';
+      throw error;
+    }
+  }
+
+  async updateRequestState(requestId: string, update: RequestStateUpdate): Promise<void> {
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt', '#createdAt': 'createdAt' };
+    const values: Record<string, unknown> = {
+      ':status': update.status,
+      ':at': update.at,
+      ':gsi2pk': `REQSTATE#${update.status}`,
+      ':gsi2sk': `${update.at}#${requestId}`,
+      ':requestId': requestId,
+      ':kind': 'REQUEST',
+    };
+    const sets = [
+      '#status = :status',
+      '#updatedAt = :at',
+      '#createdAt = if_not_exists(#createdAt, :at)',
+      'gsi2pk = :gsi2pk',
+      'gsi2sk = :gsi2sk',
+      'requestId = :requestId',
+      'kind = :kind',
+    ];
+    for (const key of ['emailCount', 'source', 'reason', 'executionName', 'counts', 'detail'] as const) {
+      const value = update[key];
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = typeof value === 'string' ? value.slice(0, MAX_ERROR_TEXT) : value;
+      sets.push(`#${key} = :${key}`);
+    }
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: requestKey(requestId), sk: 'STATE' },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async getRequestState(requestId: string): Promise<RequestState | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: requestKey(requestId), sk: 'STATE' }, ConsistentRead: true }),
+    );
+    return result.Item ? toRequestState(result.Item) : undefined;
+  }
+
+  async outcomesOfRequest(requestId: string): Promise<Outcome[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': requestKey(requestId), ':prefix': 'OUT#' },
+      ConsistentRead: true,
+    });
+    return items.map(toOutcome);
+  }
+
+  async historyOfEmail(email: string, range: TimeRange = {}): Promise<Outcome[]> {
+    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${email.trim().toLowerCase()}`, range);
+    return items.map(toOutcome);
+  }
+
+  async outcomesByStatus(status: OutcomeStatus, range: TimeRange = {}): Promise<Outcome[]> {
+    const items = await this.queryIndex(LEDGER_INDEX_BY_STATUS, 'gsi2pk', 'gsi2sk', `STATUS#${status}`, range);
+    return items.map(toOutcome);
+  }
+
+  async requestsByStatus(status: RequestStateStatus, range: TimeRange = {}): Promise<RequestState[]> {
+    const items = await this.queryIndex(LEDGER_INDEX_BY_STATUS, 'gsi2pk', 'gsi2sk', `REQSTATE#${status}`, range);
+    return items.map(toRequestState);
+  }
+
+  private async queryIndex(
+    index: string,
+    pkName: string,
+    skName: string,
+    pkValue: string,
+    range: TimeRange,
+  ): Promise<Record<string, unknown>[]> {
+    // Sort keys start with the ISO timestamp; '#' (0x23) sorts below every timestamp character, '~' above.
+    const since = range.since ?? '';
+    const until = range.until ?? '~';
+    return this.queryAll(
+      {
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :since AND :until',
+        ExpressionAttributeNames: { '#pk': pkName, '#sk': skName },
+        ExpressionAttributeValues: { ':pk': pkValue, ':since': since || '0', ':until': until },
+      },
+      range.limit,
+    );
+  }
+
+  private async queryAll(input: QueryCommandInput, limit?: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || items.length < limit));
+    return limit === undefined ? items : items.slice(0, limit);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
+ */
+import { z } from 'zod';
+import { isValidEmail, normalizeEmail } from './email.js';
+
+export const MAX_EMAILS_PER_REQUEST = 1000;
+export const REQUEST_ID_MAX_LENGTH = 200;
+/** Printable, no spaces or quotes: safe in a ledger key, a log line and (after sanitising) an execution name. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/;
+
+export const REQUEST_TYPES = ['employee.terminated'] as const;
+export const REQUEST_SOURCES = ['webhook', 'audit', 'cli', 'redrive'] as const;
+export type RequestSource = (typeof REQUEST_SOURCES)[number];
+
+export const RequestIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'requestId must not be empty')
+  .max(REQUEST_ID_MAX_LENGTH, `requestId must be at most ${REQUEST_ID_MAX_LENGTH} characters`)
+  .regex(REQUEST_ID_PATTERN, 'requestId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
+
+const EmailSchema = z
+  .string()
+  .transform(normalizeEmail)
+  .refine(isValidEmail, { message: 'not a valid email address' });
+
+/** Emails: trimmed, lower-cased, de-duplicated (first occurrence wins, order kept). */
+export const EmailListSchema = z
+  .array(EmailSchema)
+  .min(1, 'emails must contain at least one address')
+  .transform((emails) => [...new Set(emails)])
+  .pipe(z.array(z.string()).max(MAX_EMAILS_PER_REQUEST, `emails must contain at most ${MAX_EMAILS_PER_REQUEST} distinct addresses`));
+
+export const OffboardingRequestSchema = z.strictObject({
+  requestId: RequestIdSchema,
+  type: z.enum(REQUEST_TYPES),
+  emails: EmailListSchema,
+  effectiveAt: z.iso.datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' }).optional(),
+  source: z.enum(REQUEST_SOURCES).default('cli'),
+  reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
+  dryRun: z.boolean().default(false),
+});
+export type OffboardingRequest = z.output<typeof OffboardingRequestSchema>;
+export type OffboardingRequestInput = z.input<typeof OffboardingRequestSchema>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** One human-readable line naming every offending field, e.g. `emails.2: not a valid email address`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ');
+        return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${keys}`;
+      }
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+export function parseRequest(input: unknown): ParseResult<OffboardingRequest> {
+  const parsed = OffboardingRequestSchema.safeParse(input);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeZodError(parsed.error) };
+}
+
+/** Parses a raw message body (JSON text). A body that is not JSON is reported as such, not thrown. */
+export function parseRequestJson(body: string): ParseResult<OffboardingRequest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'body: not valid JSON' };
+  }
+  return parseRequest(json);
+}
+
+/**
+ * Larger inputs are split at intake into requests of at most `maxPerRequest` distinct emails.
+ * Part ids are derived deterministically (`<id>.p<i>of<n>`) so a re-submitted input maps onto the same
+ * executions and is de-duplicated by the execution name.
+ */
+export function splitRequest(
+  input: Omit<OffboardingRequestInput, 'emails'> & { emails: readonly string[] },
+  maxPerRequest: number = MAX_EMAILS_PER_REQUEST,
+): ParseResult<OffboardingRequest[]> {
+  if (!Number.isInteger(maxPerRequest) || maxPerRequest < 1 || maxPerRequest > MAX_EMAILS_PER_REQUEST) {
+    return { ok: false, reason: `maxPerRequest must be an integer in 1..${MAX_EMAILS_PER_REQUEST}` };
+  }
+  const distinct = [...new Set(input.emails.map(normalizeEmail))];
+  if (distinct.length <= maxPerRequest) {
+    const single = parseRequest({ ...input, emails: distinct });
+    return single.ok ? { ok: true, value: [single.value] } : single;
+  }
+  const total = Math.ceil(distinct.length / maxPerRequest);
+  const parts: OffboardingRequest[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const part = parseRequest({
+      ...input,
+      requestId: `${String(input.requestId).trim()}.p${index + 1}of${total}`,
+      emails: distinct.slice(index * maxPerRequest, (index + 1) * maxPerRequest),
+    });
+    if (!part.ok) return { ok: false, reason: `part ${index + 1} of ${total}: ${part.reason}` };
+    parts.push(part.value);
+  }
+  return { ok: true, value: parts };
+}

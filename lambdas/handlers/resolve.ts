@@ -1,0 +1,96 @@
+/**
+ * Task `ResolveEmails`: resolves each email to its Arize account (exact match), records NOT_FOUND,
+ * PROTECTED and unresolvable emails, and returns the plan (decision + chunks of ids) — never the accounts.
+ */
+import type { Context } from 'aws-lambda';
+import { countOutcomes, type Outcome } from '../core/outcome.js';
+import { planOffboarding } from '../core/planning.js';
+import type { AccountForProtection } from '../core/protection.js';
+import { classifyFailure } from '../core/retry-policy.js';
+import { ResolveInputSchema, type ResolveOutput } from '../core/workflow-state.js';
+import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { TransientArizeError } from './errors.js';
+import { parseTaskInput } from './parse.js';
+import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+
+export async function resolveEmails(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ResolveOutput> {
+  const { request } = parseTaskInput(ResolveInputSchema, input, 'ResolveEmails');
+  const directory = await deps.directory();
+  const resolutions = await directory.resolveEmailMatches(request.emails, options.deadline ? { deadline: options.deadline } : {});
+  const recordedAt = deps.clock().toISOString();
+  const base = { requestId: request.requestId, attempt: 0, recordedAt };
+
+  const transient: string[] = [];
+  const failures: Outcome[] = [];
+  const resolved = new Map<string, AccountForProtection | undefined>();
+  for (const email of request.emails) {
+    const resolution = resolutions.get(email);
+    if (!resolution || resolution.status === 'not_found') {
+      resolved.set(email, undefined);
+    } else if (resolution.status === 'failed') {
+      const failure = classifyFailure(resolution.error);
+      if (failure.retryable) transient.push(failure.errorClass);
+      else failures.push({ ...base, email, status: 'FAILED', errorClass: failure.errorClass, error: maskEmailsInText(failure.message), retryable: false, ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}) });
+    } else if (resolution.users.length > 1) {
+      // Two accounts share the address: deleting either would be a guess.
+      failures.push({ ...base, email, status: 'FAILED', errorClass: 'AmbiguousEmail', error: `${resolution.users.length} accounts match this email exactly`, retryable: false });
+    } else {
+      resolved.set(email, resolution.users[0]);
+    }
+  }
+  if (transient.length > 0) {
+    // Nothing recorded yet: the Task Retry re-runs resolution as a whole.
+    throw new TransientArizeError(`resolving ${transient.length} of ${request.emails.length} emails failed transiently (${[...new Set(transient)].join(', ')})`);
+  }
+
+  const failedEmails = new Set(failures.map((f) => f.email));
+  const plan = planOffboarding(
+    request.emails.filter((email) => !failedEmails.has(email)),
+    resolved,
+    deps.config.planning,
+    { dryRun: request.dryRun },
+  );
+  const outcomes: Outcome[] = [
+    ...failures,
+    ...plan.notFound.map((email): Outcome => ({ ...base, email, status: 'NOT_FOUND' })),
+    ...plan.protectedAccounts.map((p): Outcome => ({ ...base, email: p.email, userId: p.userId, status: 'PROTECTED', reason: p.reason })),
+  ];
+  await deps.ledger.recordOutcomes(outcomes);
+  deps.metrics.countOutcomes(countOutcomes(outcomes));
+  deps.log.info('emails resolved', {
+    requestId: request.requestId,
+    decision: plan.decision,
+    requested: request.emails.length,
+    targets: plan.targets.length,
+    notFound: plan.notFound.length,
+    protected: plan.protectedAccounts.length,
+    failed: failures.length,
+  });
+  const planState = {
+    decision: plan.decision,
+    attempt: 1,
+    chunks: plan.chunks.map((targets) => ({ targets })),
+    counts: {
+      requested: request.emails.length,
+      targets: plan.targets.length,
+      notFound: plan.notFound.length,
+      protected: plan.protectedAccounts.length,
+    },
+    waitSeconds: 0,
+    ...(plan.heldReason ? { heldReason: plan.heldReason } : {}),
+  };
+  return {
+    request: { requestId: request.requestId, source: request.source, dryRun: request.dryRun, emailCount: request.emails.length },
+    plan: planState,
+  };
+}
+
+export const handler = async (event: unknown, context?: Context): Promise<ResolveOutput> => {
+  if (context) logger.addContext(context);
+  try {
+    const deadline = deadlineFrom(context, Date.now());
+    return await resolveEmails(event, getDefaultDeps(), deadline ? { deadline } : {});
+  } finally {
+    flushMetrics();
+  }
+};

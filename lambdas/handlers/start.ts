@@ -1,0 +1,130 @@
+/**
+ * The start Lambda: SQS batch → validated requests → one execution each (name = sanitised request id).
+ * One bad record never fails the others: invalid input is recorded REJECTED and acknowledged; only a
+ * failure worth retrying (throttling, 5xx, ledger unavailable) returns that record as a batch item failure.
+ */
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { executionNameFor } from '../core/execution-name.js';
+import { parseRequestJson, splitRequest, type OffboardingRequest } from '../core/request.js';
+import type { Ledger } from '../adapters/ledger.js';
+import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
+import { flushMetrics, logger, log, tracer } from '../observability.js';
+import { recordRejection } from './rejection.js';
+import { getDefaultDeps, type WorkflowLog } from './runtime.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+
+export interface StartDeps {
+  ledger: Ledger;
+  starter: ExecutionStarter;
+  clock: () => Date;
+  log: WorkflowLog;
+}
+
+export type RecordResult =
+  | { messageId: string; status: 'started' | 'duplicate'; requestIds: string[] }
+  | { messageId: string; status: 'rejected'; reason: string; rejectionId: string }
+  | { messageId: string; status: 'retry'; error: string };
+
+/** SFN errors that mean "this input can never start": recorded as rejected instead of retried forever. */
+const UNSTARTABLE_ERRORS = new Set(['InvalidExecutionInput', 'InvalidName']);
+const RECORD_CONCURRENCY = 8;
+
+/** Messages over the 1,000-email limit are split here rather than rejected (see splitRequest). */
+function requestsFromBody(body: string): { ok: true; requests: OffboardingRequest[] } | { ok: false; reason: string } {
+  const single = parseRequestJson(body);
+  if (single.ok) return { ok: true, requests: [single.value] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return single;
+  }
+  const candidate = raw as { emails?: unknown; requestId?: unknown };
+  if (Array.isArray(candidate.emails) && candidate.emails.length > 1000 && candidate.emails.every((e) => typeof e === 'string')) {
+    const split = splitRequest(raw as Parameters<typeof splitRequest>[0]);
+    if (split.ok) return { ok: true, requests: split.value };
+  }
+  return single;
+}
+
+async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
+  const messageId = record.messageId;
+  const now = deps.clock();
+  const parsed = requestsFromBody(record.body ?? '');
+  if (!parsed.ok) {
+    const { rejectionId } = await recordRejection(deps.ledger, record.body ?? '', parsed.reason, now);
+    deps.log.warn('message rejected', { messageId, rejectionId, reason: parsed.reason });
+    return { messageId, status: 'rejected', reason: parsed.reason, rejectionId };
+  }
+  let allDuplicates = true;
+  for (const request of parsed.requests) {
+    const executionName = executionNameFor(request.requestId);
+    await deps.ledger.createRequestState({
+      requestId: request.requestId,
+      status: 'RECEIVED',
+      at: now.toISOString(),
+      emailCount: request.emails.length,
+      source: request.source,
+      executionName,
+      ...(request.reason ? { reason: request.reason } : {}),
+    });
+    try {
+      const started = await deps.starter.start(executionName, request);
+      if (started.status === 'started') allDuplicates = false;
+      deps.log.info(started.status === 'started' ? 'execution started' : 'duplicate request acknowledged', {
+        messageId,
+        requestId: request.requestId,
+        executionName,
+        emails: request.emails.length,
+      });
+    } catch (error) {
+      const name = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && UNSTARTABLE_ERRORS.has(name)) {
+        const reason = `execution could not start: ${name}`;
+        const { rejectionId } = await recordRejection(deps.ledger, record.body ?? '', reason, now);
+        return { messageId, status: 'rejected', reason, rejectionId };
+      }
+      throw error;
+    }
+  }
+  return { messageId, status: allDuplicates ? 'duplicate' : 'started', requestIds: parsed.requests.map((r) => r.requestId) };
+}
+
+export async function startRequests(event: SQSEvent, deps: StartDeps): Promise<{ response: SQSBatchResponse; results: RecordResult[] }> {
+  const records = event.Records ?? [];
+  const results: RecordResult[] = new Array<RecordResult>(records.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < records.length) {
+      const index = next++;
+      const record = records[index] as SQSRecord;
+      try {
+        results[index] = await startOne(record, deps);
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        deps.log.error('record will be retried', { messageId: record.messageId, error: message });
+        results[index] = { messageId: record.messageId, status: 'retry', error: message };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RECORD_CONCURRENCY, records.length) }, worker));
+  return {
+    response: { batchItemFailures: results.filter((r) => r.status === 'retry').map((r) => ({ itemIdentifier: r.messageId })) },
+    results,
+  };
+}
+
+let starter: ExecutionStarter | undefined;
+
+export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+  if (context) logger.addContext(context);
+  try {
+    const deps = getDefaultDeps();
+    if (!deps.config.stateMachineArn) throw new Error('invalid Lambda environment: STATE_MACHINE_ARN: is required');
+    starter ??= new SfnExecutionStarter(deps.config.stateMachineArn, tracer.captureAWSv3Client(new SFNClient({})));
+    const { response } = await startRequests(event, { ledger: deps.ledger, starter, clock: deps.clock, log });
+    return response;
+  } finally {
+    flushMetrics();
+  }
+};

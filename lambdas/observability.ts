@@ -1,0 +1,101 @@
+/**
+ * Logger, metrics and tracer, created once per container and shared by every handler.
+ *
+ * Emails are personal data: the log formatter masks every address in the message and in all
+ * attributes, so a handler that forgets `maskEmail` still cannot leak one.
+ */
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { maskEmail } from './core/email.js';
+import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
+
+const EMAIL_IN_TEXT = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g;
+
+export function maskEmailsInText(text: string): string {
+  return text.replace(EMAIL_IN_TEXT, (match) => maskEmail(match));
+}
+
+/** Deep copy with every string's email addresses masked. */
+export function maskEmailsDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskEmailsInText(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: maskEmailsInText(value.message), ...(value.stack ? { stack: maskEmailsInText(value.stack) } : {}) };
+  }
+  if (Array.isArray(value)) return value.map((item) => maskEmailsDeep(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskEmailsDeep(item, depth + 1)]));
+}
+
+export class MaskingLogFormatter extends LogFormatter {
+  public formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
+    const base: LogAttributes = {
+      level: attributes.logLevel,
+      message: maskEmailsInText(attributes.message),
+      timestamp: this.formatTimestamp(attributes.timestamp),
+      service: attributes.serviceName,
+      cold_start: attributes.lambdaContext?.coldStart,
+      function_name: attributes.lambdaContext?.functionName,
+      function_request_id: attributes.lambdaContext?.awsRequestId,
+      xray_trace_id: attributes.xRayTraceId,
+    };
+    const item = new LogItem({ attributes: base });
+    item.addAttributes(maskEmailsDeep(additionalLogAttributes) as LogAttributes);
+    return item;
+  }
+}
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding', logFormatter: new MaskingLogFormatter() });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ArizeOffboarding',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding',
+});
+export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding' });
+
+export const OUTCOME_METRIC_NAMES: Partial<Record<OutcomeStatus, string>> = {
+  DELETED: 'UsersDeleted',
+  NOT_FOUND: 'UsersNotFound',
+  FAILED: 'UsersFailed',
+  PROTECTED: 'UsersProtected',
+  HELD: 'UsersHeld',
+};
+
+/** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */
+export interface OutcomeMetricsSink {
+  countOutcomes(counts: Partial<OutcomeCounts>): void;
+}
+
+export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
+  countOutcomes(counts) {
+    for (const [status, name] of Object.entries(OUTCOME_METRIC_NAMES) as [OutcomeStatus, string][]) {
+      const value = counts[status] ?? 0;
+      if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+    }
+  },
+};
+
+/** Publishes buffered metrics at the end of an invocation (EMF to stdout); never fails the invocation. */
+export function flushMetrics(): void {
+  try {
+    // Tasks that record nothing (validate, summarize) would otherwise warn on every invocation.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  } catch (error) {
+    logger.warn('publishing metrics failed', { error });
+  }
+}
+
+/** Structural logger for use cases and the Arize client (attributes masked by the formatter). */
+export interface StructuredLog {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const log: StructuredLog = {
+  debug: (message, attributes) => logger.debug(message, attributes ?? {}),
+  info: (message, attributes) => logger.info(message, attributes ?? {}),
+  warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+  error: (message, attributes) => logger.error(message, attributes ?? {}),
+};

@@ -1,0 +1,82 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { loadConfig, type OffboardingConfig } from './config.js';
+import { Alerts } from './constructs/alerts.js';
+import { ArizeApiKeySecret } from './constructs/arize-api-key.js';
+import { IntakeQueue } from './constructs/intake-queue.js';
+import { Ledger } from './constructs/ledger.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { OffboardingWorkflow } from './constructs/offboarding-workflow.js';
+
+export interface ArizeOffboardingStackProps extends StackProps {
+  /** Overrides the cdk.json context `offboarding` (tests); default: loaded and validated from context. */
+  readonly config?: OffboardingConfig;
+}
+
+/** Composition only: each concern lives in its own construct under lib/constructs. */
+export class ArizeOffboardingStack extends Stack {
+  public readonly config: OffboardingConfig;
+  public readonly ledger: Ledger;
+  public readonly arizeApiKey: ArizeApiKeySecret;
+  public readonly alerts: Alerts;
+  public readonly workflow: OffboardingWorkflow;
+  public readonly intake: IntakeQueue;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ArizeOffboardingStackProps = {}) {
+    super(scope, id, {
+      description: 'arize-offboarding: removes leavers from Arize (SQS → Step Functions → Arize users API, DynamoDB ledger)',
+      ...props,
+    });
+    this.config = props.config ?? loadConfig(this.node);
+    const config = this.config;
+
+    this.ledger = new Ledger(this, 'Ledger');
+    this.arizeApiKey = new ArizeApiKeySecret(this, 'ArizeApiKey', {
+      secretName: config.arize.secretName,
+      importExisting: config.arize.importExistingSecret,
+    });
+    this.alerts = new Alerts(this, 'Alerts', { alertEmail: config.alertEmail });
+
+    this.workflow = new OffboardingWorkflow(this, 'Workflow', {
+      ledger: this.ledger.table,
+      arizeSecret: this.arizeApiKey.secret,
+      alertTopic: this.alerts.topic,
+      config,
+      logRetentionDays: config.logRetentionDays,
+    });
+
+    this.intake = new IntakeQueue(this, 'Intake', {
+      intake: config.intake,
+      ledger: this.ledger.table,
+      stateMachine: this.workflow.stateMachine,
+      logRetentionDays: config.logRetentionDays,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alertTopic: this.alerts.topic,
+      deadLetterQueue: this.intake.deadLetterQueue,
+      intakeQueue: this.intake.queue,
+      stateMachine: this.workflow.stateMachine,
+      functions: [this.intake.startFunction, ...this.workflow.functions].map((fn) => ({ label: fn.node.id, fn })),
+    });
+
+    new CfnOutput(this, 'QueueUrl', {
+      value: this.intake.queue.queueUrl,
+      description: 'Send offboarding requests here (offboard submit / HR webhook)',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.intake.deadLetterQueue.queueUrl,
+      description: 'Requests that failed 5 receives; alarmed',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+    new CfnOutput(this, 'ArizeApiKeySecretName', {
+      value: this.arizeApiKey.secret.secretName,
+      description: this.arizeApiKey.created
+        ? 'Created with a placeholder value: put the real Arize API key into it before sending requests'
+        : 'Existing secret referenced by name',
+    });
+  }
+}

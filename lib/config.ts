@@ -1,0 +1,117 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { z } from 'zod';
+
+/** The cdk.json context key holding all deploy-time settings of the offboarding stack. */
+export const CONFIG_CONTEXT_KEY = 'offboarding';
+
+const retentionValues = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+
+const emailListSchema = z.array(z.string().trim().toLowerCase().email());
+const nonEmptyStringList = z.array(z.string().trim().min(1));
+
+const arizeSchema = z
+  .object({
+    host: z.string().trim().min(1).default('api.arize.com'),
+    scheme: z.enum(['https', 'http']).default('https'),
+    port: z.number().int().min(1).max(65535).optional(),
+    secretName: z.string().trim().min(1).max(512).default('arize-offboarding/arize-api-key'),
+    // true ⇒ the secret already exists in the account and is only referenced, never created or replaced.
+    importExistingSecret: z.boolean().default(false),
+    maxConcurrency: z.number().int().min(1).max(64).default(4),
+    maxRequestsPerSecond: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict();
+
+const intakeSchema = z
+  .object({
+    // With a batching window SQS allows up to 10,000; without one the hard limit is 10 (checked below).
+    batchSize: z.number().int().min(1).max(10_000).default(10),
+    maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(5),
+    // SQS event source mappings accept 2..1000.
+    maxConcurrency: z.number().int().min(2).max(1000).default(5),
+  })
+  .strict()
+  .refine((intake) => intake.batchSize <= 10 || intake.maxBatchingWindowSeconds > 0, {
+    message: 'batchSize above 10 requires maxBatchingWindowSeconds > 0',
+    path: ['batchSize'],
+  });
+
+const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(10).default(3),
+    backoffSeconds: z.number().int().min(0).max(86_400).default(60),
+    backoffRate: z.number().min(1).max(10).default(2),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    protectedEmails: emailListSchema.default([]),
+    protectedPatterns: nonEmptyStringList.default([]),
+    // Admins are protected by default: removing an org admin automatically can lock the company out of Arize,
+    // so that decision stays with a human. Set [] to offboard admins like everyone else.
+    protectedRoles: z.array(z.string().trim().toUpperCase().min(1)).default(['ADMIN']),
+    // 0 holds every request for operator approval.
+    maxDeletesPerRequest: z.number().int().min(0).max(1000).default(50),
+    retry: retrySchema.default({ maxAttempts: 3, backoffSeconds: 60, backoffRate: 2 }),
+    dryRun: z.boolean().default(false),
+    arize: arizeSchema.default({
+      host: 'api.arize.com',
+      scheme: 'https',
+      secretName: 'arize-offboarding/arize-api-key',
+      importExistingSecret: false,
+      maxConcurrency: 4,
+      maxRequestsPerSecond: 10,
+    }),
+    intake: intakeSchema.default({ batchSize: 10, maxBatchingWindowSeconds: 5, maxConcurrency: 5 }),
+    deleteChunkSize: z.number().int().min(1).max(1000).default(100),
+    deleteMapConcurrency: z.number().int().min(1).max(40).default(4),
+    alertEmail: z.string().trim().email().optional(),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => retentionValues.includes(days), {
+        message: `must be a CloudWatch Logs retention value (${retentionValues.join(', ')})`,
+      })
+      .default(90),
+  })
+  .strict();
+
+export type OffboardingConfig = z.output<typeof configSchema>;
+export type OffboardingConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses a raw context value (object from cdk.json, or a JSON string from `cdk -c offboarding=...`). */
+export function parseConfig(raw: unknown): OffboardingConfig {
+  let value: unknown = raw ?? {};
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch (error) {
+      throw new ConfigError(
+        `context "${CONFIG_CONTEXT_KEY}" is a string but not valid JSON: ${(error as Error).message}`,
+      );
+    }
+  }
+  const result = configSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = [CONFIG_CONTEXT_KEY, ...issue.path.map(String)].join('.');
+      return `${path}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid cdk context "${CONFIG_CONTEXT_KEY}":\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** Reads and validates the `offboarding` context visible from `node` (cdk.json, cdk.context.json or `-c`). */
+export function loadConfig(node: Node): OffboardingConfig {
+  return parseConfig(node.tryGetContext(CONFIG_CONTEXT_KEY));
+}

@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { OffboardingConfig } from '../config.js';
+import { DEFAULT_FUNCTION_TIMEOUT, ProjectFunction } from './project-function.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const START_HANDLER_ENTRY = path.join(projectRoot, 'lambdas', 'handlers', 'start.ts');
+
+/** After 5 failed receives a message is parked in the DLQ for a human (and the DLQ-depth alarm fires). */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * AWS guidance for SQS-triggered Lambda: visibility timeout ≥ 6 × function timeout (+ batching window), so a
+ * message is not redelivered while throttled retries of the same batch are still in flight.
+ */
+export function intakeVisibilityTimeout(functionTimeout: Duration, batchingWindowSeconds: number): Duration {
+  return Duration.seconds(6 * functionTimeout.toSeconds() + batchingWindowSeconds);
+}
+
+export interface IntakeQueueProps {
+  readonly intake: OffboardingConfig['intake'];
+  readonly ledger: ITable;
+  readonly stateMachine: IStateMachine;
+  readonly logRetentionDays: number;
+  /** Default: lambdas/handlers/start.ts. */
+  readonly startEntry?: string;
+  readonly startTimeout?: Duration;
+}
+
+export class IntakeQueue extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly startFunction: ProjectFunction;
+
+  constructor(scope: Construct, id: string, props: IntakeQueueProps) {
+    super(scope, id);
+    const startTimeout = props.startTimeout ?? DEFAULT_FUNCTION_TIMEOUT;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: a parked request must survive a long weekend plus investigation.
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: intakeVisibilityTimeout(startTimeout, props.intake.maxBatchingWindowSeconds),
+      // Maximum retention: if the consumer is down, requests must wait (alarmed by age), not expire silently.
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    this.startFunction = new ProjectFunction(this, 'StartFunction', {
+      entry: props.startEntry ?? START_HANDLER_ENTRY,
+      description: 'Validates offboarding requests from the intake queue and starts one execution per request',
+      timeout: startTimeout,
+      logRetentionDays: props.logRetentionDays,
+    });
+    // Writes REJECTED records only; reading the ledger is the workflow's business.
+    this.startFunction.bindLedger(props.ledger, 'write');
+    this.startFunction.bindStateMachine(props.stateMachine);
+
+    this.startFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.intake.batchSize,
+        maxBatchingWindow:
+          props.intake.maxBatchingWindowSeconds > 0 ? Duration.seconds(props.intake.maxBatchingWindowSeconds) : undefined,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.intake.maxConcurrency,
+      }),
+    );
+  }
+}

@@ -1,0 +1,140 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { OffboardingConfig } from '../config.js';
+import { buildOffboardingDefinition } from '../workflow/definition.js';
+import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflow/tasks.js';
+import { ProjectFunction } from './project-function.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface OffboardingWorkflowProps {
+  readonly ledger: ITable;
+  readonly arizeSecret: ISecret;
+  readonly alertTopic: ITopic;
+  readonly config: OffboardingConfig;
+  readonly logRetentionDays?: number;
+}
+
+interface FunctionSpec {
+  description: string;
+  timeout: Duration;
+  ledger: 'read' | 'write' | 'readWrite' | 'none';
+  arize: boolean;
+}
+
+/**
+ * Calls to Arize get minutes (a chunk of 100 deletes at 10 req/s with client retries, or a directory scan);
+ * the bookkeeping functions seconds.
+ */
+const FUNCTION_SPECS: Record<WorkflowFunctionId, FunctionSpec> = {
+  ValidateFunction: { description: 'Validates the request and schedules it', timeout: Duration.seconds(30), ledger: 'write', arize: false },
+  ResolveFunction: { description: 'Resolves emails to Arize users and plans the deletes', timeout: Duration.minutes(5), ledger: 'write', arize: true },
+  DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: 'write', arize: true },
+  RecordFunction: { description: 'Records HELD, DRY_RUN and catch-path outcomes', timeout: Duration.seconds(60), ledger: 'readWrite', arize: false },
+  PlanRetryFunction: { description: 'Plans the next delete round and its backoff', timeout: Duration.seconds(30), ledger: 'none', arize: false },
+  SummarizeFunction: { description: 'Counts outcomes and stores the final request state', timeout: Duration.seconds(60), ledger: 'readWrite', arize: false },
+};
+
+/** The Step Functions workflow and its task Lambdas. The start function lives with the intake queue. */
+export class OffboardingWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: ProjectFunction[];
+  public readonly functionsById: Record<WorkflowFunctionId, ProjectFunction>;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
+    super(scope, id);
+    const { config } = props;
+    const logRetentionDays = props.logRetentionDays ?? config.logRetentionDays;
+
+    const policyEnvironment: Record<string, string> = {
+      PROTECTED_EMAILS: config.protectedEmails.join(','),
+      PROTECTED_PATTERNS: config.protectedPatterns.join(','),
+      PROTECTED_ROLES: config.protectedRoles.join(','),
+      MAX_DELETES_PER_REQUEST: String(config.maxDeletesPerRequest),
+      DELETE_CHUNK_SIZE: String(config.deleteChunkSize),
+      DRY_RUN: String(config.dryRun),
+      RETRY_MAX_ATTEMPTS: String(config.retry.maxAttempts),
+      RETRY_BACKOFF_SECONDS: String(config.retry.backoffSeconds),
+      RETRY_BACKOFF_RATE: String(config.retry.backoffRate),
+    };
+    const arizeEnvironment: Record<string, string> = {
+      ARIZE_API_HOST: config.arize.host,
+      ARIZE_API_SCHEME: config.arize.scheme,
+      ...(config.arize.port !== undefined ? { ARIZE_API_PORT: String(config.arize.port) } : {}),
+      ARIZE_MAX_CONCURRENCY: String(config.arize.maxConcurrency),
+      ARIZE_MAX_REQUESTS_PER_SECOND: String(Math.max(1, Math.floor(config.arize.maxRequestsPerSecond))),
+    };
+
+    const byId = {} as Record<WorkflowFunctionId, ProjectFunction>;
+    for (const [functionId, entry] of Object.entries(WORKFLOW_FUNCTIONS) as [WorkflowFunctionId, string][]) {
+      const spec = FUNCTION_SPECS[functionId];
+      const fn = new ProjectFunction(this, functionId, {
+        entry: path.join(projectRoot, entry),
+        // Explicit, so synthesis does not depend on the caller's working directory (local engines, tests).
+        projectRoot,
+        depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+        description: spec.description,
+        timeout: spec.timeout,
+        logRetentionDays,
+        environment: { ...policyEnvironment, ...(spec.arize ? arizeEnvironment : {}) },
+      });
+      if (spec.ledger === 'none') fn.addEnvironment('LEDGER_TABLE_NAME', props.ledger.tableName);
+      else fn.bindLedger(props.ledger, spec.ledger);
+      if (spec.arize) fn.bindSecret(props.arizeSecret);
+      byId[functionId] = fn;
+    }
+    this.functionsById = byId;
+    this.functions = Object.values(byId);
+
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'Arize offboarding: validate → wait → resolve → guard → delete in chunks with retries → summarize',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        buildOffboardingDefinition(this, {
+          functions: byId,
+          alertTopic: props.alertTopic,
+          deleteMapConcurrency: config.deleteMapConcurrency,
+        }),
+      ),
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel.ALL,
+        // State payloads hold emails (personal data): log every transition, but not its data.
+        includeExecutionData: false,
+      },
+    });
+
+    const stack = Stack.of(this);
+    const stateMachineRole = Validations.of(this.stateMachine.role);
+    stateMachineRole.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) and CloudWatch Logs ' +
+        'delivery (logs:CreateLogDelivery, GetLogDelivery, …) support no resource-level permissions; AWS documents Resource "*".',
+    });
+    for (const fn of this.functions) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnFunction);
+      stateMachineRole.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason:
+          'LambdaInvoke grants the function ARN and its qualified forms (versions/aliases); the wildcard is confined to ' +
+          'this one function of the workflow.',
+      });
+    }
+  }
+}

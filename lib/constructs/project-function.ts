@@ -1,0 +1,168 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
+
+export const SERVICE_NAME = 'arize-offboarding';
+export const METRICS_NAMESPACE = 'ArizeOffboarding';
+export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(30);
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
+
+// nodejs24.x is the newest runtime this aws-cdk-lib knows; cdk-nag's AwsSolutions-L1 demands the newest.
+export const PINNED_RUNTIME = Runtime.NODEJS_24_X;
+
+// The bundle targets the oldest runtime we accept (22) so a caller pinning nodejs22.x still gets valid code.
+const BUNDLE_TARGET = 'node22';
+
+// esbuild's ESM output has no `require`; CommonJS dependencies that call it need one rebuilt from the module URL.
+const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __projectCreateRequire } from 'node:module'; const require = __projectCreateRequire(import.meta.url);";
+
+export type LedgerAccess = 'read' | 'write' | 'readWrite';
+
+/** What lambdas/adapters/ledger.ts calls: Get/Query to read, Put/Update/BatchWrite to write. */
+export const LEDGER_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+export const LEDGER_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
+
+/** Every function gets its own explicit log group (retention, no shared group), so `logGroup`/`logRetention` are not caller props. */
+export interface ProjectFunctionProps extends Omit<NodejsFunctionProps, 'logGroup' | 'logRetention'> {
+  readonly entry: string;
+  /** Retention of the function's own log group. Default 90 days. */
+  readonly logRetentionDays?: number;
+}
+
+function toRetentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!allowed.includes(days)) {
+    throw new Error(`logRetentionDays ${days} is not a CloudWatch Logs retention value; use one of ${allowed.join(', ')}`);
+  }
+  return days;
+}
+
+/**
+ * A NodejsFunction with the project's pinned operational defaults. Caller props win, but `environment` and
+ * `bundling` are merged key by key so overriding one variable or one esbuild flag never drops the others.
+ */
+export class ProjectFunction extends NodejsFunction {
+  public readonly functionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
+    const { logRetentionDays, environment, bundling, ...callerProps } = props;
+
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: toRetentionDays(logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
+      // Logs are the audit trail of who was deleted and why; they must outlive a stack teardown. Retention
+      // still bounds how long (masked) personal data is kept.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Own role without AWSLambdaBasicExecutionRole: the managed policy may write to any log group, we only need ours.
+    const role =
+      props.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the ${id} function`,
+      });
+    if (!props.role) {
+      logGroup.grantWrite(role);
+    }
+
+    super(scope, id, {
+      runtime: PINNED_RUNTIME,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      timeout: DEFAULT_FUNCTION_TIMEOUT,
+      memorySize: 512,
+      ...callerProps,
+      role,
+      logGroup,
+      bundling: ProjectFunction.mergeBundling(bundling),
+      environment: ProjectFunction.mergeEnvironment(environment),
+    });
+    this.functionLogGroup = logGroup;
+
+    if (!props.role) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active X-Ray tracing needs xray:PutTraceSegments/PutTelemetryRecords, which support no resource-level ' +
+          'permissions (AWS documents Resource "*"); every data grant of this role is scoped to a resource.',
+      });
+    }
+  }
+
+  /** Pinned esbuild options with the caller's overriding key by key. */
+  public static mergeBundling(caller: BundlingOptions = {}): BundlingOptions {
+    return {
+      minify: true,
+      sourceMap: true,
+      format: OutputFormat.ESM,
+      target: BUNDLE_TARGET,
+      mainFields: ['module', 'main'],
+      banner: CREATE_REQUIRE_BANNER,
+      // Local esbuild only: synth must work offline, without Docker.
+      forceDockerBundling: false,
+      ...caller,
+    };
+  }
+
+  /** Default environment with the caller's variables overriding key by key. */
+  public static mergeEnvironment(caller: Record<string, string> = {}): Record<string, string> {
+    return {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      ...caller,
+    };
+  }
+
+  /**
+   * Sets LEDGER_TABLE_NAME and grants exactly the calls the ledger adapter makes for that access — no deletes, no
+   * scans, no wildcard index ARN (reads name the two GSIs explicitly).
+   */
+  public bindLedger(table: ITable, access: LedgerAccess): void {
+    this.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
+    if (access === 'read' || access === 'readWrite') {
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: LEDGER_READ_ACTIONS,
+        resourceArns: [
+          table.tableArn,
+          ...[LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS].map((index) => `${table.tableArn}/index/${index}`),
+        ],
+      });
+    }
+    if (access === 'write' || access === 'readWrite') {
+      iam.Grant.addToPrincipal({ grantee: this, actions: LEDGER_WRITE_ACTIONS, resourceArns: [table.tableArn] });
+    }
+    table.encryptionKey?.grantEncryptDecrypt(this);
+  }
+
+  /**
+   * Sets the env var (default ARIZE_API_KEY_SECRET_ID) to the secret's name, which resolves the same way for a
+   * secret created here and one imported by name (an imported partial ARN would lack the random suffix).
+   */
+  public bindSecret(secret: ISecret, envName = 'ARIZE_API_KEY_SECRET_ID'): void {
+    this.addEnvironment(envName, secret.secretName);
+    secret.grantRead(this);
+  }
+
+  public bindStateMachine(stateMachine: IStateMachine): void {
+    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(this);
+  }
+
+  /** Publish on this topic only; with a customer-managed key, exactly the two KMS calls SNS makes for a publisher. */
+  public bindTopic(topic: ITopic): void {
+    this.addEnvironment('ALERT_TOPIC_ARN', topic.topicArn);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+    topic.masterKey?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Local DynamoDB: dynalite on 127.0.0.1 with an ephemeral port. In memory by default; persisted in a
+ * LevelDB directory when `path` is given (one process at a time: LevelDB holds a lock on the folder).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type CreateTableCommandInput,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Credentials and region the local engines accept; nothing checks them, the SDK only needs some. */
+export const LOCAL_AWS_REGION = 'us-east-1';
+export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+type DynaliteFactory = (options: DynaliteOptions) => Server;
+
+// dynalite is CommonJS without types; loading it through require keeps the ESM graph free of it until used.
+const requireCjs = createRequire(import.meta.url);
+
+export interface StartDynamoOptions {
+  /** LevelDB directory to persist tables in; created if missing. Omit for an in-memory store. */
+  path?: string;
+}
+
+export interface LocalDynamo {
+  /** `http://127.0.0.1:<port>` — pass as `endpoint` to any DynamoDB client. */
+  endpoint: string;
+  client: DynamoDBClient;
+  /** Document client with `removeUndefinedValues`, as the ledger adapter would configure it. */
+  doc: DynamoDBDocumentClient;
+  /** Stops the server and flushes the store; the clients are destroyed. */
+  close(): Promise<void>;
+}
+
+export function createLocalDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_AWS_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+}
+
+export async function startDynamo(options: StartDynamoOptions = {}): Promise<LocalDynamo> {
+  if (options.path !== undefined) await mkdir(options.path, { recursive: true });
+  const dynalite = requireCjs('dynalite') as DynaliteFactory;
+  // Table lifecycle delays only slow tests and `npm start`; the real service's are not worth imitating.
+  const server = dynalite({
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = createLocalDynamoClient(endpoint);
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      doc.destroy();
+      client.destroy();
+      // dynalite's close waits for the HTTP server, then closes LevelDB so a restart can reopen the folder.
+      server.close((error?: Error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+  return { endpoint, client, doc, close };
+}
+
+const TABLE_ACTIVE_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the table unless it exists, then waits until it and its indexes are ACTIVE.
+ * An existing table is accepted as is: the key design is the caller's contract, checked by its own tests.
+ */
+export async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<TableDescription> {
+  const tableName = definition.TableName;
+  if (tableName === undefined || tableName.length < 3) {
+    throw new Error(`ensureTable: TableName must be at least 3 characters, got ${JSON.stringify(tableName)}`);
+  }
+  try {
+    await client.send(new CreateTableCommand(definition));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+      if (Table && Table.TableStatus === 'ACTIVE' && indexesActive) return Table;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`ensureTable: table ${tableName} not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The workflow's tasks against real components: dynalite for the ledger, the Arize sandbox over HTTP.
+ * The end-to-end runs of the synthesised ASL live elsewhere; this covers each task's ledger contract,
+ * in particular the catch paths, which a happy end-to-end run never takes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
+import type { PlanState } from '../../lambdas/core/workflow-state.js';
+import { deleteChunk } from '../../lambdas/handlers/delete.js';
+import { recordAction } from '../../lambdas/handlers/record.js';
+import { resolveEmails } from '../../lambdas/handlers/resolve.js';
+import { noopMetrics, type WorkflowDeps } from '../../lambdas/handlers/runtime.js';
+import { summarize } from '../../lambdas/handlers/summarize.js';
+import { validateRequest } from '../../lambdas/handlers/validate.js';
+import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
+import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+
+let bed: LedgerTestBed;
+let sandbox: Sandbox;
+const NOW = new Date('2026-11-27T12:00:00.000Z');
+const demo = demoDirectory();
+const user = (email: string) => {
+  const found = demo.find((u) => u.email.toLowerCase() === email);
+  if (!found) throw new Error(`no demo user ${email}`);
+  return { userId: found.id, email };
+};
+
+beforeAll(async () => {
+  bed = await startLedgerTestBed();
+  sandbox = await startSandbox({ seed: demo });
+});
+afterAll(async () => {
+  await sandbox.close();
+  await bed.close();
+});
+
+async function makeDeps(env: Record<string, string> = {}): Promise<WorkflowDeps> {
+  sandbox.faults.clear();
+  const { ledger, tableName } = await bed.freshLedger();
+  const client = new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, maxRetries: 1, sleep: () => Promise.resolve() });
+  return {
+    config: loadRuntimeConfig({ LEDGER_TABLE_NAME: tableName, PROTECTED_ROLES: 'ADMIN', RETRY_MAX_ATTEMPTS: '3', ...env }),
+    ledger,
+    directory: () => Promise.resolve(client),
+    clock: () => NOW,
+    metrics: noopMetrics,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+}
+
+describe('Validate', () => {
+  it('marks the request RUNNING and waits only for a future effectiveAt (as a UTC timestamp)', async () => {
+    const deps = await makeDeps();
+    const future = await validateRequest({ requestId: 'v1', type: 'employee.terminated', emails: ['A@x.io'], effectiveAt: '2026-11-28T09:00:00+01:00' }, deps);
+    expect(future.schedule).toEqual({ shouldWait: true, waitUntil: '2026-11-28T08:00:00.000Z' });
+    expect(future.request.emails).toEqual(['a@x.io']);
+    const past = await validateRequest({ requestId: 'v2', type: 'employee.terminated', emails: ['a@x.io'], effectiveAt: '2026-01-01T00:00:00Z' }, deps);
+    expect(past.schedule).toEqual({ shouldWait: false, waitUntil: NOW.toISOString() });
+    expect(await deps.ledger.getRequestState('v1')).toMatchObject({ status: 'RUNNING', emailCount: 1 });
+  });
+
+  it('records an invalid execution input as REJECTED and throws InvalidRequestError', async () => {
+    const deps = await makeDeps();
+    const input = { requestId: 'v3', type: 'employee.terminated', emails: ['ok@x.io', 'bad'] };
+    const error = await validateRequest(input, deps).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+    expect(error?.name).toBe('InvalidRequestError');
+    expect(error?.message).toContain('emails.1');
+    const tooFar = { requestId: 'v4', type: 'employee.terminated', emails: ['ok@x.io'], effectiveAt: '2028-01-01T00:00:00Z' };
+    await expect(validateRequest(tooFar, deps)).rejects.toThrow(/effectiveAt: more than 360 days ahead/);
+    expect(await deps.ledger.getRequestState(rejectionIdFor(JSON.stringify(tooFar)))).toMatchObject({ status: 'REJECTED' });
+    expect(await deps.ledger.getRequestState('v4')).toMatchObject({ status: 'REJECTED', detail: expect.stringMatching(/^effectiveAt: .* \(see rejected-/) as unknown });
+    expect(await deps.ledger.getRequestState(rejectionIdFor(JSON.stringify(input)))).toMatchObject({ status: 'REJECTED' });
+  });
+});
+
+describe('ResolveEmails and DeleteChunk', () => {
+  it('records NOT_FOUND / PROTECTED, returns a slim request reference and chunks of ids', async () => {
+    const deps = await makeDeps({ DELETE_CHUNK_SIZE: '1' });
+    const out = await resolveEmails(
+      { request: { requestId: 'q1', type: 'employee.terminated', emails: ['tom@example.com', 'ghost@example.com', 'mateo.garcia@example.com', 'ravi.patel@example.com'], source: 'cli', dryRun: false } },
+      deps,
+    );
+    expect(out.request).toEqual({ requestId: 'q1', source: 'cli', dryRun: false, emailCount: 4 });
+    expect(out.plan).toMatchObject({ decision: 'DELETE', attempt: 1, counts: { requested: 4, targets: 2, notFound: 1, protected: 1 } });
+    expect(out.plan.chunks).toEqual([{ targets: [user('tom@example.com')] }, { targets: [user('ravi.patel@example.com')] }]);
+    const recorded = Object.fromEntries((await deps.ledger.outcomesOfRequest('q1')).map((o) => [o.email, o.status]));
+    expect(recorded).toEqual({ 'ghost@example.com': 'NOT_FOUND', 'mateo.garcia@example.com': 'PROTECTED' });
+  });
+
+  it('a transient resolution failure records nothing and throws for the Task Retry', async () => {
+    const deps = await makeDeps();
+    sandbox.faults.failUser('tom@example.com', 10, 503);
+    await expect(
+      resolveEmails({ request: { requestId: 'q2', type: 'employee.terminated', emails: ['tom@example.com'], source: 'cli', dryRun: false } }, deps),
+    ).rejects.toMatchObject({ name: 'TransientArizeError' });
+    expect(await deps.ledger.outcomesOfRequest('q2')).toEqual([]);
+  });
+
+  it('deletes by id: success DELETED, 403 FAILED and not retried, 503 FAILED and offered for retry', async () => {
+    const deps = await makeDeps();
+    const [ok, forbidden, unavailable] = [user('zara.ahmed@example.com'), user('grace.kim@example.com'), user('ingrid.nilsen@example.com')];
+    sandbox.faults.failUser(forbidden.userId, 1, 403);
+    sandbox.faults.failUser(unavailable.userId, 10, 503);
+    const result = await deleteChunk({ requestId: 'd1', attempt: 1, targets: [ok, forbidden, unavailable] }, deps);
+    expect(result).toEqual({ deleted: 1, notFound: 0, failed: 2, retry: [unavailable] });
+    const outcomes = Object.fromEntries((await deps.ledger.outcomesOfRequest('d1')).map((o) => [o.email, o]));
+    expect(outcomes[ok.email]).toMatchObject({ status: 'DELETED', attempt: 1, userId: ok.userId });
+    expect(outcomes[forbidden.email]).toMatchObject({ status: 'FAILED', errorClass: 'HTTP_403', retryable: false, httpStatus: 403 });
+    expect(outcomes[unavailable.email]).toMatchObject({ status: 'FAILED', errorClass: 'HTTP_503', retryable: true });
+    // Last attempt: still FAILED, no longer offered.
+    const last = await deleteChunk({ requestId: 'd1', attempt: 3, targets: [unavailable] }, deps);
+    expect(last.retry).toEqual([]);
+    expect(sandbox.store.users().find((u) => u.id === ok.userId)?.deleted).toBe(true);
+    expect(sandbox.store.users().find((u) => u.id === forbidden.userId)?.deleted).toBe(false);
+  });
+});
+
+describe('catch paths', () => {
+  const plan = (targets: { userId: string; email: string }[], attempt: number): PlanState => ({
+    decision: 'DELETE',
+    attempt,
+    chunks: [{ targets }],
+    counts: { requested: targets.length, targets: targets.length, notFound: 0, protected: 0 },
+    waitSeconds: 0,
+  });
+
+  it('CHUNK_FAILURE records FAILED only where the crashed task recorded nothing, and offers the chunk again', async () => {
+    const deps = await makeDeps();
+    const a = { userId: 'ua', email: 'a@x.io' };
+    const b = { userId: 'ub', email: 'b@x.io' };
+    await deps.ledger.recordOutcomes([{ requestId: 'c1', email: a.email, userId: a.userId, status: 'DELETED', attempt: 1, recordedAt: NOW.toISOString() }]);
+    const error = { Error: 'States.Timeout', Cause: JSON.stringify({ errorMessage: 'Task timed out for b@x.io' }) };
+    const result = await recordAction({ action: 'CHUNK_FAILURE', requestId: 'c1', attempt: 1, targets: [a, b], error }, deps);
+    expect(result).toEqual({ deleted: 0, notFound: 0, failed: 2, retry: [a, b] });
+    const outcomes = Object.fromEntries((await deps.ledger.outcomesOfRequest('c1')).map((o) => [o.email, o]));
+    expect(outcomes[a.email]).toMatchObject({ status: 'DELETED' });
+    expect(outcomes[b.email]).toMatchObject({ status: 'FAILED', errorClass: 'States.Timeout', error: 'Task timed out for b***@x.io' });
+    const atLimit = await recordAction({ action: 'CHUNK_FAILURE', requestId: 'c1', attempt: 3, targets: [b] }, deps);
+    expect(atLimit).toMatchObject({ retry: [] });
+  });
+
+  it('FAILURE on the raw execution input records FAILED for every email and marks the request FAILED', async () => {
+    const deps = await makeDeps();
+    const state = { requestId: 'f1', type: 'employee.terminated', emails: ['A@x.io', 'b@x.io'], error: { Error: 'Lambda.Unknown', Cause: 'boom' } };
+    const out = await recordAction({ action: 'FAILURE', state, error: state.error }, deps);
+    expect(out).toEqual({ requestId: 'f1', failed: 2, error: 'Lambda.Unknown' });
+    expect((await deps.ledger.outcomesOfRequest('f1')).map((o) => [o.email, o.status]).sort()).toEqual([['a@x.io', 'FAILED'], ['b@x.io', 'FAILED']]);
+    expect(await deps.ledger.getRequestState('f1')).toMatchObject({ status: 'FAILED', detail: 'Lambda.Unknown: boom' });
+  });
+
+  it('FAILURE after resolution fills in the plan targets and keeps what was recorded', async () => {
+    const deps = await makeDeps();
+    const done = { userId: 'u1', email: 'done@x.io' };
+    const pending = { userId: 'u2', email: 'pending@x.io' };
+    const at = NOW.toISOString();
+    await deps.ledger.recordOutcomes([
+      { requestId: 'f2', email: 'ghost@x.io', status: 'NOT_FOUND', attempt: 0, recordedAt: at },
+      { requestId: 'f2', email: done.email, userId: done.userId, status: 'DELETED', attempt: 1, recordedAt: at },
+      { requestId: 'f2', email: pending.email, userId: pending.userId, status: 'FAILED', errorClass: 'HTTP_503', retryable: true, attempt: 1, recordedAt: at },
+    ]);
+    const state = { request: { requestId: 'f2', source: 'cli', dryRun: false, emailCount: 3 }, plan: plan([pending], 2), error: { Error: 'States.TaskFailed' } };
+    await recordAction({ action: 'FAILURE', state, error: state.error }, deps);
+    const outcomes = Object.fromEntries((await deps.ledger.outcomesOfRequest('f2')).map((o) => [o.email, o]));
+    expect(outcomes['ghost@x.io']).toMatchObject({ status: 'NOT_FOUND' });
+    expect(outcomes[done.email]).toMatchObject({ status: 'DELETED' });
+    expect(outcomes[pending.email]).toMatchObject({ status: 'FAILED', errorClass: 'States.TaskFailed', attempt: 2, userId: 'u2' });
+    expect(await deps.ledger.getRequestState('f2')).toMatchObject({ status: 'FAILED', counts: { DELETED: 1, NOT_FOUND: 1, FAILED: 1 } });
+  });
+
+  it('HELD records every target, marks the request HELD, and builds an alert without personal data; Summarize keeps it HELD', async () => {
+    const deps = await makeDeps();
+    const targets = [{ userId: 'u1', email: 'one@x.io' }, { userId: 'u2', email: 'two@x.io' }];
+    const request = { requestId: 'h1', source: 'cli', dryRun: false, emailCount: 2 };
+    const out = await recordAction({ action: 'HELD', request, plan: { ...plan(targets, 1), decision: 'HELD', heldReason: 'blast radius: 2 deletes exceed the maximum of 1 per request' } }, deps);
+    expect(out).toMatchObject({ requestId: 'h1', held: 2 });
+    expect((out as { message: string }).message).not.toMatch(/@/);
+    const summary = await summarize({ requestId: 'h1' }, deps);
+    expect(summary).toMatchObject({ status: 'HELD', counts: { HELD: 2 } });
+    expect((await deps.ledger.requestsByStatus('HELD')).map((r) => r.requestId)).toEqual(['h1']);
+  });
+});

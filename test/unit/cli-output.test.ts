@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../../local/cli/errors.js';
+import { csvField, parseOutputFormat, render, renderCsv, renderTable } from '../../local/cli/output.js';
+
+describe('parseOutputFormat', () => {
+  it('accepts the three formats in any case', () => {
+    expect(parseOutputFormat('table')).toBe('table');
+    expect(parseOutputFormat('JSON')).toBe('json');
+    expect(parseOutputFormat(' csv ')).toBe('csv');
+  });
+
+  it('rejects anything else with a usage error naming --output and the value', () => {
+    let caught: unknown;
+    try {
+      parseOutputFormat('parquet');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).exitCode).toBe(2);
+    expect((caught as CliError).message).toContain("--output: 'parquet'");
+  });
+});
+
+describe('csv (RFC 4180)', () => {
+  it('quotes only fields holding a comma, quote, CR or LF, doubling quotes', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvField('cr\r')).toBe('"cr\r"');
+    expect(csvField(undefined)).toBe('');
+    expect(csvField(false)).toBe('false');
+  });
+
+  it('writes a header row and CRLF after every record', () => {
+    const text = renderCsv([{ id: 'u1', name: 'Lee, Ann' }, { id: 'u2' }], ['id', 'name']);
+    expect(text).toBe('id,name\r\nu1,"Lee, Ann"\r\nu2,\r\n');
+  });
+});
+
+describe('table', () => {
+  it('aligns columns to the widest cell, without trailing spaces', () => {
+    const text = renderTable(
+      [
+        { id: 'u1', email: 'a@x.io', status: 'deleted' },
+        { id: 'user-22', email: 'long.name@example.com', status: undefined },
+      ],
+      ['id', 'email', 'status'],
+    );
+    expect(text.split('\n')).toEqual([
+      'ID       EMAIL                  STATUS',
+      'u1       a@x.io                 deleted',
+      'user-22  long.name@example.com',
+    ]);
+  });
+
+  it('prints the empty message instead of a lone header, and json verbatim', () => {
+    expect(render('table', { records: [], columns: ['id'], emptyMessage: 'No users.' })).toBe('No users.\n');
+    expect(render('json', { records: [], columns: ['id'], json: { users: [] } })).toBe('{\n  "users": []\n}\n');
+    expect(render('csv', { records: [], columns: ['id'] })).toBe('id\r\n');
+  });
+});

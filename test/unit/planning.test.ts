@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chunk, planOffboarding, type PlanningPolicy } from '../../lambdas/core/planning.js';
+import { createProtectionMatcher, globToRegExp, type AccountForProtection } from '../../lambdas/core/protection.js';
+
+interface PlanningCase {
+  name: string;
+  emails: string[];
+  dryRun: boolean;
+  resolvedOverride?: Record<string, string>;
+  extraDirectory?: AccountForProtection[];
+  expected: {
+    decision: string;
+    targets: string[];
+    notFound: string[];
+    protected: Record<string, string>;
+    chunks: string[][];
+    heldReasonIncludes?: string;
+  };
+}
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/planning.json', import.meta.url), 'utf8')) as {
+  directory: AccountForProtection[];
+  policy: PlanningPolicy;
+  cases: PlanningCase[];
+};
+
+/** What the client's exact resolution returns: the account whose address equals the requested one. */
+function resolve(emails: string[], directory: AccountForProtection[], override: Record<string, string> = {}) {
+  const byEmail = new Map(directory.map((account) => [account.email, account]));
+  const byId = new Map(directory.map((account) => [account.id, account]));
+  return new Map(emails.map((email) => [email, override[email] ? byId.get(override[email]) : byEmail.get(email)]));
+}
+
+describe('planOffboarding (fixtures)', () => {
+  it.each(fixtures.cases)('$name', (testCase) => {
+    const directory = [...fixtures.directory, ...(testCase.extraDirectory ?? [])];
+    const plan = planOffboarding(testCase.emails, resolve(testCase.emails, directory, testCase.resolvedOverride), fixtures.policy, {
+      dryRun: testCase.dryRun,
+    });
+    expect(plan.decision).toBe(testCase.expected.decision);
+    expect(plan.targets.map((t) => t.userId)).toEqual(testCase.expected.targets);
+    expect(plan.notFound).toEqual(testCase.expected.notFound);
+    expect(Object.fromEntries(plan.protectedAccounts.map((p) => [p.email, p.reason]))).toEqual(testCase.expected.protected);
+    expect(plan.chunks.map((c) => c.map((t) => t.userId))).toEqual(testCase.expected.chunks);
+    if (testCase.expected.heldReasonIncludes) expect(plan.heldReason).toContain(testCase.expected.heldReasonIncludes);
+    else expect(plan.heldReason).toBeUndefined();
+  });
+
+  it('never targets the same user twice nor a protected account, whatever the request repeats', () => {
+    const directory = fixtures.directory;
+    const emails = ['ann@example.com', 'ANN@example.com ', 'boss@example.com', 'ann@example.com'];
+    const plan = planOffboarding(emails, resolve(['ann@example.com', 'boss@example.com'], directory), { ...fixtures.policy, maxDeletesPerRequest: 10 }, { dryRun: false });
+    expect(plan.targets).toEqual([{ userId: 'u-ann', email: 'ann@example.com' }]);
+    expect(plan.protectedAccounts.map((p) => p.userId)).toEqual(['u-boss']);
+  });
+
+  it('forced dry run (configuration) overrides a request that asks to delete', () => {
+    const plan = planOffboarding(['ann@example.com'], resolve(['ann@example.com'], fixtures.directory), { ...fixtures.policy, forceDryRun: true }, { dryRun: false });
+    expect(plan.decision).toBe('DRY_RUN');
+  });
+
+  it('protects the API key owner by user id too', () => {
+    const matcher = createProtectionMatcher({ protectedEmails: [], protectedPatterns: [], protectedRoles: [], apiKeyOwnerUserId: 'u-ann' });
+    expect(matcher.protectedBy({ id: 'u-ann', email: 'renamed@example.com' })).toBe('api-key-owner');
+    expect(matcher.protectedBy({ id: 'u-bob', email: 'bob@example.com' })).toBeUndefined();
+  });
+});
+
+describe('globs', () => {
+  it('match whole addresses, case-insensitively, with regex characters taken literally', () => {
+    expect(globToRegExp('*@security.example.com').test('eve@security.example.com')).toBe(true);
+    expect(globToRegExp('*@security.example.com').test('eve@security-example.com')).toBe(false);
+    expect(globToRegExp('*@security.example.com').test('eve@security.example.com.evil.io')).toBe(false);
+    expect(globToRegExp('admin+*@example.com').test('admin+ops@example.com')).toBe(true);
+    expect(globToRegExp('admin+*@example.com').test('adminnn@example.com')).toBe(false);
+    expect(globToRegExp('ops?@Example.com').test('ops1@example.com')).toBe(true);
+  });
+});
+
+describe('chunk', () => {
+  it('splits in order and refuses a non-positive size', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 100)).toEqual([]);
+    expect(() => chunk([1], 0)).toThrow(/chunk size/);
+  });
+});
