@@ -2,11 +2,13 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { loadConfig, type OffboardingConfig } from './config.js';
 import { Alerts } from './constructs/alerts.js';
+import { Audit } from './constructs/audit.js';
 import { ArizeApiKeySecret } from './constructs/arize-api-key.js';
 import { IntakeQueue } from './constructs/intake-queue.js';
 import { Ledger } from './constructs/ledger.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OffboardingWorkflow } from './constructs/offboarding-workflow.js';
+import { Webhook } from './constructs/webhook.js';
 
 export interface ArizeOffboardingStackProps extends StackProps {
   /** Overrides the cdk.json context `offboarding` (tests); default: loaded and validated from context. */
@@ -22,6 +24,8 @@ export class ArizeOffboardingStack extends Stack {
   public readonly workflow: OffboardingWorkflow;
   public readonly intake: IntakeQueue;
   public readonly monitoring: Monitoring;
+  public readonly webhook: Webhook;
+  public readonly audit: Audit;
 
   constructor(scope: Construct, id: string, props: ArizeOffboardingStackProps = {}) {
     super(scope, id, {
@@ -53,12 +57,25 @@ export class ArizeOffboardingStack extends Stack {
       logRetentionDays: config.logRetentionDays,
     });
 
+    this.webhook = new Webhook(this, 'Webhook', {
+      webhook: config.webhook,
+      intakeQueue: this.intake.queue,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.audit = new Audit(this, 'Audit', {
+      config,
+      ledger: this.ledger.table,
+      intakeQueue: this.intake.queue,
+      arizeSecret: this.arizeApiKey.secret,
+      logRetentionDays: config.logRetentionDays,
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alertTopic: this.alerts.topic,
       deadLetterQueue: this.intake.deadLetterQueue,
       intakeQueue: this.intake.queue,
       stateMachine: this.workflow.stateMachine,
-      functions: [this.intake.startFunction, ...this.workflow.functions].map((fn) => ({ label: fn.node.id, fn })),
+      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function].map((fn) => ({ label: fn.node.id, fn })),
     });
 
     new CfnOutput(this, 'QueueUrl', {
@@ -69,6 +86,12 @@ export class ArizeOffboardingStack extends Stack {
       value: this.intake.deadLetterQueue.queueUrl,
       description: 'Requests that failed 5 receives; alarmed',
     });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhook.url,
+      description: 'HR systems POST signed employee.terminated events here (X-Offboarding-Signature, see README)',
+    });
+    new CfnOutput(this, 'WebhookSecretName', { value: this.webhook.secret.secretName, description: 'HMAC secret shared with the HR system' });
+    new CfnOutput(this, 'AuditReportBucketName', { value: this.audit.reportBucket.bucketName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });

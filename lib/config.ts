@@ -20,6 +20,9 @@ const arizeSchema = z
     importExistingSecret: z.boolean().default(false),
     maxConcurrency: z.number().int().min(1).max(64).default(4),
     maxRequestsPerSecond: z.number().int().min(1).max(1000).default(10),
+    // The API key's own user (DESIGN.md Safety): always PROTECTED, whatever the request or the other rules say.
+    // Default none; set it to the key owner's email in deployed stacks (the local sandbox passes its owner itself).
+    apiKeyOwnerEmail: z.string().trim().toLowerCase().email().optional(),
   })
   .strict();
 
@@ -42,6 +45,36 @@ const retrySchema = z
     maxAttempts: z.number().int().min(1).max(10).default(3),
     backoffSeconds: z.number().int().min(0).max(86_400).default(60),
     backoffRate: z.number().min(1).max(10).default(2),
+  })
+  .strict();
+
+const webhookSchema = z
+  .object({
+    // API Gateway stage throttling for POST /hr/events: steady requests per second and burst, across all callers.
+    // HR systems send a few events a day; the limit only bounds what a misbehaving or hostile caller can cost.
+    throttlingRateLimit: z.number().min(1).max(10_000).default(10),
+    throttlingBurstLimit: z.number().int().min(1).max(5_000).default(20),
+    // Secrets Manager secret holding the HMAC secret(s): a string, or {"secrets": [current, previous…]} while rotating.
+    secretName: z.string().trim().min(1).max(512).default('arize-offboarding/webhook-secret'),
+  })
+  .strict();
+
+const auditSchema = z
+  .object({
+    // EventBridge Scheduler expression, e.g. cron(0 6 * * ? *) (daily 06:00) or rate(12 hours).
+    schedule: z
+      .string()
+      .trim()
+      .regex(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, 'must be cron(...) or rate(<n> <unit>)')
+      .default('cron(0 6 * * ? *)'),
+    // IANA time zone the cron expression is read in.
+    timeZone: z.string().trim().min(1).default('UTC'),
+    // Retryable FAILED outcomes older than this are re-driven (the workflow's own retries are over by then).
+    redriveOlderThanMinutes: z.number().int().min(1).max(525_600).default(60),
+    // Only people DELETED within this window are checked for re-appearing in Arize (bounds the rehire risk).
+    driftLookbackDays: z.number().int().min(1).max(3650).default(90),
+    // Audit reports (they list emails) expire from the report bucket after this many days.
+    reportRetentionDays: z.number().int().min(1).max(3650).default(365),
   })
   .strict();
 
@@ -75,6 +108,14 @@ const configSchema = z
         message: `must be a CloudWatch Logs retention value (${retentionValues.join(', ')})`,
       })
       .default(90),
+    webhook: webhookSchema.default({ throttlingRateLimit: 10, throttlingBurstLimit: 20, secretName: 'arize-offboarding/webhook-secret' }),
+    audit: auditSchema.default({
+      schedule: 'cron(0 6 * * ? *)',
+      timeZone: 'UTC',
+      redriveOlderThanMinutes: 60,
+      driftLookbackDays: 90,
+      reportRetentionDays: 365,
+    }),
   })
   .strict();
 

@@ -10,7 +10,7 @@ import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedAri
 import { ArizeApiError, ArizeDeadlineError, ArizeError, ArizeResponseError, ArizeValidationError } from './errors.js';
 import { type CallOptions, type ClientStats, HttpTransport } from './http.js';
 import { defaultSleep } from './rate-limit.js';
-import { type EmailResolution, SCAN_PAGE_SIZE, resolveEmailMatches, toArizeError } from './resolve.js';
+import { type EmailResolution, type RequestPace, SCAN_PAGE_SIZE, resolveEmailMatches, toArizeError } from './resolve.js';
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
@@ -370,10 +370,18 @@ export class ArizeUsersClient {
   async resolveEmailMatches(emails: string[], opts: CallOptions = {}): Promise<Map<string, EmailResolution>> {
     if (!Array.isArray(emails)) throw new ArizeValidationError('emails must be an array', 'emails');
     const normalized = emails.map((email, index) => normalizeEmail(requireEmail(email, `emails[${index}]`)));
-    return resolveEmailMatches([...new Set(normalized)], {
-      scanPage: (cursor) => this.list({ limit: SCAN_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }, opts),
-      lookup: (email) => this.exactMatches(email, opts),
-    });
+    return resolveEmailMatches(
+      [...new Set(normalized)],
+      {
+        scanPage: (cursor) => this.list({ limit: SCAN_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }, opts),
+        lookup: (email) => this.exactMatches(email, opts),
+      },
+      { pace: this.pace },
+    );
+  }
+
+  private get pace(): RequestPace {
+    return { concurrency: this.config.maxConcurrency, requestsPerSecond: this.config.maxRequestsPerSecond };
   }
 
   /**
@@ -441,15 +449,28 @@ export class ArizeUsersClient {
       return pending;
     };
 
-    // Emails are resolved before any delete starts: deleting an id first would hide that user
-    // from the lookups, and its email would then read as "not found" instead of "deleted".
+    // An email's user is deleted the moment its lookup resolves it, while the rest of the batch
+    // is still being looked up (a scan reports nothing early: see resolve.ts). Ids, though, wait until every email is resolved: deleting
+    // an id first would hide that user from the lookups (and from scan pages not read yet), and
+    // its email would then read "not found" instead of "deleted".
+    const early = new Map<string, { userId: string; outcome: Promise<DeleteOutcome> }>();
     const resolutions =
       distinctEmails.size === 0
         ? new Map<string, EmailResolution>()
-        : await resolveEmailMatches([...distinctEmails.keys()], {
-            scanPage: (cursor) => this.list({ limit: SCAN_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }, callOptions),
-            lookup: (email) => this.exactMatches(email, callOptions),
-          });
+        : await resolveEmailMatches(
+            [...distinctEmails.keys()],
+            {
+              scanPage: (cursor) => this.list({ limit: SCAN_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }, callOptions),
+              lookup: (email) => this.exactMatches(email, callOptions),
+            },
+            {
+              pace: this.pace,
+              onFound: (key, users) => {
+                const [user, ...others] = users;
+                if (user && others.length === 0 && !early.has(key)) early.set(key, { userId: user.id, outcome: deleteOnce(user.id) });
+              },
+            },
+          );
 
     const work: Promise<void>[] = distinctIds.map(async (userId, index) => {
       const outcome = await deleteOnce(userId);
@@ -478,6 +499,8 @@ export class ArizeUsersClient {
         continue;
       }
       if (others.length > 0) {
+        // Two accounts with one address: deleting either would be a guess (early deletes only
+        // follow lookups that returned exactly one account, so none was started).
         emit(resultIndex, {
           user_id: '',
           email,
@@ -487,8 +510,9 @@ export class ArizeUsersClient {
         });
         continue;
       }
+      const started = early.get(key);
       work.push(
-        deleteOnce(user.id).then((outcome) => {
+        (started?.outcome ?? deleteOnce(user.id)).then((outcome) => {
           // A 404 after the list just showed the user is not "not found": it is a failure to act.
           emit(
             resultIndex,

@@ -38,7 +38,11 @@ export function planOffboarding(
   emails: readonly string[],
   resolved: ReadonlyMap<string, AccountForProtection | undefined>,
   policy: PlanningPolicy,
-  options: { dryRun: boolean },
+  options: {
+    dryRun: boolean;
+    /** An operator reviewed a HELD request and released it (`approvesHeldRequest`): the cap does not apply. */
+    blastRadiusApproved?: boolean;
+  },
 ): OffboardingPlan {
   const matcher = createProtectionMatcher(policy);
   const notFound: string[] = [];
@@ -64,7 +68,7 @@ export function planOffboarding(
     seenIds.add(account.id);
     targets.push({ userId: account.id, email });
   }
-  const overLimit = targets.length > policy.maxDeletesPerRequest;
+  const overLimit = targets.length > policy.maxDeletesPerRequest && options.blastRadiusApproved !== true;
   const heldReason = overLimit
     ? `blast radius: ${targets.length} deletes exceed the maximum of ${policy.maxDeletesPerRequest} per request`
     : undefined;

@@ -40,6 +40,11 @@ export const OffboardingRequestSchema = z.strictObject({
   source: z.enum(REQUEST_SOURCES).default('cli'),
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   dryRun: z.boolean().default(false),
+  /**
+   * Set by `offboard approve`: the id of the HELD request an operator reviewed and released. It lifts the
+   * blast-radius cap for this request only; protection rules, exact matching and dry runs still apply.
+   */
+  approvesHeldRequest: RequestIdSchema.optional(),
 });
 export type OffboardingRequest = z.output<typeof OffboardingRequestSchema>;
 export type OffboardingRequestInput = z.input<typeof OffboardingRequestSchema>;

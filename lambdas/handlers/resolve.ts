@@ -48,7 +48,7 @@ export async function resolveEmails(input: unknown, deps: WorkflowDeps, options:
     request.emails.filter((email) => !failedEmails.has(email)),
     resolved,
     deps.config.planning,
-    { dryRun: request.dryRun },
+    { dryRun: request.dryRun, blastRadiusApproved: request.approvesHeldRequest !== undefined },
   );
   const outcomes: Outcome[] = [
     ...failures,

@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
 import { buildOffboardingDefinition } from '../workflow/definition.js';
+import { workflowArizeEnvironment, workflowPolicyEnvironment } from '../workflow/environment.js';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflow/tasks.js';
 import { ProjectFunction } from './project-function.js';
 
@@ -55,24 +56,9 @@ export class OffboardingWorkflow extends Construct {
     const { config } = props;
     const logRetentionDays = props.logRetentionDays ?? config.logRetentionDays;
 
-    const policyEnvironment: Record<string, string> = {
-      PROTECTED_EMAILS: config.protectedEmails.join(','),
-      PROTECTED_PATTERNS: config.protectedPatterns.join(','),
-      PROTECTED_ROLES: config.protectedRoles.join(','),
-      MAX_DELETES_PER_REQUEST: String(config.maxDeletesPerRequest),
-      DELETE_CHUNK_SIZE: String(config.deleteChunkSize),
-      DRY_RUN: String(config.dryRun),
-      RETRY_MAX_ATTEMPTS: String(config.retry.maxAttempts),
-      RETRY_BACKOFF_SECONDS: String(config.retry.backoffSeconds),
-      RETRY_BACKOFF_RATE: String(config.retry.backoffRate),
-    };
-    const arizeEnvironment: Record<string, string> = {
-      ARIZE_API_HOST: config.arize.host,
-      ARIZE_API_SCHEME: config.arize.scheme,
-      ...(config.arize.port !== undefined ? { ARIZE_API_PORT: String(config.arize.port) } : {}),
-      ARIZE_MAX_CONCURRENCY: String(config.arize.maxConcurrency),
-      ARIZE_MAX_REQUESTS_PER_SECOND: String(Math.max(1, Math.floor(config.arize.maxRequestsPerSecond))),
-    };
+    // Shared with the local runtime, so both read the same variables (lib/workflow/environment.ts).
+    const policyEnvironment = workflowPolicyEnvironment(config);
+    const arizeEnvironment = workflowArizeEnvironment(config);
 
     const byId = {} as Record<WorkflowFunctionId, ProjectFunction>;
     for (const [functionId, entry] of Object.entries(WORKFLOW_FUNCTIONS) as [WorkflowFunctionId, string][]) {

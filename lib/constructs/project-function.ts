@@ -1,11 +1,13 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
@@ -157,6 +159,31 @@ export class ProjectFunction extends NodejsFunction {
   public bindStateMachine(stateMachine: IStateMachine): void {
     this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this);
+  }
+
+  /** env INTAKE_QUEUE_URL; SendMessage (and the KMS calls of a customer-managed key) on this queue only. */
+  public bindQueue(queue: IQueue, access: 'send'): void {
+    this.addEnvironment('INTAKE_QUEUE_URL', queue.queueUrl);
+    if (access === 'send') queue.grantSendMessages(this);
+  }
+
+  /**
+   * env AUDIT_REPORT_BUCKET (or `envName`); PutObject under `prefix` only — writers never read, list or delete.
+   * The object wildcard is inherent to "write new objects under a prefix" and is acknowledged for cdk-nag.
+   */
+  public bindBucket(bucket: IBucket, access: 'write', prefix = 'audits/', envName = 'AUDIT_REPORT_BUCKET'): void {
+    this.addEnvironment(envName, bucket.bucketName);
+    if (access === 'write') {
+      iam.Grant.addToPrincipal({ grantee: this, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects(`${prefix}*`)] });
+      bucket.encryptionKey?.grantEncrypt(this);
+    }
+    const cfnBucket = bucket.node.defaultChild;
+    if (this.role && cfnBucket instanceof CfnElement) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(cfnBucket)}.Arn>/${prefix}*]`,
+        reason: 'Report objects get new, dated keys on every run: PutObject is scoped to the report prefix of this one bucket.',
+      });
+    }
   }
 
   /** Publish on this topic only; with a customer-managed key, exactly the two KMS calls SNS makes for a publisher. */

@@ -5,17 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { maskEmail } from '../../lambdas/core/email.js';
-import {
-  DEFAULT_SANDBOX_API_KEY,
-  SeedError,
-  demoDirectory,
-  parseSeed,
-  startSandbox,
-  type Sandbox,
-  type SandboxOptions,
-  type SeedUser,
-} from '../sandbox/server.js';
+// Types only: the server (and its seed parsing) is loaded when the command runs, not at CLI start-up.
+import type { Sandbox, SandboxOptions, SeedUser } from '../sandbox/server.js';
 import { CliError } from './errors.js';
+
+/** Mirrors the server's DEFAULT_SANDBOX_API_KEY for the help text, which must not load the server. */
+const HELP_DEFAULT_API_KEY = 'sandbox-demo-key';
 
 interface SandboxCommandOptions {
   port: string;
@@ -55,6 +50,7 @@ async function loadSeed(path: string): Promise<SeedUser[]> {
   } catch (error) {
     throw new CliError(`--seed ${path}: not valid JSON (${error instanceof Error ? error.message : 'parse error'})`);
   }
+  const { parseSeed, SeedError } = await import('../sandbox/server.js');
   try {
     return parseSeed(json);
   } catch (error) {
@@ -87,6 +83,7 @@ export async function sandboxOptionsFromCli(options: SandboxCommandOptions): Pro
 }
 
 async function start(options: SandboxOptions): Promise<Sandbox> {
+  const { startSandbox } = await import('../sandbox/server.js');
   try {
     return await startSandbox(options);
   } catch (error) {
@@ -100,6 +97,7 @@ async function start(options: SandboxOptions): Promise<Sandbox> {
 async function runSandbox(options: SandboxCommandOptions): Promise<void> {
   const sandboxOptions = await sandboxOptionsFromCli(options);
   const sandbox = await start(sandboxOptions);
+  const { DEFAULT_SANDBOX_API_KEY, demoDirectory } = await import('../sandbox/server.js');
   // A user-supplied key may be a habit-copied real one: only the built-in demo key is echoed.
   const keyForExport = sandboxOptions.apiKey === undefined ? DEFAULT_SANDBOX_API_KEY : "'<your --api-key>'";
   process.stdout.write(`${sandbox.url}\n`);
@@ -137,7 +135,7 @@ export function registerSandboxCommand(program: Command): void {
     )
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
     .option('--seed <users.json>', 'JSON array of wire-shaped users; the API key belongs to the first (default: built-in demo directory)')
-    .option('--api-key <key>', `bearer token the sandbox accepts (default: ${DEFAULT_SANDBOX_API_KEY})`)
+    .option('--api-key <key>', `bearer token the sandbox accepts (default: ${HELP_DEFAULT_API_KEY})`)
     .option('--latency-ms <n>', 'latency added to every response, in milliseconds')
     .option('--rate-limit <req/s>', 'token-bucket rate limit; excess requests get 429 with Retry-After')
     .option('--error-rate <0..1>', 'fraction of requests answered 503')

@@ -29,6 +29,8 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
       deleteChunkSize: 100,
       deleteMapConcurrency: 4,
       logRetentionDays: 90,
+      webhook: { throttlingRateLimit: 10, throttlingBurstLimit: 20, secretName: 'arize-offboarding/webhook-secret' },
+      audit: { schedule: 'cron(0 6 * * ? *)', timeZone: 'UTC', redriveOlderThanMinutes: 60, driftLookbackDays: 90, reportRetentionDays: 365 },
     });
   });
 

@@ -416,17 +416,3 @@ describe('offboard users resend-invitation / reset-password', () => {
     expect(run.stdout).toBe('');
   });
 });
-
-describe('offboard demo', () => {
-  it('deletes the demo leavers, reports not_found, leaves near-duplicates alone, exits 0', async () => {
-    const run = await cli(['demo'], { ARIZE_API_KEY: undefined });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/ann@example\.com\s+deleted/);
-    expect(run.stdout).toMatch(/no\.such\.person@example\.com\s+not_found/);
-    const after = run.stdout.slice(run.stdout.indexOf('Directory after'));
-    expect(after).toContain('joann@example.com');
-    expect(after).toContain('marcus.chen+test@example.com');
-    expect(after).not.toMatch(/\sann@example\.com\s/);
-    expect(run.stdout).toContain('Near-duplicates left untouched');
-  });
-});

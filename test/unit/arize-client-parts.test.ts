@@ -14,7 +14,7 @@ import {
   type ListUsersResponse,
   type User,
 } from '../../lambdas/arize/index.js';
-import { initialStrategy, resolveEmailMatches, shouldKeepScanning } from '../../lambdas/arize/resolve.js';
+import { TIME_AWARE_BELOW, initialStrategy, resolveEmailMatches, shouldKeepScanning } from '../../lambdas/arize/resolve.js';
 import { maskEmailsIn } from '../../lambdas/arize/errors.js';
 import { normalizeEmail } from '../../lambdas/core/email.js';
 
@@ -168,6 +168,29 @@ describe('email resolution strategy', () => {
     expect(shouldKeepScanning(3, 10)).toBe(true);
     expect(shouldKeepScanning(10, 10)).toBe(false);
     expect(shouldKeepScanning(1, 0)).toBe(false);
+  });
+
+  it('looks mid-size batches up when that is quicker at the caller\'s pace, never big ones', () => {
+    const fast = { concurrency: 32, requestsPerSecond: 200 };
+    expect(initialStrategy(60, fast)).toBe('lookup');
+    // 170 lookups plus 170 deletes are rate-bound at 200 req/s; 20 pages then 170 concurrent deletes are not.
+    expect(initialStrategy(170, fast)).toBe('scan');
+    expect(initialStrategy(170, { concurrency: 64, requestsPerSecond: 1_000 })).toBe('lookup');
+    expect(initialStrategy(60, { concurrency: 8, requestsPerSecond: 10 })).toBe('scan');
+    expect(initialStrategy(170, { concurrency: 2, requestsPerSecond: 10_000 })).toBe('scan');
+    expect(initialStrategy(TIME_AWARE_BELOW - 1, { concurrency: 1_000, requestsPerSecond: 100_000 })).toBe('lookup');
+    expect(initialStrategy(TIME_AWARE_BELOW, { concurrency: 1_000, requestsPerSecond: 100_000 })).toBe('scan');
+  });
+
+  it('reports lookups as soon as they match, but nothing from a scan until its last page (opaque cursors)', async () => {
+    const reported: string[] = [];
+    const onFound = (email: string) => reported.push(email);
+    const scanned = await resolveEmailMatches(['person.5@example.com', 'person.150@example.com', ...Array.from({ length: 60 }, (_, i) => `gone${i}@example.com`)], directoryDeps(directory).deps, { onFound });
+    expect(reported).toEqual([]);
+    expect(scanned.get('person.150@example.com')).toEqual({ status: 'found', users: [directory[150]] });
+    reported.length = 0;
+    await resolveEmailMatches(['person.9@example.com', 'gone@example.com'], directoryDeps(directory).deps, { onFound });
+    expect(reported).toEqual(['person.9@example.com']);
   });
 
   it('resolves 3 emails in a 2,000-user directory with 3 lookups', async () => {

@@ -1,0 +1,103 @@
+/**
+ * Enqueues offboarding requests on the intake queue (SQS), as the webhook, the audit and the CLI do.
+ *
+ * All or nothing, as far as SQS allows: SQS has no multi-message transaction, so "nothing half-done" rests on
+ * deterministic request ids. Entries that fail are retried; if any still fail the call throws, the caller
+ * answers "try again" (503) and the retry re-sends every part — the parts that did arrive the first time are
+ * then duplicates that the start handler acknowledges without a second execution.
+ */
+import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { OffboardingRequest } from '../core/request.js';
+
+export interface RequestQueue {
+  send(requests: readonly OffboardingRequest[]): Promise<void>;
+}
+
+export class QueueSendError extends Error {
+  override readonly name = 'QueueSendError';
+  constructor(
+    message: string,
+    /** Request ids not known to be enqueued. */
+    readonly failedRequestIds: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** SendMessageBatch limits: 10 entries and 256 KiB in total; a margin is kept for attributes and framing. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 240 * 1024;
+
+export interface SqsRequestQueueOptions {
+  queueUrl: string;
+  client?: SQSClient;
+  /** Rounds of re-sending failed entries before giving up. Default 3. */
+  maxAttempts?: number;
+}
+
+let sharedSqsClient: SQSClient | undefined;
+export function defaultSqsClient(): SQSClient {
+  sharedSqsClient ??= new SQSClient({});
+  return sharedSqsClient;
+}
+
+export class SqsRequestQueue implements RequestQueue {
+  private readonly queueUrl: string;
+  private readonly client: SQSClient;
+  private readonly maxAttempts: number;
+
+  constructor(options: SqsRequestQueueOptions) {
+    this.queueUrl = options.queueUrl;
+    this.client = options.client ?? defaultSqsClient();
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  async send(requests: readonly OffboardingRequest[]): Promise<void> {
+    const entries = requests.map((request, index) => ({ Id: `m${index}`, MessageBody: JSON.stringify(request), requestId: request.requestId }));
+    const oversized = entries.find((entry) => Buffer.byteLength(entry.MessageBody) > MAX_BATCH_BYTES);
+    if (oversized) throw new QueueSendError(`request ${oversized.requestId} is too large for one message`, [oversized.requestId]);
+    for (const batch of batches(entries)) await this.sendBatch(batch);
+  }
+
+  private async sendBatch(batch: (SendMessageBatchRequestEntry & { requestId: string })[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > this.maxAttempts) {
+        throw new QueueSendError(`${pending.length} request(s) could not be enqueued`, pending.map((entry) => entry.requestId));
+      }
+      let failedIds: Set<string>;
+      try {
+        const result = await this.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: pending.map(({ Id, MessageBody }) => ({ Id, MessageBody })),
+          }),
+        );
+        failedIds = new Set((result.Failed ?? []).map((failure) => failure.Id ?? ''));
+      } catch (error) {
+        if (attempt >= this.maxAttempts) {
+          const reason = error instanceof Error ? error.name : 'unknown error';
+          throw new QueueSendError(`enqueueing failed (${reason})`, pending.map((entry) => entry.requestId));
+        }
+        continue;
+      }
+      pending = pending.filter((entry) => failedIds.has(entry.Id ?? ''));
+    }
+  }
+}
+
+function* batches<T extends { MessageBody?: string }>(entries: readonly T[]): Generator<T[]> {
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.MessageBody ?? '');
+    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      yield current;
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) yield current;
+}

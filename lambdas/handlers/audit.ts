@@ -1,0 +1,244 @@
+/**
+ * The audit Lambda (EventBridge Scheduler): re-drives old retryable failures, offboards terminated people who
+ * re-appeared in Arize, writes a JSON + CSV report. `runAudit` is the use case; `offboard audit` runs it locally.
+ *
+ * Arize cost: the directory is listed once (≈ users/100 list calls), and only when the ledger holds at least
+ * one terminated email in the window — never one call per email.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
+import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { loadArizeApiKey } from '../adapters/secrets.js';
+import { ArizeUsersClient, type ListAllParams } from '../arize/index.js';
+import {
+  DRIFT_ARIZE_STATUSES,
+  auditReportCsv,
+  driftFindings,
+  driftRequests,
+  isSuperseded,
+  minutesBefore,
+  redriveCandidates,
+  redriveRequests,
+  type AuditPolicy,
+  type AuditReport,
+  type DirectoryUser,
+  type RedriveItem,
+} from '../core/audit.js';
+import type { OffboardingRequest } from '../core/request.js';
+import { describeZodError } from '../core/request.js';
+import { loadRuntimeConfig } from '../core/runtime-config.js';
+import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import type { WorkflowLog } from './runtime.js';
+
+/** What the audit needs from Arize (ArizeUsersClient satisfies it). */
+export interface AuditDirectory {
+  listAll(params?: ListAllParams): AsyncIterable<DirectoryUser>;
+}
+
+export interface AuditMetricsSink {
+  audited(counts: { driftDetected: number; failuresRedriven: number }): void;
+}
+
+export interface ReportSink {
+  /** Stores both renderings; returns where they went (for the log and the CLI). */
+  write(report: AuditReport, csv: string): Promise<string[]>;
+}
+
+export interface AuditDeps {
+  ledger: Pick<Ledger, 'outcomesByStatus' | 'historyOfEmail' | 'outcomesOfRequest'>;
+  directory: () => Promise<AuditDirectory>;
+  queue: RequestQueue;
+  clock: () => Date;
+  log: WorkflowLog;
+  metrics?: AuditMetricsSink;
+  reports?: ReportSink;
+}
+
+export interface AuditOptions {
+  /** false: report only, enqueue nothing. Default true. */
+  submit?: boolean;
+}
+
+const LEDGER_CONCURRENCY = 8;
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: AuditOptions = {}): Promise<AuditReport & { locations: string[] }> {
+  const submit = options.submit ?? true;
+  const started = deps.clock();
+  const auditId = `audit-run-${started.toISOString().replace(/[:.]/g, '-')}`;
+
+  // (a) re-drive
+  const failed = await deps.ledger.outcomesByStatus('FAILED', { until: minutesBefore(started, policy.redriveOlderThanMinutes) });
+  const candidates = redriveCandidates(failed, minutesBefore(started, policy.redriveOlderThanMinutes));
+  const dryRunRequests = new Set<string>();
+  await mapLimited([...new Set(candidates.map((c) => c.requestId))], LEDGER_CONCURRENCY, async (requestId) => {
+    // The ledger's request state does not carry dryRun; a request with any DRY_RUN outcome was one.
+    const outcomes = await deps.ledger.outcomesOfRequest(requestId);
+    if (outcomes.some((o) => o.status === 'DRY_RUN')) dryRunRequests.add(requestId);
+  });
+  const live = candidates.filter((c) => !dryRunRequests.has(c.requestId));
+  const superseded = await mapLimited(live, LEDGER_CONCURRENCY, async (c) => isSuperseded(c, await deps.ledger.historyOfEmail(c.email, { since: c.recordedAt })));
+  const items: RedriveItem[] = live
+    .filter((_, index) => !superseded[index])
+    .map((c) => ({ email: c.email, failedRequestId: c.requestId, attempt: c.attempt, errorClass: c.errorClass, failedAt: c.recordedAt }));
+  const redrive = redriveRequests(items);
+
+  // (b) drift
+  const since = new Date(started.getTime() - policy.driftLookbackDays * 86_400_000).toISOString();
+  const deleted = await deps.ledger.outcomesByStatus('DELETED', { since });
+  const terminatedEmails = new Set(deleted.map((o) => o.email)).size;
+  const users: DirectoryUser[] = [];
+  if (terminatedEmails > 0) {
+    const directory = await deps.directory();
+    for await (const user of directory.listAll({ status: [...DRIFT_ARIZE_STATUSES], pageSize: 100 })) users.push(user);
+  }
+  const findings = driftFindings(deleted, users);
+  const drift = driftRequests(findings);
+
+  const toSubmit: OffboardingRequest[] = [...redrive, ...drift];
+  if (submit && toSubmit.length > 0) await deps.queue.send(toSubmit);
+
+  const report: AuditReport = {
+    auditId,
+    startedAt: started.toISOString(),
+    finishedAt: deps.clock().toISOString(),
+    policy,
+    redrive: {
+      candidates: candidates.length,
+      superseded: superseded.filter(Boolean).length,
+      skippedDryRun: candidates.length - live.length,
+      items,
+      requestIds: redrive.map((r) => r.requestId),
+    },
+    drift: { terminatedEmails, directoryUsersScanned: users.length, findings, requestIds: drift.map((r) => r.requestId) },
+    submitted: submit && toSubmit.length > 0,
+  };
+  deps.metrics?.audited({ driftDetected: findings.length, failuresRedriven: submit ? items.length : 0 });
+  const locations = deps.reports ? await deps.reports.write(report, auditReportCsv(report)) : [];
+  deps.log.info('audit finished', {
+    auditId,
+    redriveCandidates: report.redrive.candidates,
+    redriven: items.length,
+    superseded: report.redrive.superseded,
+    skippedDryRun: report.redrive.skippedDryRun,
+    driftDetected: findings.length,
+    directoryUsersScanned: users.length,
+    requestIds: toSubmit.map((r) => r.requestId),
+    locations,
+  });
+  return { ...report, locations };
+}
+
+export const powertoolsAuditMetrics: AuditMetricsSink = {
+  audited({ driftDetected, failuresRedriven }) {
+    metrics.addMetric('DriftDetected', MetricUnit.Count, driftDetected);
+    metrics.addMetric('FailuresRedriven', MetricUnit.Count, failuresRedriven);
+  },
+};
+
+/** S3: `audits/<yyyy-mm-dd>/<auditId>.json|.csv`, SSE by the bucket's default encryption. */
+export class S3ReportSink implements ReportSink {
+  constructor(
+    private readonly bucket: string,
+    private readonly client: S3Client = new S3Client({}),
+  ) {}
+
+  async write(report: AuditReport, csv: string): Promise<string[]> {
+    const prefix = `audits/${report.startedAt.slice(0, 10)}/${report.auditId}`;
+    const objects = [
+      { key: `${prefix}.json`, body: JSON.stringify(report, null, 2), type: 'application/json' },
+      { key: `${prefix}.csv`, body: csv, type: 'text/csv' },
+    ];
+    for (const object of objects) {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: object.key, Body: object.body, ContentType: object.type }));
+    }
+    return objects.map((o) => `s3://${this.bucket}/${o.key}`);
+  }
+}
+
+// ---- AWS wiring --------------------------------------------------------------------------------------
+
+const AuditEnvSchema = z.object({
+  INTAKE_QUEUE_URL: z.string({ message: 'is required' }).trim().min(1, 'is required'),
+  AUDIT_REPORT_BUCKET: z.string({ message: 'is required' }).trim().min(3, 'is required'),
+  AUDIT_REDRIVE_OLDER_THAN_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
+  AUDIT_DRIFT_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+});
+
+export function loadAuditEnv(env: Readonly<Record<string, string | undefined>>): { queueUrl: string; bucket: string; policy: AuditPolicy } {
+  const parsed = AuditEnvSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid Lambda environment: ${describeZodError(parsed.error)}`);
+  return {
+    queueUrl: parsed.data.INTAKE_QUEUE_URL,
+    bucket: parsed.data.AUDIT_REPORT_BUCKET,
+    policy: { redriveOlderThanMinutes: parsed.data.AUDIT_REDRIVE_OLDER_THAN_MINUTES, driftLookbackDays: parsed.data.AUDIT_DRIFT_LOOKBACK_DAYS },
+  };
+}
+
+let defaultWiring: { deps: AuditDeps; policy: AuditPolicy } | undefined;
+
+function getDefaultAuditWiring(): { deps: AuditDeps; policy: AuditPolicy } {
+  if (defaultWiring) return defaultWiring;
+  const runtime = loadRuntimeConfig(process.env);
+  const audit = loadAuditEnv(process.env);
+  let directory: Promise<AuditDirectory> | undefined;
+  defaultWiring = {
+    policy: audit.policy,
+    deps: {
+      ledger: new DynamoLedger({ tableName: runtime.ledgerTableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }),
+      directory: () => {
+        directory ??= loadArizeApiKey(runtime.arize).then(
+          (apiKey) =>
+            new ArizeUsersClient({
+              apiKey,
+              ...(runtime.arize.host ? { host: runtime.arize.host } : {}),
+              ...(runtime.arize.scheme ? { scheme: runtime.arize.scheme } : {}),
+              ...(runtime.arize.port !== undefined ? { port: runtime.arize.port } : {}),
+              ...(runtime.arize.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: runtime.arize.maxRequestsPerSecond } : {}),
+              logger: log,
+            }),
+          (error: unknown) => {
+            directory = undefined;
+            throw error;
+          },
+        );
+        return directory;
+      },
+      queue: new SqsRequestQueue({ queueUrl: audit.queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
+      clock: () => new Date(),
+      log,
+      metrics: powertoolsAuditMetrics,
+      reports: new S3ReportSink(audit.bucket, tracer.captureAWSv3Client(new S3Client({}))),
+    },
+  };
+  return defaultWiring;
+}
+
+/** Returns a summary only: the full report (personal data) is in S3, not in the invocation result. */
+export const handler = async (_event: unknown, context?: Context): Promise<{ auditId: string; redriven: number; driftDetected: number; locations: string[] }> => {
+  if (context) logger.addContext(context);
+  try {
+    const { deps, policy } = getDefaultAuditWiring();
+    const report = await runAudit(deps, policy);
+    return { auditId: report.auditId, redriven: report.redrive.items.length, driftDetected: report.drift.findings.length, locations: report.locations };
+  } finally {
+    flushMetrics();
+  }
+};

@@ -1,0 +1,168 @@
+/**
+ * The HR webhook Lambda (API Gateway HTTP API, payload v2): signed event → validated requests → intake queue.
+ * `processWebhook` is the use case; `offboard serve` runs the same function behind node:http.
+ *
+ * Order of checks: size (bounds all later work) → signature (nothing about the body is revealed to an
+ * unsigned caller) → content type → JSON → schema → enqueue. Any unexpected error is a 503 "try again":
+ * request ids are deterministic, so a retried delivery can never start a second execution.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import {
+  MAX_WEBHOOK_BODY_BYTES,
+  UNAUTHORIZED_DETAIL,
+  WEBHOOK_SIGNATURE_HEADER,
+  acceptedResponse,
+  isJsonContentType,
+  parseWebhookEvent,
+  parseWebhookSecrets,
+  problemResponse,
+  requestsFromEvent,
+  verifySignature,
+  webhookRequestId,
+  type WebhookResponse,
+} from '../core/webhook.js';
+import { flushMetrics, log, logger, tracer } from '../observability.js';
+import type { WorkflowLog } from './runtime.js';
+
+export interface WebhookHttpRequest {
+  /** Header names in any case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Uint8Array;
+}
+
+export interface WebhookDeps {
+  /** Accepted secrets (current first). */
+  secrets: () => Promise<readonly string[]>;
+  queue: RequestQueue;
+  clock: () => Date;
+  log: WorkflowLog;
+}
+
+function header(headers: WebhookHttpRequest['headers'], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+export async function processWebhook(request: WebhookHttpRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  try {
+    return await processChecked(request, deps);
+  } catch (error) {
+    deps.log.error('webhook failed; the sender should retry', { error: error instanceof Error ? error.name : 'unknown' });
+    return problemResponse(503, 'the event could not be accepted right now; retry later', { 'retry-after': '30' });
+  }
+}
+
+async function processChecked(request: WebhookHttpRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  if (request.body.byteLength > MAX_WEBHOOK_BODY_BYTES) {
+    deps.log.warn('webhook body too large', { bytes: request.body.byteLength });
+    return problemResponse(413, `body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+  }
+  const check = verifySignature(
+    header(request.headers, WEBHOOK_SIGNATURE_HEADER),
+    request.body,
+    await deps.secrets(),
+    Math.floor(deps.clock().getTime() / 1000),
+  );
+  if (!check.ok) {
+    deps.log.warn('webhook signature rejected', { reason: check.reason });
+    return problemResponse(401, UNAUTHORIZED_DETAIL);
+  }
+  if (!isJsonContentType(header(request.headers, 'content-type'))) {
+    return problemResponse(415, 'content-type must be application/json');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(request.body));
+  } catch {
+    return problemResponse(400, 'body: not valid UTF-8 JSON');
+  }
+  const event = parseWebhookEvent(json);
+  if (!event.ok) {
+    deps.log.warn('webhook event rejected', { reason: event.reason });
+    return problemResponse(400, event.reason);
+  }
+  const requests = requestsFromEvent(event.value);
+  if (!requests.ok) return problemResponse(400, requests.reason);
+  await deps.queue.send(requests.value);
+  const requestId = webhookRequestId(event.value.eventId);
+  deps.log.info('webhook event accepted', {
+    requestId,
+    parts: requests.value.length,
+    emails: event.value.emails.length,
+  });
+  return acceptedResponse(requestId, requests.value);
+}
+
+// ---- AWS wiring --------------------------------------------------------------------------------------
+
+export class WebhookConfigError extends Error {
+  override readonly name = 'WebhookConfigError';
+}
+
+let cachedSecrets: Promise<string[]> | undefined;
+
+/**
+ * Read once per container (the promise is cached; dropped on failure so a transient error does not poison the
+ * container). WEBHOOK_SECRET_ID in AWS; OFFBOARDING_WEBHOOK_SECRET for local runs. Neither ⇒ refuse.
+ */
+export function loadWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
+  cachedSecrets ??= readWebhookSecrets(env, client).catch((error: unknown) => {
+    cachedSecrets = undefined;
+    throw error;
+  });
+  return cachedSecrets;
+}
+
+async function readWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
+  const secretId = env.WEBHOOK_SECRET_ID?.trim();
+  if (secretId) {
+    const secrets = client ?? new SecretsManagerClient({});
+    const result = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    return parseWebhookSecrets(`secret ${secretId}`, result.SecretString);
+  }
+  if (env.OFFBOARDING_WEBHOOK_SECRET !== undefined) return parseWebhookSecrets('OFFBOARDING_WEBHOOK_SECRET', env.OFFBOARDING_WEBHOOK_SECRET);
+  throw new WebhookConfigError('no webhook secret: set WEBHOOK_SECRET_ID (AWS) or OFFBOARDING_WEBHOOK_SECRET (local)');
+}
+
+/** Tests only. */
+export function resetWebhookSecretCache(): void {
+  cachedSecrets = undefined;
+}
+
+export function decodeApiGatewayBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+let defaultDeps: WebhookDeps | undefined;
+
+function getDefaultWebhookDeps(): WebhookDeps {
+  if (defaultDeps) return defaultDeps;
+  const queueUrl = process.env.INTAKE_QUEUE_URL?.trim();
+  if (!queueUrl) throw new WebhookConfigError('invalid Lambda environment: INTAKE_QUEUE_URL: is required');
+  if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
+    throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
+  }
+  defaultDeps = {
+    secrets: () => loadWebhookSecrets(process.env, tracer.captureAWSv3Client(new SecretsManagerClient({}))),
+    queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
+    clock: () => new Date(),
+    log,
+  };
+  return defaultDeps;
+}
+
+export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  if (context) logger.addContext(context);
+  try {
+    // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
+    const deps = getDefaultWebhookDeps();
+    const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
+    return { statusCode: response.status, headers: response.headers, body: response.body };
+  } finally {
+    flushMetrics();
+  }
+};

@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { OffboardingConfig } from '../config.js';
+import { ProjectFunction } from './project-function.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WEBHOOK_HANDLER_ENTRY = path.join(projectRoot, 'lambdas', 'handlers', 'webhook.ts');
+export const WEBHOOK_ROUTE_PATH = '/hr/events';
+
+export interface WebhookProps {
+  readonly webhook: OffboardingConfig['webhook'];
+  readonly intakeQueue: IQueue;
+  readonly logRetentionDays: number;
+  /** Default: lambdas/handlers/webhook.ts. */
+  readonly entry?: string;
+}
+
+/**
+ * `POST /hr/events` (HTTP API, $default stage with throttling and JSON access logs) → webhook function → intake
+ * queue. The function verifies the HMAC signature itself; the secret is generated here and read once per container.
+ */
+export class Webhook extends Construct {
+  public readonly api: apigwv2.HttpApi;
+  public readonly stage: apigwv2.HttpStage;
+  public readonly function: ProjectFunction;
+  public readonly secret: secretsmanager.Secret;
+  public readonly accessLogGroup: logs.LogGroup;
+  /** `https://<api>.execute-api.<region>.amazonaws.com/hr/events` */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: WebhookProps) {
+    super(scope, id);
+
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.webhook.secretName,
+      description: 'HMAC secret(s) HR signs webhook calls with: a string, or {"secrets": [current, previous]} while rotating.',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // HR systems hold a copy; losing it on a stack delete would silently break intake.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The secret is shared with the HR system, which must be updated in step; rotation is a runbook (README): ' +
+        'store {"secrets": [new, old]}, switch HR, then drop the old one. An automatic rotation would break intake.',
+    });
+
+    this.function = new ProjectFunction(this, 'WebhookFunction', {
+      entry: props.entry ?? WEBHOOK_HANDLER_ENTRY,
+      description: 'Verifies signed HR webhook events and enqueues offboarding requests',
+      timeout: Duration.seconds(10),
+      logRetentionDays: props.logRetentionDays,
+    });
+    this.function.bindSecret(this.secret, 'WEBHOOK_SECRET_ID');
+    this.function.bindQueue(props.intakeQueue, 'send');
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'arize-offboarding HR webhook (HMAC-signed events)',
+      createDefaultStage: false,
+    });
+    this.api.addRoutes({
+      path: WEBHOOK_ROUTE_PATH,
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Integration', this.function, {
+        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.webhook.throttlingRateLimit, burstLimit: props.webhook.throttlingBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        // No body, no query string: events carry emails, and access logs must not.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            latencyMs: '$context.responseLatency',
+          }),
+        ),
+      },
+    });
+
+    const routes = this.api.node.findAll().filter((c) => c instanceof apigwv2.HttpRoute);
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'HR systems authenticate with an HMAC-SHA256 signature over timestamp and body (X-Offboarding-Signature), ' +
+          'verified in the function with a 300 s replay window; an API Gateway authorizer cannot see the raw body.',
+      });
+    }
+    this.url = `${this.api.apiEndpoint}${WEBHOOK_ROUTE_PATH}`;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Reading `offboard run <file>`: offboarding requests (a JSON array or object, or NDJSON) or a list of
+ * emails (CSV with an `email` column, or one address per line). Everything is validated before anything
+ * is enqueued, and every problem is reported with its line (or array item), not only the first one.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import {
+  MAX_EMAILS_PER_REQUEST,
+  parseRequest,
+  splitRequest,
+  type OffboardingRequest,
+  type ParseResult,
+} from '../../lambdas/core/request.js';
+
+export type InputFormat = 'json' | 'ndjson' | 'csv' | 'list';
+
+export interface InputProblem {
+  /** 1-based line in the file; absent for items of a JSON document spread over lines. */
+  line?: number;
+  /** `line 3`, `item 2` (0-based, as in the JSON array) or `file`. */
+  location: string;
+  message: string;
+}
+
+export interface ParsedInput {
+  format: InputFormat;
+  requests: OffboardingRequest[];
+  problems: InputProblem[];
+}
+
+/** What the operator passed on the command line; applied to every request built from the file. */
+export interface InputDefaults {
+  /** For email lists: the request id (split into `<id>.p<i>of<n>` parts above 1,000 emails). */
+  requestId?: string;
+  /** Forces `dryRun: true` on every request, including requests written in the file. */
+  dryRun?: boolean;
+  reason?: string;
+  effectiveAt?: string;
+}
+
+const TERMINATED = 'employee.terminated';
+
+/**
+ * A request id for an email list that depends only on the file name and the set of addresses: running the
+ * same file twice maps onto the same execution (a no-op the second time) instead of deleting twice.
+ */
+export function emailListRequestId(fileName: string, emails: readonly string[]): string {
+  const distinct = [...new Set(emails.map(normalizeEmail))].sort();
+  const digest = createHash('sha256').update(distinct.join('\n'), 'utf8').digest('hex').slice(0, 12);
+  const stem = basename(fileName)
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return `cli-${stem || 'list'}-${digest}`;
+}
+
+/** A request written in the file, with the command-line `--dry-run` applied; >1,000 emails are split like at intake. */
+function requestsFromObject(raw: unknown, defaults: InputDefaults): ParseResult<OffboardingRequest[]> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: 'expected an offboarding request object {"requestId", "type", "emails", …}' };
+  }
+  const candidate: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (defaults.dryRun === true) candidate.dryRun = true;
+  const emails = candidate.emails;
+  if (Array.isArray(emails) && emails.length > MAX_EMAILS_PER_REQUEST && emails.every((e) => typeof e === 'string')) {
+    const split = splitRequest(candidate as Parameters<typeof splitRequest>[0]);
+    if (split.ok) return split;
+  }
+  const single = parseRequest(candidate);
+  return single.ok ? { ok: true, value: [single.value] } : single;
+}
+
+function parseJsonDocument(value: unknown, defaults: InputDefaults, fileName: string): ParsedInput {
+  const requests: OffboardingRequest[] = [];
+  const problems: InputProblem[] = [];
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
+    return emailList('json', value.map((email, index) => ({ value: email, location: `item ${index}` })), defaults, fileName);
+  }
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  if (items.length === 0) problems.push({ location: 'file', message: 'the JSON array is empty' });
+  items.forEach((item, index) => {
+    const parsed = requestsFromObject(item, defaults);
+    if (parsed.ok) requests.push(...parsed.value);
+    else problems.push({ location: Array.isArray(value) ? `item ${index}` : 'file', message: parsed.reason });
+  });
+  return { format: 'json', requests, problems };
+}
+
+function parseNdjson(lines: readonly string[], defaults: InputDefaults): ParsedInput {
+  const requests: OffboardingRequest[] = [];
+  const problems: InputProblem[] = [];
+  lines.forEach((text, index) => {
+    const line = index + 1;
+    if (text.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      problems.push({ line, location: `line ${line}`, message: 'not valid JSON' });
+      return;
+    }
+    const parsed = requestsFromObject(raw, defaults);
+    if (parsed.ok) requests.push(...parsed.value);
+    else problems.push({ line, location: `line ${line}`, message: parsed.reason });
+  });
+  return { format: 'ndjson', requests, problems };
+}
+
+/** RFC 4180 fields of one line (quoted fields with doubled quotes); multi-line fields are not supported. */
+export function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const ch = line.charAt(i);
+    if (quoted) {
+      if (ch === '"' && line.charAt(i + 1) === '"') {
+        field += '"';
+        i += 1;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+interface Located {
+  value: string;
+  location: string;
+  line?: number;
+}
+
+function parseDelimited(lines: readonly string[], defaults: InputDefaults, fileName: string): ParsedInput {
+  const rows = lines
+    .map((text, index) => ({ text: text.trim(), line: index + 1 }))
+    .filter((row) => row.text !== '' && !row.text.startsWith('#'));
+  const first = rows[0];
+  if (first === undefined) {
+    return { format: 'list', requests: [], problems: [{ location: 'file', message: 'no emails in the file' }] };
+  }
+  const header = splitCsvLine(first.text).map((cell) => cell.toLowerCase());
+  const emailColumn = header.findIndex((cell) => cell === 'email' || cell === 'emails' || cell === 'email_address');
+  const isCsv = emailColumn >= 0 || header.length > 1;
+  if (isCsv && emailColumn < 0) {
+    return {
+      format: 'csv',
+      requests: [],
+      problems: [{ line: first.line, location: `line ${first.line}`, message: 'a CSV file needs a header row with an "email" column' }],
+    };
+  }
+  const body = emailColumn >= 0 ? rows.slice(1) : rows;
+  const values: Located[] = body.map((row) => ({
+    value: isCsv ? (splitCsvLine(row.text)[emailColumn] ?? '') : row.text,
+    location: `line ${row.line}`,
+    line: row.line,
+  }));
+  return emailList(isCsv ? 'csv' : 'list', values, defaults, fileName);
+}
+
+function emailList(format: InputFormat, values: readonly Located[], defaults: InputDefaults, fileName: string): ParsedInput {
+  const problems: InputProblem[] = [];
+  const emails: string[] = [];
+  for (const item of values) {
+    if (isValidEmail(item.value)) emails.push(item.value);
+    else {
+      problems.push({
+        ...(item.line !== undefined ? { line: item.line } : {}),
+        location: item.location,
+        message: item.value === '' ? 'empty email' : `not a valid email address: '${item.value}'`,
+      });
+    }
+  }
+  if (emails.length === 0) {
+    if (problems.length === 0) problems.push({ location: 'file', message: 'no emails in the file' });
+    return { format, requests: [], problems };
+  }
+  const split = splitRequest({
+    requestId: defaults.requestId ?? emailListRequestId(fileName, emails),
+    type: TERMINATED,
+    emails,
+    source: 'cli',
+    dryRun: defaults.dryRun === true,
+    ...(defaults.reason !== undefined ? { reason: defaults.reason } : {}),
+    ...(defaults.effectiveAt !== undefined ? { effectiveAt: defaults.effectiveAt } : {}),
+  });
+  if (!split.ok) return { format, requests: [], problems: [...problems, { location: 'options', message: split.reason }] };
+  return { format, requests: split.value, problems };
+}
+
+/**
+ * Detects the format from the content, not the file extension: JSON if the whole text parses as JSON,
+ * NDJSON if it starts with `{` (one request per line), otherwise a CSV or a plain list of emails.
+ */
+export function parseRequestsFile(text: string, fileName: string, defaults: InputDefaults = {}): ParsedInput {
+  const content = text.replace(/^\uFEFF/, '');
+  const trimmed = content.trim();
+  if (trimmed === '') return { format: 'list', requests: [], problems: [{ location: 'file', message: 'the file is empty' }] };
+  const lines = content.split(/\r?\n/);
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    try {
+      return parseJsonDocument(JSON.parse(trimmed) as unknown, defaults, fileName);
+    } catch {
+      if (trimmed.startsWith('[')) {
+        return { format: 'json', requests: [], problems: [{ location: 'file', message: 'starts with [ but is not valid JSON' }] };
+      }
+      return parseNdjson(lines, defaults);
+    }
+  }
+  return parseDelimited(lines, defaults, fileName);
+}
+
+/** Total distinct emails across requests (a person in two requests counts twice: two decisions). */
+export function countEmails(requests: readonly OffboardingRequest[]): number {
+  return requests.reduce((total, request) => total + request.emails.length, 0);
+}

@@ -1,0 +1,140 @@
+/**
+ * The operator commands over the local data dir. Reading (status, failures, report) opens only the
+ * ledger — through a running `offboard serve` if there is one, else the dynalite store itself — so it
+ * costs no workflow synthesis; working (run, submit, approve, redrive) needs the whole runtime.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
+import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import { ensureTable, startDynamo } from '../engines/dynamo.js';
+import { LOCAL_LEDGER_TABLE_NAME } from '../runtime/config.js';
+import {
+  connectLocalRuntime,
+  connectOrStartLocalRuntime,
+  readRuntimeInfo,
+  RuntimeInUseError,
+  type LocalArizeOption,
+  type LocalRuntime,
+  type OffboardingRuntime,
+  type RemoteRuntime,
+} from '../runtime/index.js';
+import { CliError, EXIT_USAGE } from './errors.js';
+import { allFinal, pollUntilFinal, readStates, type OpsBackend } from './ops-backend.js';
+
+export interface LocalBackendOptions {
+  dataDir: string;
+  purpose: 'read' | 'work';
+  /** Real Arize only: without it every request is a dry run. */
+  confirm: boolean;
+  log: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** ARIZE_API_KEY set ⇒ the real API (host/scheme/port as the SDK reads them); otherwise the demo sandbox. */
+export function arizeOptionFromEnvironment(env: NodeJS.ProcessEnv): LocalArizeOption {
+  const apiKey = (env.ARIZE_API_KEY ?? '').trim();
+  if (apiKey === '') return { mode: 'sandbox' };
+  const scheme = env.ARIZE_API_SCHEME?.trim();
+  if (scheme !== undefined && scheme !== '' && scheme !== 'http' && scheme !== 'https') {
+    throw new CliError(`invalid ARIZE_API_SCHEME '${scheme}' (expected http or https)`, EXIT_USAGE);
+  }
+  const portText = env.ARIZE_API_PORT?.trim();
+  const port = portText ? Number(portText) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new CliError(`invalid ARIZE_API_PORT '${portText ?? ''}' (expected 1-65535)`, EXIT_USAGE);
+  }
+  const host = env.ARIZE_API_HOST?.trim();
+  return {
+    mode: 'external',
+    apiKey,
+    ...(host ? { host } : {}),
+    ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
+    ...(port !== undefined ? { port } : {}),
+  };
+}
+
+function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): OpsBackend {
+  return {
+    label,
+    kind: 'local',
+    ledger: runtime.ledger,
+    canLeaveEarly: runtime.mode === 'remote',
+    submit: (requests) => runtime.submit([...requests]),
+    async waitFor(requestIds, options) {
+      if (runtime.mode === 'remote') return pollUntilFinal(runtime.ledger, requestIds, { pollIntervalMs: 150, ...options });
+      // In process: a request id may already be final from an earlier run, so the ledger alone cannot say
+      // when this run is over; the runtime can (queue empty, every execution finished).
+      let drained = false;
+      const draining = runtime
+        .drain({ timeoutMs: options.timeoutMs })
+        .catch(() => undefined)
+        .finally(() => (drained = true));
+      const states = await pollUntilFinal(runtime.ledger, requestIds, { pollIntervalMs: 150, ...options, timeoutMs: options.timeoutMs + 1_000 }, {
+        stopWhen: () => drained,
+      });
+      await draining;
+      const final = await readStates(runtime.ledger, requestIds);
+      options.onUpdate?.(final);
+      return allFinal(final) ? final : states;
+    },
+    redriveDlq: () => runtime.redriveDlq(),
+    close: () => runtime.close(),
+  };
+}
+
+function describeRuntime(runtime: OffboardingRuntime, dataDir: string, env: NodeJS.ProcessEnv): string {
+  if (runtime.mode === 'remote') return `the running local runtime on ${dataDir}`;
+  const arize = (env.ARIZE_API_KEY ?? '').trim() === '' ? 'the Arize sandbox (demo directory)' : `Arize at ${env.ARIZE_API_HOST?.trim() || 'api.arize.com'}`;
+  return `the local runtime on ${dataDir} with ${arize}`;
+}
+
+async function openLedgerOnly(dataDir: string): Promise<OpsBackend> {
+  const info = readRuntimeInfo(dataDir);
+  if (info !== undefined) {
+    const remote = connectLocalRuntime(info);
+    return runtimeBackend(remote, `the running local runtime on ${dataDir}`);
+  }
+  const ledgerPath = resolve(dataDir, 'ledger');
+  if (!existsSync(ledgerPath)) {
+    throw new CliError(`no ledger in ${dataDir}: nothing has run there yet (try \`npm start\` or \`offboard run <file>\`)`, EXIT_USAGE);
+  }
+  const dynamo = await startDynamo({ path: ledgerPath });
+  try {
+    await ensureTable(dynamo.client, ledgerTableDefinition(LOCAL_LEDGER_TABLE_NAME));
+  } catch (error) {
+    await dynamo.close();
+    throw error;
+  }
+  const ledger = new DynamoLedger({ tableName: LOCAL_LEDGER_TABLE_NAME, client: dynamo.doc });
+  const notRunning = () => Promise.reject(new CliError('this command needs the runtime, not just the ledger', EXIT_USAGE));
+  return {
+    label: `the ledger in ${dataDir}`,
+    kind: 'local',
+    ledger,
+    canLeaveEarly: false,
+    submit: notRunning,
+    waitFor: (requestIds, options) => pollUntilFinal(ledger, requestIds, options),
+    redriveDlq: notRunning,
+    close: () => dynamo.close(),
+  };
+}
+
+export async function openLocalBackend(options: LocalBackendOptions): Promise<OpsBackend> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(options.dataDir);
+  if (options.purpose === 'read') return openLedgerOnly(dataDir);
+  const arize = arizeOptionFromEnvironment(env);
+  try {
+    const runtime = await connectOrStartLocalRuntime({
+      dataDir,
+      arize,
+      forceDryRun: arize.mode === 'external' && !options.confirm,
+      log: options.log,
+    });
+    return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+  } catch (error) {
+    if (error instanceof RuntimeInUseError) throw new CliError(error.message, EXIT_USAGE);
+    throw error;
+  }
+}

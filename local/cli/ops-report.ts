@@ -1,0 +1,189 @@
+/**
+ * What the operator commands read back from the ledger: per-request status, per-email history,
+ * failure listings and the run report. Pure shaping over the `Ledger` interface, so the same code
+ * serves the local data dir and a deployed stack's table.
+ */
+import type { Ledger, RequestState } from '../../lambdas/adapters/ledger.js';
+import {
+  countOutcomes,
+  emptyCounts,
+  REQUEST_STATES,
+  type Outcome,
+  type OutcomeCounts,
+  type OutcomeStatus,
+  type RequestStateStatus,
+} from '../../lambdas/core/outcome.js';
+import type { OutputRecord } from './output.js';
+
+/** States after which an execution does nothing more on its own (HELD waits for `offboard approve`). */
+export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set([
+  'HELD',
+  'COMPLETED',
+  'COMPLETED_WITH_FAILURES',
+  'FAILED',
+  'REJECTED',
+]);
+
+/** Summary columns in the order an operator reads them: done, nothing to do, needs a look. */
+export const SUMMARY_COLUMNS: readonly { status: OutcomeStatus; label: string }[] = [
+  { status: 'DELETED', label: 'deleted' },
+  { status: 'NOT_FOUND', label: 'not found' },
+  { status: 'FAILED', label: 'failed' },
+  { status: 'PROTECTED', label: 'protected' },
+  { status: 'HELD', label: 'held' },
+  { status: 'DRY_RUN', label: 'dry-run' },
+  { status: 'REJECTED', label: 'rejected' },
+];
+
+/** One email's outcome as `status --output json` shows it. */
+export interface OutcomeView {
+  email: string;
+  status: OutcomeStatus;
+  userId?: string;
+  /** FAILED: the error class and message. */
+  error?: string;
+  /** PROTECTED / HELD / DRY_RUN / REJECTED: why. */
+  reason?: string;
+  /** Delete attempts made (0 when decided before any delete). */
+  attempts: number;
+  recordedAt: string;
+}
+
+export interface RequestStatusView {
+  requestId: string;
+  state: RequestStateStatus | 'UNKNOWN';
+  source?: string;
+  /** The request's reason (HR's text), or for a rejected message why it was rejected. */
+  reason?: string;
+  detail?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  counts: OutcomeCounts;
+  outcomes: OutcomeView[];
+}
+
+export interface EmailHistoryEntry extends OutcomeView {
+  requestId: string;
+}
+
+export interface EmailStatusView {
+  email: string;
+  /** The most recent outcome across requests, or NONE when the ledger never saw the address. */
+  latest: OutcomeStatus | 'NONE';
+  history: EmailHistoryEntry[];
+}
+
+export function outcomeView(outcome: Outcome): OutcomeView {
+  const view: OutcomeView = { email: outcome.email, status: outcome.status, attempts: outcome.attempt, recordedAt: outcome.recordedAt };
+  if (outcome.userId !== undefined) view.userId = outcome.userId;
+  if (outcome.status === 'FAILED') {
+    view.error = outcome.error ? `${outcome.errorClass}: ${outcome.error}` : outcome.errorClass;
+  } else if ('reason' in outcome && outcome.reason !== undefined && outcome.reason !== '') {
+    view.reason = outcome.reason;
+  }
+  return view;
+}
+
+const byEmail = (a: { email: string }, b: { email: string }) => a.email.localeCompare(b.email);
+
+export function requestStatusView(requestId: string, state: RequestState | undefined, outcomes: readonly Outcome[]): RequestStatusView {
+  const view: RequestStatusView = {
+    requestId,
+    state: state?.status ?? 'UNKNOWN',
+    counts: countOutcomes(outcomes),
+    outcomes: outcomes.map(outcomeView).sort(byEmail),
+  };
+  if (state?.source !== undefined) view.source = state.source;
+  if (state?.reason !== undefined) view.reason = state.reason;
+  if (state?.detail !== undefined) view.detail = state.detail;
+  if (state?.createdAt !== undefined) view.createdAt = state.createdAt;
+  if (state?.updatedAt !== undefined) view.updatedAt = state.updatedAt;
+  return view;
+}
+
+export async function requestStatus(ledger: Ledger, requestId: string): Promise<RequestStatusView | undefined> {
+  const [state, outcomes] = await Promise.all([ledger.getRequestState(requestId), ledger.outcomesOfRequest(requestId)]);
+  if (state === undefined && outcomes.length === 0) return undefined;
+  return requestStatusView(requestId, state, outcomes);
+}
+
+export function emailStatusView(email: string, history: readonly Outcome[]): EmailStatusView {
+  const entries = history.map((outcome) => ({ requestId: outcome.requestId, ...outcomeView(outcome) }));
+  const last = entries[entries.length - 1];
+  return { email, latest: last?.status ?? 'NONE', history: entries };
+}
+
+/** Every request the ledger knows (optionally since a time), oldest first. */
+export async function allRequestStates(ledger: Ledger, since?: string): Promise<RequestState[]> {
+  const lists = await Promise.all(REQUEST_STATES.map((status) => ledger.requestsByStatus(status, since ? { since } : {})));
+  return lists.flat().sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.requestId.localeCompare(b.requestId));
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export interface Report {
+  generatedAt: string;
+  totals: OutcomeCounts;
+  requests: Array<Omit<RequestStatusView, 'outcomes'> & { emails: number }>;
+  outcomes: Array<OutcomeView & { requestId: string }>;
+}
+
+/** The report of the given requests (in that order), or of every request in the ledger. */
+export async function buildReport(
+  ledger: Ledger,
+  options: { requestIds?: readonly string[]; since?: string; now?: Date } = {},
+): Promise<Report> {
+  const requestIds = options.requestIds ?? (await allRequestStates(ledger, options.since)).map((state) => state.requestId);
+  const views = await mapLimited([...new Set(requestIds)], 8, async (requestId) => {
+    const [state, outcomes] = await Promise.all([ledger.getRequestState(requestId), ledger.outcomesOfRequest(requestId)]);
+    return requestStatusView(requestId, state, outcomes);
+  });
+  const totals = emptyCounts();
+  for (const view of views) for (const status of Object.keys(totals) as OutcomeStatus[]) totals[status] += view.counts[status];
+  return {
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    totals,
+    requests: views.map(({ outcomes, ...summary }) => ({ ...summary, emails: outcomes.length })),
+    outcomes: views.flatMap((view) => view.outcomes.map((outcome) => ({ requestId: view.requestId, ...outcome }))),
+  };
+}
+
+export const OUTCOME_COLUMNS = ['request_id', 'email', 'status', 'user_id', 'attempts', 'detail', 'recorded_at'] as const;
+
+export function outcomeRecord(outcome: OutcomeView & { requestId?: string }): OutputRecord {
+  return {
+    request_id: outcome.requestId,
+    email: outcome.email,
+    status: outcome.status,
+    user_id: outcome.userId,
+    attempts: outcome.attempts,
+    detail: outcome.error ?? outcome.reason,
+    recorded_at: outcome.recordedAt,
+  };
+}
+
+export const REQUEST_COLUMNS = ['request_id', 'state', 'source', 'emails', ...SUMMARY_COLUMNS.map((c) => c.label.replace(/[ -]/g, '_'))];
+
+export function requestRecord(request: Report['requests'][number]): OutputRecord {
+  const record: OutputRecord = { request_id: request.requestId, state: request.state, source: request.source, emails: request.emails };
+  for (const column of SUMMARY_COLUMNS) record[column.label.replace(/[ -]/g, '_')] = request.counts[column.status];
+  return record;
+}
+
+/** One row per outcome status, in summary order, with the total last. */
+export function summaryRecords(totals: OutcomeCounts): OutputRecord[] {
+  const rows: OutputRecord[] = SUMMARY_COLUMNS.map((column) => ({ outcome: column.label, emails: totals[column.status] }));
+  rows.push({ outcome: 'total', emails: Object.values(totals).reduce((a, b) => a + b, 0) });
+  return rows;
+}

@@ -1,0 +1,214 @@
+/**
+ * What every operator command shares: where it works (`--data-dir` / `--stack`), the real-Arize safety
+ * rule (no deletion without `--confirm`), waiting for requests with a progress line, and exit codes.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { Option, type Command } from 'commander';
+import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import type { OffboardingRequest } from '../../lambdas/core/request.js';
+import { CliError, EXIT_USAGE } from './errors.js';
+import { connectStack, type OpsBackend } from './ops-backend.js';
+import { FINAL_REQUEST_STATES } from './ops-report.js';
+
+export const DEFAULT_DATA_DIR = '.offboard';
+export const DEFAULT_WAIT_SECONDS = 600;
+
+export interface TargetFlags {
+  dataDir: string;
+  stack?: string;
+  region?: string;
+}
+
+export interface DeleteFlags extends TargetFlags {
+  confirm?: boolean;
+  wait: boolean;
+  timeout: number;
+}
+
+export const WHERE_HELP = `
+Where it works:
+  default          the local data dir (--data-dir, default ${DEFAULT_DATA_DIR}): connects to a running
+                   \`offboard serve\` on that dir, or starts the local runtime in this process (Arize sandbox
+                   with the demo directory, or the real Arize API when ARIZE_API_KEY is set)
+  --stack <name>   a deployed stack: its outputs QueueUrl, LedgerTableName and DeadLetterQueueUrl are read from
+                   CloudFormation with your AWS credentials (AWS_PROFILE / AWS_REGION or --region)
+
+Exit codes: 0 done, 1 something failed (a FAILED outcome, a request that did not finish in time),
+2 usage or configuration error (nothing was enqueued).`;
+
+export const SAFETY_HELP = `
+Real Arize: with ARIZE_API_KEY set (or --stack) every request is sent as a dry run unless --confirm is given;
+the command says so on stderr before it starts.`;
+
+export function addTargetOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
+    .option('--stack <name>', 'work against a deployed CloudFormation stack instead of the local data dir')
+    .option('--region <region>', 'AWS region of --stack (default: AWS_REGION / your profile)');
+}
+
+function positiveSeconds(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new CliError(`invalid value for --timeout: '${value}' (expected seconds greater than 0)`, EXIT_USAGE);
+  }
+  return parsed;
+}
+
+/** Options of the commands that enqueue work. */
+export function addDeleteOptions(command: Command): Command {
+  return addTargetOptions(command)
+    .option('--confirm', 'really delete when talking to the real Arize (ARIZE_API_KEY set, or --stack)')
+    .option('--no-wait', 'return once enqueued (only with --stack or a running `offboard serve`)')
+    .addOption(
+      new Option('--timeout <seconds>', 'how long to wait for the requests to finish')
+        .default(DEFAULT_WAIT_SECONDS)
+        .argParser(positiveSeconds),
+    );
+}
+
+export function isRealArize(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): boolean {
+  return flags.stack !== undefined || (env.ARIZE_API_KEY ?? '').trim() !== '';
+}
+
+function arizeTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): string {
+  if (flags.stack !== undefined) return `the Arize account configured in stack ${flags.stack}`;
+  const host = env.ARIZE_API_HOST?.trim() || 'api.arize.com';
+  return `the real Arize API at ${host}`;
+}
+
+/**
+ * The rule that protects a laptop from deleting production users by accident: against the real Arize,
+ * no `--confirm` ⇒ every request is a dry run, and the operator is told before anything is sent.
+ */
+export function applySafety(
+  requests: readonly OffboardingRequest[],
+  flags: TargetFlags & { confirm?: boolean },
+  warn: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): OffboardingRequest[] {
+  if (!isRealArize(flags, env)) return [...requests];
+  if (flags.confirm === true) {
+    warn(`Deleting for real: ${arizeTarget(flags, env)} (--confirm given).`);
+    return [...requests];
+  }
+  const bar = '!'.repeat(78);
+  warn(bar);
+  warn(`DRY RUN: this talks to ${arizeTarget(flags, env)}.`);
+  warn('Nothing will be deleted: every request is sent with dryRun=true. Re-run with --confirm to delete.');
+  warn(bar);
+  return requests.map((request) => ({ ...request, dryRun: true }));
+}
+
+export function parseSince(value: string, now: Date = new Date()): string {
+  const relative = /^(\d+)\s*([smhd])$/.exec(value.trim());
+  if (relative) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
+    throw new CliError(`invalid value for --since: '${value}' (expected an ISO date/time or a duration such as 30m, 24h, 7d)`, EXIT_USAGE);
+  }
+  return new Date(parsed).toISOString();
+}
+
+/** Opens the stack, or the local data dir (loaded on demand: the runtime is heavy to import). */
+export async function openBackend(
+  flags: TargetFlags & { confirm?: boolean },
+  purpose: 'read' | 'work',
+  log: (line: string) => void,
+): Promise<OpsBackend> {
+  if (flags.stack !== undefined) {
+    const region = flags.region;
+    return connectStack(flags.stack, region ? { cloudFormation: new CloudFormationClient({ region }) } : {});
+  }
+  const { openLocalBackend } = await import('./ops-local.js');
+  return openLocalBackend({ dataDir: flags.dataDir, purpose, confirm: flags.confirm === true, log });
+}
+
+export async function withBackend<T>(
+  flags: TargetFlags & { confirm?: boolean },
+  purpose: 'read' | 'work',
+  run: (backend: OpsBackend) => Promise<T>,
+): Promise<T> {
+  const backend = await openBackend(flags, purpose, (line) => process.stderr.write(`${line}\n`));
+  try {
+    return await run(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+export interface Progress {
+  update(states: ReadonlyMap<string, RequestState | undefined>): void;
+  done(): void;
+}
+
+function finishedCount(states: ReadonlyMap<string, RequestState | undefined>): number {
+  return [...states.values()].filter((s) => s !== undefined && FINAL_REQUEST_STATES.has(s.status)).length;
+}
+
+/**
+ * A bar that redraws itself on a terminal; otherwise one plain line each time another request finishes,
+ * so a log file shows progress without control characters.
+ */
+export function progressReporter(total: number, stream: NodeJS.WriteStream = process.stderr, label = 'Requests'): Progress {
+  const tty = stream.isTTY === true;
+  let lastFinished = -1;
+  let lastDrawn = 0;
+  const width = 28;
+  return {
+    update(states) {
+      const finished = finishedCount(states);
+      if (tty) {
+        const now = Date.now();
+        if (finished === lastFinished && now - lastDrawn < 200) return;
+        lastDrawn = now;
+        lastFinished = finished;
+        const filled = total === 0 ? width : Math.round((finished / total) * width);
+        stream.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${total} finished`);
+        return;
+      }
+      if (finished !== lastFinished) {
+        lastFinished = finished;
+        stream.write(`${label}: ${finished}/${total} finished\n`);
+      }
+    },
+    done() {
+      if (tty) stream.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** Submits, waits (unless told not to and allowed to), and returns the final states. */
+export async function submitAndWait(
+  backend: OpsBackend,
+  requests: readonly OffboardingRequest[],
+  flags: Pick<DeleteFlags, 'wait' | 'timeout'>,
+): Promise<{ waited: boolean; states: Map<string, RequestState | undefined> }> {
+  if (!flags.wait && !backend.canLeaveEarly) {
+    throw new CliError(
+      '--no-wait needs a running `offboard serve` on this data dir or --stack: the local queue lives in this process',
+      EXIT_USAGE,
+    );
+  }
+  await backend.submit(requests);
+  const ids = requests.map((r) => r.requestId);
+  process.stderr.write(`Enqueued ${ids.length} request${ids.length === 1 ? '' : 's'} on ${backend.label}.\n`);
+  if (!flags.wait) return { waited: false, states: new Map() };
+  const progress = progressReporter(ids.length);
+  try {
+    const states = await backend.waitFor(ids, { timeoutMs: flags.timeout * 1000, onUpdate: (s) => progress.update(s) });
+    return { waited: true, states };
+  } finally {
+    progress.done();
+  }
+}
+
+export function unfinished(states: ReadonlyMap<string, RequestState | undefined>): string[] {
+  return [...states.entries()].filter(([, s]) => s === undefined || !FINAL_REQUEST_STATES.has(s.status)).map(([id]) => id);
+}

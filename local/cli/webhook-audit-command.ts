@@ -1,0 +1,214 @@
+/**
+ * `offboard serve` — the HR webhook on node:http (the same `processWebhook` the Lambda runs), feeding the local
+ * runtime; plus `GET /healthz`. `offboard audit` — the scheduled audit, run once against the local data dir.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
+import type { AuditReport } from '../../lambdas/core/audit.js';
+import { maskEmail } from '../../lambdas/core/email.js';
+import { MAX_WEBHOOK_BODY_BYTES, problemResponse, type WebhookResponse } from '../../lambdas/core/webhook.js';
+import { runAudit, type ReportSink } from '../../lambdas/handlers/audit.js';
+import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
+import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
+import { CliError, EXIT_USAGE } from './errors.js';
+import { outputOption, renderJson, type OutputFormat } from './output.js';
+
+const DEFAULT_DATA_DIR = '.offboard';
+export const WEBHOOK_PATH = '/hr/events';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new CliError(`invalid value for --port: '${value}' (expected 0..65535)`, EXIT_USAGE);
+  return port;
+}
+
+function stderrLog(level: string) {
+  return (message: string, attributes?: Record<string, unknown>) => {
+    process.stderr.write(`${level} ${maskEmailsInText(message)}${attributes ? ` ${JSON.stringify(maskEmailsDeep(attributes))}` : ''}\n`);
+  };
+}
+const cliLog = { info: stderrLog('info'), warn: stderrLog('warn'), error: stderrLog('error') };
+
+/** Reads at most `limit + 1` bytes: a larger body is answered 413 without buffering it all. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > limit) return 'too-large';
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, reply: WebhookResponse): void {
+  response.writeHead(reply.status, reply.headers).end(reply.body);
+}
+
+/** The request listener: routing, body limit, then the shared use case. Exported for tests. */
+export function webhookListener(deps: WebhookDeps) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    void (async () => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, problemResponse(405, 'use GET', { allow: 'GET' }));
+        return send(response, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
+      }
+      if (path !== WEBHOOK_PATH) return send(response, problemResponse(404, `no route; POST ${WEBHOOK_PATH}`));
+      if (request.method !== 'POST') return send(response, problemResponse(405, 'use POST', { allow: 'POST' }));
+      const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
+      if (body === 'too-large') {
+        response.setHeader('connection', 'close');
+        return send(response, problemResponse(413, `body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes`));
+      }
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+      send(response, await processWebhook({ headers, body }, deps));
+    })().catch(() => {
+      if (!response.headersSent) send(response, problemResponse(503, 'try again later'));
+      else response.destroy();
+    });
+  };
+}
+
+interface ServeFlags {
+  port: string;
+  dataDir: string;
+  confirm?: boolean;
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const port = parsePort(flags.port);
+  // Refuse before starting anything: an unsigned intake must never run.
+  let secrets: string[];
+  try {
+    secrets = await loadWebhookSecrets({ OFFBOARDING_WEBHOOK_SECRET: process.env.OFFBOARDING_WEBHOOK_SECRET });
+  } catch (error) {
+    throw new CliError(`offboard serve needs OFFBOARDING_WEBHOOK_SECRET: ${(error as Error).message}`, EXIT_USAGE);
+  }
+  const { startLocalRuntime } = await import('../runtime/index.js');
+  const apiKey = process.env.ARIZE_API_KEY?.trim();
+  const runtime = await startLocalRuntime({
+    dataDir: flags.dataDir,
+    ...(apiKey ? { arize: { mode: 'external' as const, apiKey }, forceDryRun: !flags.confirm } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
+  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${event.requestId}${event.status ? ` ${event.status}` : ''}\n`));
+
+  const deps: WebhookDeps = {
+    secrets: () => Promise.resolve(secrets),
+    queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    clock: () => new Date(),
+    log: cliLog,
+  };
+  const server = createServer(webhookListener(deps));
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  runtime.advertise({ controlUrl: url });
+  process.stdout.write(`offboard serve: listening on ${url} (POST ${WEBHOOK_PATH}, GET /healthz), data dir ${resolve(flags.dataDir)}\n`);
+
+  await new Promise<void>((resolveStop) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      process.stderr.write('offboard serve: stopping\n');
+      server.close(() => resolveStop());
+      server.closeAllConnections();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await runtime.close();
+}
+
+/** `<dataDir>/audits/<auditId>.json|.csv` */
+export function fileReportSink(dataDir: string): ReportSink {
+  return {
+    async write(report, csv) {
+      const dir = join(resolve(dataDir), 'audits');
+      await mkdir(dir, { recursive: true });
+      const base = join(dir, report.auditId);
+      await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+      await writeFile(`${base}.csv`, csv, { mode: 0o600 });
+      return [`${base}.json`, `${base}.csv`];
+    },
+  };
+}
+
+function renderAuditSummary(report: AuditReport & { locations: string[] }): string {
+  const lines = [
+    `Audit ${report.auditId}`,
+    `Re-drive: ${report.redrive.items.length} re-driven of ${report.redrive.candidates} old retryable failure(s) (${report.redrive.superseded} already handled, ${report.redrive.skippedDryRun} from dry runs)${report.redrive.requestIds.length ? ` → ${report.redrive.requestIds.join(', ')}` : ''}`,
+    `Drift: ${report.drift.findings.length} terminated account(s) back in Arize (${report.drift.terminatedEmails} terminated email(s) checked against ${report.drift.directoryUsersScanned} users)${report.drift.requestIds.length ? ` → ${report.drift.requestIds.join(', ')}` : ''}`,
+    ...report.drift.findings.map((f) => `  ${maskEmail(f.email)}  ${f.arizeStatus}  ${f.arizeUserId}  (deleted by ${f.deletedRequestId} at ${f.deletedAt})`),
+    report.submitted ? 'Submitted the requests above.' : 'Nothing submitted.',
+    `Report: ${report.locations.join(', ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+interface AuditFlags {
+  dataDir: string;
+  output: OutputFormat;
+  submit: boolean;
+}
+
+async function audit(flags: AuditFlags): Promise<void> {
+  const { connectOrStartLocalRuntime, loadLocalConfig } = await import('../runtime/index.js');
+  const runtime = await connectOrStartLocalRuntime({ dataDir: flags.dataDir, log: () => undefined });
+  try {
+    const arize = runtime.arize;
+    if (!arize) throw new CliError('the running `offboard serve` uses external Arize: set ARIZE_API_KEY to audit it', EXIT_USAGE);
+    const config = runtime.mode === 'local' ? runtime.config : loadLocalConfig();
+    const report = await runAudit(
+      {
+        ledger: runtime.ledger,
+        directory: () => Promise.resolve(arize),
+        queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+        clock: () => new Date(),
+        log: { info: () => undefined, warn: cliLog.warn, error: cliLog.error },
+        reports: fileReportSink(flags.dataDir),
+      },
+      { redriveOlderThanMinutes: config.audit.redriveOlderThanMinutes, driftLookbackDays: config.audit.driftLookbackDays },
+      { submit: flags.submit },
+    );
+    // An in-process runtime's queue dies with this process: let it finish what the audit submitted.
+    if (runtime.mode === 'local' && report.submitted) await runtime.drain({ timeoutMs: 120_000 });
+    if (flags.output === 'json') process.stdout.write(renderJson(report));
+    else if (flags.output === 'csv') {
+      const { auditReportCsv } = await import('../../lambdas/core/audit.js');
+      process.stdout.write(auditReportCsv(report));
+    } else process.stdout.write(renderAuditSummary(report));
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function registerWebhookAuditCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(`serve the signed HR webhook (POST ${WEBHOOK_PATH}, GET /healthz) on 127.0.0.1, feeding the local pipeline`)
+    .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '8787')
+    .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
+    .option('--confirm', 'with ARIZE_API_KEY (real Arize): really delete instead of dry runs')
+    .addHelpText('after', '\nRequires OFFBOARDING_WEBHOOK_SECRET (the HMAC secret; JSON {"secrets": [...]} while rotating).')
+    .action((flags: ServeFlags) => serve(flags));
+
+  program
+    .command('audit')
+    .description('re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
+    .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
+    .option('--no-submit', 'report only: enqueue nothing')
+    .addOption(outputOption())
+    .action((flags: AuditFlags) => audit(flags));
+}

@@ -1,0 +1,405 @@
+/**
+ * The whole pipeline on one machine, no AWS account: local SQS (queue + DLQ as the stack configures them)
+ * → an event-source poller → the real start handler use case → a local Step Functions service running the
+ * ASL synthesised from ArizeOffboardingStack, whose Task states call the real task handlers → a dynalite
+ * ledger; Arize is the sandbox (demo directory by default) or an external endpoint.
+ * Only the engines are local: handlers, state machine, SDK calls and settings are the deployed ones.
+ */
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { SQSEvent } from 'aws-lambda';
+import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
+import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
+import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { startRequests } from '../../lambdas/handlers/start.js';
+import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import type { OffboardingConfig } from '../../lib/config.js';
+import { ensureTable, startDynamo, type LocalDynamo } from '../engines/dynamo.js';
+import { SqsPoller } from '../engines/sqs-poller.js';
+import { startSqs, type LocalSqs } from '../engines/sqs.js';
+import type { LocalStepFunctions } from '../engines/stepfunctions.js';
+import { demoDirectory, startSandbox, type Sandbox, type SeedUser } from '../sandbox/server.js';
+import {
+  LOCAL_DLQ_NAME,
+  LOCAL_LEDGER_TABLE_NAME,
+  LOCAL_QUEUE_NAME,
+  loadLocalConfig,
+  workflowRuntimeConfig,
+  type LocalArizeEndpoint,
+  type LocalConfigOverrides,
+} from './config.js';
+import { loadWorkflowDefinition, type WorkflowDefinition } from './definition.js';
+import { redriveDeadLetters, sendBodies, type IntakeQueueRef } from './queue.js';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+import { arizeClientFor, createLocalWorkflow, lineLog, localWorkflowDeps, type TaskHandlerMap } from './workflow.js';
+
+export { loadLocalConfig, type LocalConfigOverrides } from './config.js';
+export { loadWorkflowDefinition, type WorkflowDefinition, type IntakeSettings } from './definition.js';
+export { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+export { createLocalWorkflow, localWorkflowDeps, arizeClientFor, type TaskHandlerMap } from './workflow.js';
+
+export type LocalArizeOption =
+  | { mode: 'sandbox'; seed?: SeedUser[]; latencyMs?: number; errorRate?: number }
+  | {
+      mode: 'external';
+      apiKey: string;
+      host?: string;
+      scheme?: 'http' | 'https';
+      port?: number;
+    };
+
+export interface LocalRuntimeOptions {
+  /** Persisted dynalite under `<dataDir>/ledger`, runtime.json in `<dataDir>`; default `.offboard`. Ignored when inMemory. */
+  dataDir?: string;
+  /** Nothing on disk except the definition cache (tests). */
+  inMemory?: boolean;
+  /** Default: the sandbox with the demo directory. */
+  arize?: LocalArizeOption;
+  /** Merged over the cdk.json context defaults (nested groups key by key), validated by lib/config.ts. */
+  config?: LocalConfigOverrides;
+  /**
+   * Multiplies every wait the stack configures: Wait states, Retry intervals, the batching window and (at
+   * least 1 s) the queue's visibility timeout. Default 0.001 (the CLI); tests use 0.
+   */
+  waitTimeScale?: number;
+  /** Real Arize without --confirm: every request is a dry run (DRY_RUN, as the stack's dryRun setting). */
+  forceDryRun?: boolean;
+  /** Progress and warning lines (emails masked). */
+  log?: (line: string) => void;
+  /**
+   * Overrides the (scaled) visibility timeout of the intake queue, in whole seconds >= 1 (e.g. 1 for fast
+   * redelivery tests): local-aws-sqs treats 0 as its 30 s default, so 0 is refused rather than silently slow.
+   */
+  visibilityTimeoutSeconds?: number;
+  /** A definition already loaded (tests share one per file); default: loadWorkflowDefinition (cached). */
+  definition?: WorkflowDefinition;
+  /** Where synthesised definitions are cached; default the OS temp folder; false = always synthesise. */
+  definitionCacheDir?: string | false;
+  /** Receives what AlertHeld would publish (they are also kept in `alerts`). */
+  onAlert?: (alert: PublishedAlert) => void;
+  /** Keep each execution's event log (default true). */
+  retainEvents?: boolean;
+  /** Test seams, kept deliberately small. */
+  seams?: {
+    /** E.g. an execution starter that throws N times, to exercise SQS redelivery. */
+    wrapStarter?: (starter: ExecutionStarter) => ExecutionStarter;
+    /** E.g. a task that fails with a Lambda service error. */
+    wrapTaskHandlers?: (handlers: TaskHandlerMap) => TaskHandlerMap;
+  };
+}
+
+export interface ProgressEvent {
+  /** The request id; for a rejected message, its rejection id (the ledger key of its REJECTED record). */
+  requestId: string;
+  kind: 'started' | 'finished' | 'rejected';
+  /** `finished`: the request's final ledger state (COMPLETED, HELD, …); `rejected`: the reason. */
+  status?: string;
+}
+
+export interface DrainOptions {
+  /** Default 60 s. */
+  timeoutMs?: number;
+}
+
+/** What both the in-process runtime and a connection to a running one offer. */
+export interface OffboardingRuntime {
+  readonly mode: 'local' | 'remote';
+  /** Enqueue on the intake queue (like the webhook / CLI in AWS). */
+  submit(request: OffboardingRequestInput | OffboardingRequestInput[]): Promise<void>;
+  /** Enqueue an arbitrary body (poison messages in tests). */
+  submitRaw(body: string): Promise<void>;
+  /** Resolves when the queue is empty, nothing is in flight and every execution has finished. */
+  drain(options?: DrainOptions): Promise<void>;
+  ledger: DynamoLedger;
+  queue: IntakeQueueRef;
+  /** Moves DLQ messages back to the intake queue; returns how many. */
+  redriveDlq(): Promise<number>;
+  onProgress(listener: (event: ProgressEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface LocalRuntime extends OffboardingRuntime {
+  readonly mode: 'local';
+  executions: LocalStepFunctions;
+  sandbox?: Sandbox;
+  /** The client the workflow uses (status / audit). */
+  arize: ArizeUsersClient;
+  /** Alerts AlertHeld would have published, oldest first. */
+  alerts: PublishedAlert[];
+  config: OffboardingConfig;
+  definition: WorkflowDefinition;
+  /** Absolute data dir, undefined when in memory. */
+  dataDir?: string;
+  endpoints: { dynamo: string; sqs: string; sandbox?: string };
+  /** Startup timings in ms (definition = synthesis or cache read). */
+  timings: { definitionMs: number; definitionSource: 'cache' | 'synthesized' | 'given'; totalMs: number };
+  /** Adds e.g. `controlUrl` (offboard serve) to runtime.json for other processes. */
+  advertise(extra: Pick<RuntimeInfo, 'controlUrl'>): void;
+}
+
+export interface RemoteRuntime extends OffboardingRuntime {
+  readonly mode: 'remote';
+  info: RuntimeInfo;
+  /** Present when the running runtime uses the sandbox, or an external key was given. */
+  arize?: ArizeUsersClient;
+}
+
+export const DEFAULT_DATA_DIR = '.offboard';
+export const DEFAULT_WAIT_TIME_SCALE = 0.001;
+const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
+
+export class RuntimeInUseError extends Error {
+  override readonly name = 'RuntimeInUseError';
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(`data dir ${dataDir} is in use by process ${pid}; connect to it (connectOrStartLocalRuntime) or stop it first`);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function externalEndpoint(option: LocalArizeOption, config: OffboardingConfig): LocalArizeEndpoint {
+  if (option.mode !== 'external') throw new Error('local runtime: the sandbox did not start');
+  const port = option.port ?? config.arize.port;
+  return {
+    apiKey: option.apiKey,
+    host: option.host ?? config.arize.host,
+    scheme: option.scheme ?? config.arize.scheme,
+    ...(port !== undefined ? { port } : {}),
+  };
+}
+
+function sandboxEndpoint(sandbox: Sandbox): LocalArizeEndpoint {
+  return { apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const started = performance.now();
+  const scale = options.waitTimeScale ?? DEFAULT_WAIT_TIME_SCALE;
+  if (!Number.isFinite(scale) || scale < 0) throw new Error(`waitTimeScale must be a finite number >= 0, got ${String(scale)}`);
+  const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
+  const config = loadLocalConfig(overrides);
+  const write = options.log;
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  if (dataDir !== undefined) {
+    const running = readRuntimeInfo(dataDir);
+    if (running !== undefined) throw new RuntimeInUseError(dataDir, running.pid);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
+
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const definitionPromise: Promise<WorkflowDefinition> = options.definition
+      ? Promise.resolve(options.definition)
+      : loadWorkflowDefinition({ config, ...(options.definitionCacheDir !== undefined ? { cacheDir: options.definitionCacheDir } : {}) });
+    const [dynamo, sqs, sandbox] = await Promise.all([
+      startDynamo(dataDir !== undefined ? { path: resolve(dataDir, 'ledger') } : {}).then((d: LocalDynamo) => (opened.push(d), d)),
+      startSqs().then((s: LocalSqs) => (opened.push(s), s)),
+      arizeOption.mode === 'sandbox'
+        ? startSandbox({
+            ...(arizeOption.seed ? { seed: arizeOption.seed } : {}),
+            ...(arizeOption.latencyMs !== undefined ? { latencyMs: arizeOption.latencyMs } : {}),
+            ...(arizeOption.errorRate !== undefined ? { errorRate: arizeOption.errorRate } : {}),
+          }).then((s) => (opened.push(s), s))
+        : Promise.resolve(undefined),
+    ]);
+    const definition = await definitionPromise;
+    await ensureTable(dynamo.client, ledgerTableDefinition(LOCAL_LEDGER_TABLE_NAME));
+
+    const intake = definition.intake;
+    if (options.visibilityTimeoutSeconds !== undefined && (!Number.isInteger(options.visibilityTimeoutSeconds) || options.visibilityTimeoutSeconds < 1)) {
+      throw new Error(`visibilityTimeoutSeconds must be a whole number of seconds >= 1, got ${String(options.visibilityTimeoutSeconds)}`);
+    }
+    const stackVisibility = intake.visibilityTimeoutSeconds;
+    const visibilityTimeoutSeconds =
+      options.visibilityTimeoutSeconds ?? (scale === 1 ? stackVisibility : Math.max(1, Math.ceil(stackVisibility * scale)));
+    const queues = await sqs.createQueues({
+      name: LOCAL_QUEUE_NAME,
+      dlqName: LOCAL_DLQ_NAME,
+      maxReceiveCount: intake.maxReceiveCount,
+      visibilityTimeoutSeconds,
+    });
+    const queue: IntakeQueueRef = { client: sqs.client, queueUrl: queues.queueUrl, dlqUrl: queues.dlqUrl };
+
+    const ledger = new DynamoLedger({ tableName: LOCAL_LEDGER_TABLE_NAME, client: dynamo.doc });
+    // The sandbox's key belongs to its first seed user: passed as the key owner so that user is always PROTECTED.
+    const sandboxOwner = arizeOption.mode === 'sandbox' ? (arizeOption.seed ?? demoDirectory())[0]?.email : undefined;
+    const endpoint: LocalArizeEndpoint =
+      arizeOption.mode === 'sandbox' && sandbox !== undefined ? sandboxEndpoint(sandbox) : externalEndpoint(arizeOption, config);
+    const runtimeConfig = workflowRuntimeConfig(config, {
+      tableName: LOCAL_LEDGER_TABLE_NAME,
+      arize: endpoint,
+      ...(sandboxOwner !== undefined ? { apiKeyOwnerEmail: sandboxOwner } : {}),
+    });
+    const arize = arizeClientFor(runtimeConfig);
+    const workflowLog = lineLog(write);
+    const deps = localWorkflowDeps({ config: runtimeConfig, ledger, directory: arize, log: workflowLog });
+
+    const alerts: PublishedAlert[] = [];
+    const executions = createLocalWorkflow({
+      definition: definition.definition,
+      deps,
+      waitTimeScale: scale,
+      onAlert: (alert) => {
+        alerts.push(alert);
+        write?.(`alert: ${alert.Subject ?? 'offboarding alert'}`);
+        options.onAlert?.(alert);
+      },
+      ...(options.seams?.wrapTaskHandlers ? { wrapTaskHandlers: options.seams.wrapTaskHandlers } : {}),
+      ...(options.retainEvents !== undefined ? { retainEvents: options.retainEvents } : {}),
+    });
+
+    const listeners = new Set<(event: ProgressEvent) => void>();
+    const emit = (event: ProgressEvent) => {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          write?.(`warn: progress listener failed: ${describeError(error)}`);
+        }
+      }
+    };
+    const watched = new Set<string>();
+    const finishing = new Set<Promise<void>>();
+    const watch = (executionArn: string, requestId: string) => {
+      if (watched.has(executionArn)) return;
+      watched.add(executionArn);
+      const done = executions
+        .waitForExecution(executionArn)
+        .then(async (result) => {
+          const state = await ledger.getRequestState(requestId).catch(() => undefined);
+          emit({ requestId, kind: 'finished', status: state?.status ?? result.status });
+        })
+        .catch((error: unknown) => write?.(`warn: watching ${requestId} failed: ${describeError(error)}`))
+        .finally(() => finishing.delete(done));
+      finishing.add(done);
+    };
+    const baseStarter = executionStarterFrom(async ({ name, input }) => {
+      const result = await executions.startExecution({ name, input });
+      const requestId = (input as { requestId?: unknown }).requestId;
+      watch(result.executionArn, typeof requestId === 'string' ? requestId : name);
+      return result;
+    });
+    const starter = options.seams?.wrapStarter ? options.seams.wrapStarter(baseStarter) : baseStarter;
+    const startDeps = { ledger, starter, clock: () => new Date(), log: workflowLog };
+
+    const handleBatch = async (event: SQSEvent) => {
+      const { response, results } = await startRequests(event, startDeps);
+      for (const result of results) {
+        if (result.status === 'started') for (const requestId of result.requestIds) emit({ requestId, kind: 'started' });
+        else if (result.status === 'rejected') emit({ requestId: result.rejectionId, kind: 'rejected', status: result.reason });
+      }
+      return response;
+    };
+    const poller = new SqsPoller({
+      client: sqs.client,
+      queueUrl: queues.queueUrl,
+      handler: handleBatch,
+      batchSize: intake.batchSize,
+      maxBatchingWindowMs: intake.maxBatchingWindowSeconds * 1000 * scale,
+      maxConcurrency: intake.maxConcurrency,
+      onError: (error, phase) => write?.(`warn: intake ${phase} failed (message stays on the queue): ${describeError(error)}`),
+    });
+    await poller.start();
+
+    const info: RuntimeInfo | undefined =
+      dataDir === undefined
+        ? undefined
+        : {
+            pid: process.pid,
+            startedAt: new Date().toISOString(),
+            dynamoEndpoint: dynamo.endpoint,
+            sqsEndpoint: sqs.endpoint,
+            queueUrl: queues.queueUrl,
+            dlqUrl: queues.dlqUrl,
+            tableName: LOCAL_LEDGER_TABLE_NAME,
+            ...(sandbox ? { sandboxUrl: sandbox.url, sandboxApiKey: sandbox.apiKey } : {}),
+          };
+    if (dataDir !== undefined && info !== undefined) writeRuntimeInfo(dataDir, info);
+
+    let closing: Promise<void> | undefined;
+    const runtime: LocalRuntime = {
+      mode: 'local',
+      ledger,
+      executions,
+      ...(sandbox ? { sandbox } : {}),
+      arize,
+      alerts,
+      config,
+      definition,
+      ...(dataDir !== undefined ? { dataDir } : {}),
+      endpoints: { dynamo: dynamo.endpoint, sqs: sqs.endpoint, ...(sandbox ? { sandbox: sandbox.url } : {}) },
+      timings: {
+        definitionMs: options.definition ? 0 : definition.millis,
+        definitionSource: options.definition ? 'given' : definition.source,
+        totalMs: performance.now() - started,
+      },
+      queue,
+      async submit(request) {
+        const requests = Array.isArray(request) ? request : [request];
+        await sendBodies(queue.client, queue.queueUrl, requests.map((r) => JSON.stringify(r)));
+      },
+      async submitRaw(body) {
+        await sendBodies(queue.client, queue.queueUrl, [body]);
+      },
+      async drain(drainOptions = {}) {
+        const timeoutMs = drainOptions.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+        const deadline = Date.now() + timeoutMs;
+        await poller.drain({ timeoutMs });
+        await withTimeout(executions.waitForIdle(), Math.max(1, deadline - Date.now()), 'drain: executions');
+        await withTimeout(Promise.all([...finishing]), Math.max(1, deadline - Date.now()), 'drain: progress');
+      },
+      redriveDlq: () => redriveDeadLetters(queue),
+      onProgress(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      advertise(extra) {
+        if (dataDir === undefined || info === undefined) return;
+        Object.assign(info, extra);
+        writeRuntimeInfo(dataDir, info);
+      },
+      close() {
+        closing ??= (async () => {
+          await poller.stop();
+          // A closing runtime must not leave executions writing into a closed ledger.
+          const running = executions.listExecutions({ status: 'RUNNING' });
+          await Promise.all(running.map((execution) => executions.stopExecution(execution.executionArn)));
+          if (dataDir !== undefined) removeRuntimeInfo(dataDir);
+          await Promise.allSettled([...finishing]);
+          await closeAll(opened);
+        })();
+        return closing;
+      },
+    };
+    return runtime;
+  } catch (error) {
+    await closeAll(opened);
+    throw error;
+  }
+}
+
+async function closeAll(opened: { close(): Promise<void> }[]): Promise<void> {
+  await Promise.allSettled(opened.reverse().map((service) => service.close()));
+}
+
+export { connectLocalRuntime, connectOrStartLocalRuntime } from './remote.js';

@@ -1,0 +1,206 @@
+/**
+ * The local pipeline end to end, through its SQS path: local SQS (queue + DLQ as the stack configures them)
+ * → poller → the real start handler → the synthesised workflow with the real task handlers → dynalite;
+ * Arize is the sandbox. Waits are scaled to 0; redelivery tests use the shortest visibility timeout local SQS
+ * honours (1 s), so each redelivery costs one real second.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
+import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
+import {
+  connectOrStartLocalRuntime,
+  loadLocalConfig,
+  loadWorkflowDefinition,
+  RuntimeInUseError,
+  startLocalRuntime,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+  type ProgressEvent,
+  type WorkflowDefinition,
+} from '../../local/runtime/index.js';
+
+let definition: WorkflowDefinition;
+const open: { close(): Promise<void> }[] = [];
+const tempDirs: string[] = [];
+
+beforeAll(async () => {
+  definition = await loadWorkflowDefinition({ config: loadLocalConfig({}) });
+}, 180_000);
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((runtime) => runtime.close()));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function runtime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const started = await startLocalRuntime({ inMemory: true, waitTimeScale: 0, definition, ...options });
+  open.push(started);
+  return started;
+}
+
+const request = (requestId: string, emails: string[]): OffboardingRequestInput => ({ requestId, type: 'employee.terminated', emails, source: 'cli' });
+
+async function dlqBodies(rt: LocalRuntime): Promise<string[]> {
+  const { Messages = [] } = await rt.queue.client.send(
+    new ReceiveMessageCommand({ QueueUrl: rt.queue.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+  );
+  return Messages.map((message) => message.Body ?? '');
+}
+
+/** Fails `start` for the matching request ids while `shouldFail` says so, counting calls per id. */
+function flakyStarter(shouldFail: (requestId: string, call: number) => boolean) {
+  const calls = new Map<string, number>();
+  const wrap = (starter: ExecutionStarter): ExecutionStarter => ({
+    start(name, input) {
+      const requestId = (input as { requestId: string }).requestId;
+      const call = (calls.get(requestId) ?? 0) + 1;
+      calls.set(requestId, call);
+      if (shouldFail(requestId, call)) {
+        const error = new Error('Rate exceeded');
+        error.name = 'ThrottlingException';
+        return Promise.reject(error);
+      }
+      return starter.start(name, input);
+    },
+  });
+  return { wrap, calls };
+}
+
+describe('local pipeline through SQS', () => {
+  it('takes events in and writes every outcome to the ledger, reporting progress', async () => {
+    const rt = await runtime();
+    const events: ProgressEvent[] = [];
+    rt.onProgress((event) => events.push(event));
+    await rt.submit([
+      request('hr-1', ['ann@example.com', 'nobody@example.com']),
+      request('hr-2', ['tom@example.com']),
+      request('hr-3', ['sofia.rossi@example.com']),
+    ]);
+    await rt.drain({ timeoutMs: 60_000 });
+
+    expect(await rt.ledger.getRequestState('hr-1')).toMatchObject({ status: 'COMPLETED', counts: expect.objectContaining({ DELETED: 1, NOT_FOUND: 1 }) as unknown });
+    expect(await rt.ledger.getRequestState('hr-2')).toMatchObject({ status: 'COMPLETED' });
+    // ADMIN is a protected role in the cdk.json defaults.
+    expect(await rt.ledger.outcomesOfRequest('hr-3')).toMatchObject([{ email: 'sofia.rossi@example.com', status: 'PROTECTED', reason: 'protected-role:ADMIN' }]);
+    expect(rt.sandbox?.store.find('ann@example.com')?.deleted).toBe(true);
+    expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(true);
+    expect(rt.sandbox?.store.find('joann@example.com')?.deleted).toBe(false);
+    expect(rt.sandbox?.store.find('sofia.rossi@example.com')?.deleted).toBe(false);
+
+    const finished = Object.fromEntries(events.filter((e) => e.kind === 'finished').map((e) => [e.requestId, e.status]));
+    expect(finished).toEqual({ 'hr-1': 'COMPLETED', 'hr-2': 'COMPLETED', 'hr-3': 'COMPLETED' });
+    expect(events.filter((e) => e.kind === 'started').map((e) => e.requestId).sort()).toEqual(['hr-1', 'hr-2', 'hr-3']);
+  }, 120_000);
+
+  it('records a poison message REJECTED while the rest of its batch proceeds', async () => {
+    const rt = await runtime();
+    const events: ProgressEvent[] = [];
+    rt.onProgress((event) => events.push(event));
+    const poison = JSON.stringify({ requestId: 'bad-1', type: 'employee.terminated', emails: ['tom@example.com', 'not-an-email'] });
+    // One SendMessageBatch, so the poller receives them together.
+    await rt.queue.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: rt.queue.queueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: JSON.stringify(request('good-1', ['ann@example.com'])) },
+          { Id: 'b', MessageBody: poison },
+          { Id: 'c', MessageBody: '{not json' },
+        ],
+      }),
+    );
+    await rt.drain({ timeoutMs: 60_000 });
+
+    const rejected = events.filter((e) => e.kind === 'rejected');
+    expect(rejected).toHaveLength(2);
+    const states = await Promise.all(rejected.map((e) => rt.ledger.getRequestState(e.requestId)));
+    expect(states.map((s) => s?.status)).toEqual(['REJECTED', 'REJECTED']);
+    expect(states.map((s) => s?.reason).sort()).toEqual(['body: not valid JSON', 'emails.1: not a valid email address']);
+    // The valid address in the poison message shows the rejection in its history, and was not deleted.
+    expect((await rt.ledger.historyOfEmail('tom@example.com')).map((o) => o.status)).toEqual(['REJECTED']);
+    expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(false);
+    expect(await rt.ledger.getRequestState('good-1')).toMatchObject({ status: 'COMPLETED' });
+    expect(rt.sandbox?.store.find('ann@example.com')?.deleted).toBe(true);
+    expect(await dlqBodies(rt)).toEqual([]);
+  }, 120_000);
+
+  it('redelivers a message whose start fails, until it succeeds (one execution)', async () => {
+    const flaky = flakyStarter((_id, call) => call <= 1);
+    const rt = await runtime({ visibilityTimeoutSeconds: 1, seams: { wrapStarter: flaky.wrap } });
+    await rt.submit(request('flaky-1', ['tom@example.com']));
+    await rt.drain({ timeoutMs: 60_000 });
+    expect(flaky.calls.get('flaky-1')).toBe(2);
+    expect(rt.executions.listExecutions()).toHaveLength(1);
+    expect(await rt.ledger.getRequestState('flaky-1')).toMatchObject({ status: 'COMPLETED' });
+    expect(await rt.ledger.outcomesOfRequest('flaky-1')).toMatchObject([{ status: 'DELETED', attempt: 1 }]);
+    expect(await dlqBodies(rt)).toEqual([]);
+  }, 120_000);
+
+  it('moves a message to the DLQ after maxReceiveCount receives, and redrives it back', async () => {
+    let healed = false;
+    const flaky = flakyStarter((requestId) => requestId === 'doomed-1' && !healed);
+    const rt = await runtime({ visibilityTimeoutSeconds: 1, seams: { wrapStarter: flaky.wrap } });
+    expect(definition.intake.maxReceiveCount).toBe(5);
+    await rt.submit([request('doomed-1', ['tom@example.com']), request('fine-1', ['ann@example.com'])]);
+    await rt.drain({ timeoutMs: 60_000 });
+
+    expect(flaky.calls.get('doomed-1')).toBe(definition.intake.maxReceiveCount);
+    const { Attributes } = await rt.queue.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: rt.queue.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(Attributes?.ApproximateNumberOfMessages).toBe('1');
+    expect(await rt.ledger.getRequestState('fine-1')).toMatchObject({ status: 'COMPLETED' });
+    // Received but never started: the ledger shows it arrived, nothing was deleted.
+    expect(await rt.ledger.getRequestState('doomed-1')).toMatchObject({ status: 'RECEIVED' });
+    expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(false);
+
+    healed = true;
+    expect(await rt.redriveDlq()).toBe(1);
+    await rt.drain({ timeoutMs: 60_000 });
+    expect(await rt.ledger.getRequestState('doomed-1')).toMatchObject({ status: 'COMPLETED' });
+    expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(true);
+    expect(await dlqBodies(rt)).toEqual([]);
+  }, 120_000);
+
+  it('runs one execution for duplicate events, during and after the first run', async () => {
+    const rt = await runtime();
+    const event = request('dup-1', ['tom@example.com', 'ann@example.com']);
+    await rt.submit([event, event, event]);
+    await rt.drain({ timeoutMs: 60_000 });
+    await rt.submit(event);
+    await rt.drain({ timeoutMs: 60_000 });
+    expect(rt.executions.listExecutions()).toHaveLength(1);
+    expect(rt.sandbox?.counters.byRoute.delete).toBe(2);
+    expect((await rt.ledger.outcomesOfRequest('dup-1')).map((o) => [o.email, o.status, o.attempt])).toEqual([
+      ['ann@example.com', 'DELETED', 1],
+      ['tom@example.com', 'DELETED', 1],
+    ]);
+  }, 120_000);
+
+  it('lets a second process connect to a running data dir instead of opening it twice', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-runtime-'));
+    tempDirs.push(dataDir);
+    const owner = await startLocalRuntime({ dataDir, waitTimeScale: 0, definition });
+    open.push(owner);
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(true);
+    await expect(startLocalRuntime({ dataDir, waitTimeScale: 0, definition })).rejects.toBeInstanceOf(RuntimeInUseError);
+
+    const remote = await connectOrStartLocalRuntime({ dataDir, waitTimeScale: 0, definition });
+    open.push(remote);
+    expect(remote.mode).toBe('remote');
+    await remote.submit(request('remote-1', ['tom@example.com']));
+    await remote.drain({ timeoutMs: 60_000 });
+    expect(await remote.ledger.getRequestState('remote-1')).toMatchObject({ status: 'COMPLETED' });
+    expect(owner.sandbox?.store.find('tom@example.com')?.deleted).toBe(true);
+
+    await owner.close();
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+    // The ledger was persisted: a new runtime on the same dir sees the earlier request.
+    const reopened = await startLocalRuntime({ dataDir, waitTimeScale: 0, definition });
+    open.push(reopened);
+    expect(await reopened.ledger.getRequestState('remote-1')).toMatchObject({ status: 'COMPLETED' });
+  }, 120_000);
+});

@@ -1,0 +1,97 @@
+/**
+ * `offboard serve` as a real process: signed event in, 202 out, the outcome in the ledger (read through the
+ * running runtime's endpoints, as other CLI commands do), clean stop on SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../lambdas/core/webhook.js';
+import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SECRET = 'whsec_e2e_serve_0123456789';
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function startServe(env: Record<string, string | undefined>, dataDir: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('offboard serve', () => {
+  it('refuses to start without OFFBOARDING_WEBHOOK_SECRET (exit 2, nothing started)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'serve-nosecret-'));
+    dirs.push(dataDir);
+    const serve = startServe({ OFFBOARDING_WEBHOOK_SECRET: undefined }, dataDir);
+    expect(await serve.exited).toBe(2);
+    expect(serve.output()).toMatch(/OFFBOARDING_WEBHOOK_SECRET/);
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+  }, 60_000);
+
+  it('accepts a signed event (202), runs it to a DELETED outcome, rejects unsigned (401), stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'serve-e2e-'));
+    dirs.push(dataDir);
+    const serve = startServe({ OFFBOARDING_WEBHOOK_SECRET: SECRET, ARIZE_API_KEY: undefined }, dataDir);
+    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 120_000, 'serve to listen');
+
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+
+    // ann@example.com is in the sandbox's demo directory; joann@example.com (a near-duplicate) must survive.
+    const body = JSON.stringify({ eventId: 'e2e-1', type: 'employee.terminated', employee: { email: 'Ann@Example.com' } });
+    const unsigned = await fetch(`${url}/hr/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(unsigned.status).toBe(401);
+    const accepted = await fetch(`${url}/hr/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-offboarding-signature': signWebhook(SECRET, body, Date.now() / 1000) },
+      body,
+    });
+    expect(accepted.status).toBe(202);
+    expect(await accepted.json()).toEqual({ requestId: 'hr-e2e-1', emails: 1, requestIds: ['hr-e2e-1'] });
+
+    const info = readRuntimeInfo(dataDir);
+    expect(info?.controlUrl).toBe(url);
+    const remote = connectLocalRuntime(info!);
+    try {
+      const state = await waitFor(async () => {
+        const current = await remote.ledger.getRequestState('hr-e2e-1');
+        return current && !['RECEIVED', 'RUNNING'].includes(current.status) ? current : undefined;
+      }, 60_000, 'the request to finish');
+      expect(state).toMatchObject({ status: 'COMPLETED', source: 'webhook' });
+      expect(await remote.ledger.outcomesOfRequest('hr-e2e-1')).toEqual([expect.objectContaining({ email: 'ann@example.com', status: 'DELETED' })]);
+    } finally {
+      await remote.close();
+    }
+    expect(serve.output()).not.toMatch(/ann@example\.com/i);
+
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+  }, 180_000);
+});
