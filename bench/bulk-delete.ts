@@ -9,14 +9,14 @@
  * A fresh sandbox per run, so every run deletes from the same 2,000-user directory.
  * Prints figures; it asserts nothing (speed is not a test).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ArizeUsersClient } from '../lambdas/arize/index.js';
 import { ListUsersResponseSchema } from '../lambdas/arize/wire.js';
 import { sameEmail } from '../lambdas/core/email.js';
 import { generateDirectory, startSandbox, type Sandbox, type SeedUser } from '../local/sandbox/server.js';
+import { CLI_ENTRY, runCli } from '../test/support/cli.js';
 
 const LATENCY_MS = 40;
 const RATE_LIMIT = 200;
@@ -25,9 +25,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 /** `-- --small-only` skips the 1,000-email runs (the sequential reference alone takes ~90 s). */
 const SMALL_ONLY = process.argv.includes('--small-only');
 const API_KEY = 'bench-key';
-const REPO_ROOT = resolve(import.meta.dirname, '..');
 /** BENCH_CLI=<file> runs another build of the CLI (e.g. an esbuild bundle) to compare start-up costs. */
-const CLI = process.env.BENCH_CLI ?? join(REPO_ROOT, 'bin/offboard.js');
+const CLI = process.env.BENCH_CLI ?? CLI_ENTRY;
 
 type Status = 'deleted' | 'not_found' | 'failed';
 
@@ -132,22 +131,10 @@ async function inProcess(sandbox: Sandbox, emails: string[]): Promise<Status[]> 
   return results.map((r) => r.status);
 }
 
-function runProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
 async function wholeCommand(sandbox: Sandbox, emailsFile: string): Promise<Status[]> {
-  const run = await runProcess(
+  const run = await runCli(
     ['users', 'delete', '--emails-file', emailsFile, '--yes', '--rate', String(RATE_LIMIT), '--concurrency', String(CONCURRENCY), '--output', 'json'],
-    { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) },
+    { entry: CLI, env: { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) } },
   );
   if (run.code === 2 || run.stdout.trim() === '') throw new Error(`offboard users delete exited ${run.code}: ${run.stderr.trim()}`);
   return (JSON.parse(run.stdout) as { status: Status }[]).map((r) => r.status);
@@ -157,7 +144,7 @@ async function startupMs(): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < 3; i += 1) {
     const started = performance.now();
-    await runProcess(['--help'], {});
+    await runCli(['--help'], { entry: CLI });
     samples.push(performance.now() - started);
   }
   return samples.sort((a, b) => a - b)[1] ?? 0;

@@ -25,11 +25,9 @@ import {
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
-export interface RequestState {
-  requestId: string;
+/** What a request-state write sets, and so what a read returns besides the keys and timestamps. */
+interface RequestStateFields {
   status: RequestStateStatus;
-  createdAt: string;
-  updatedAt: string;
   emailCount?: number;
   source?: string;
   reason?: string;
@@ -38,15 +36,14 @@ export interface RequestState {
   detail?: string;
 }
 
-export interface RequestStateUpdate {
-  status: RequestStateStatus;
+export interface RequestState extends RequestStateFields {
+  requestId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RequestStateUpdate extends RequestStateFields {
   at: string;
-  emailCount?: number;
-  source?: string;
-  reason?: string;
-  executionName?: string;
-  counts?: Record<string, number>;
-  detail?: string;
 }
 
 export interface TimeRange {

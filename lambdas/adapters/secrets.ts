@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ARIZE_API_KEY_PLACEHOLDER } from '../core/secret-placeholder.js';
 
 export class SecretError extends Error {
   override readonly name = 'SecretError';
@@ -25,9 +26,18 @@ export function parseApiKeySecret(secretId: string, value: string | undefined): 
     }
     const apiKey = (parsed as { apiKey?: unknown }).apiKey;
     if (typeof apiKey !== 'string' || !apiKey.trim()) throw new SecretError(`secret ${secretId} JSON has no non-empty "apiKey" field`);
-    return apiKey.trim();
+    return refusePlaceholder(secretId, apiKey.trim());
   }
-  return text;
+  return refusePlaceholder(secretId, text);
+}
+
+function refusePlaceholder(secretId: string, apiKey: string): string {
+  if (apiKey === ARIZE_API_KEY_PLACEHOLDER) {
+    throw new SecretError(
+      `secret ${secretId} still holds the placeholder written at deploy time: put the Arize API key into it (aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string <key>)`,
+    );
+  }
+  return apiKey;
 }
 
 let cachedKey: Promise<string> | undefined;

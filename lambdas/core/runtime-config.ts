@@ -123,3 +123,20 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
     },
   };
 }
+
+/** Where RuntimeConfig points the Arize client; shared so the Lambdas and the local runtime connect alike. */
+export function arizeEndpointOptions(arize: RuntimeConfig['arize']): { host?: string; scheme?: 'http' | 'https'; port?: number } {
+  return {
+    ...(arize.host !== undefined ? { host: arize.host } : {}),
+    ...(arize.scheme !== undefined ? { scheme: arize.scheme } : {}),
+    ...(arize.port !== undefined ? { port: arize.port } : {}),
+  };
+}
+
+/** The request limits RuntimeConfig sets on the Arize client (unset: the client's defaults). */
+export function arizeLimitOptions(arize: RuntimeConfig['arize']): { maxConcurrency?: number; maxRequestsPerSecond?: number } {
+  return {
+    ...(arize.maxConcurrency !== undefined ? { maxConcurrency: arize.maxConcurrency } : {}),
+    ...(arize.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: arize.maxRequestsPerSecond } : {}),
+  };
+}

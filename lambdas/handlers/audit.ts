@@ -5,16 +5,14 @@
  * Arize cost: the directory is listed once (≈ users/100 list calls), and only when the ledger holds at least
  * one terminated email in the window — never one call per email.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
+import type { Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
-import { loadArizeApiKey } from '../adapters/secrets.js';
-import { ArizeUsersClient, type ListAllParams } from '../arize/index.js';
+import type { ListAllParams } from '../arize/index.js';
 import {
   DRIFT_ARIZE_STATUSES,
   auditReportCsv,
@@ -29,11 +27,11 @@ import {
   type DirectoryUser,
   type RedriveItem,
 } from '../core/audit.js';
+import { mapLimited } from '../core/concurrency.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { describeZodError } from '../core/request.js';
-import { loadRuntimeConfig } from '../core/runtime-config.js';
 import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
-import type { WorkflowLog } from './runtime.js';
+import { getDefaultWiring, type WorkflowLog } from './runtime.js';
 
 /** What the audit needs from Arize (ArizeUsersClient satisfies it). */
 export interface AuditDirectory {
@@ -65,19 +63,6 @@ export interface AuditOptions {
 }
 
 const LEDGER_CONCURRENCY = 8;
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: AuditOptions = {}): Promise<AuditReport & { locations: string[] }> {
   const submit = options.submit ?? true;
@@ -196,31 +181,13 @@ let defaultWiring: { deps: AuditDeps; policy: AuditPolicy } | undefined;
 
 function getDefaultAuditWiring(): { deps: AuditDeps; policy: AuditPolicy } {
   if (defaultWiring) return defaultWiring;
-  const runtime = loadRuntimeConfig(process.env);
+  const { ledger, arize } = getDefaultWiring();
   const audit = loadAuditEnv(process.env);
-  let directory: Promise<AuditDirectory> | undefined;
   defaultWiring = {
     policy: audit.policy,
     deps: {
-      ledger: new DynamoLedger({ tableName: runtime.ledgerTableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }),
-      directory: () => {
-        directory ??= loadArizeApiKey(runtime.arize).then(
-          (apiKey) =>
-            new ArizeUsersClient({
-              apiKey,
-              ...(runtime.arize.host ? { host: runtime.arize.host } : {}),
-              ...(runtime.arize.scheme ? { scheme: runtime.arize.scheme } : {}),
-              ...(runtime.arize.port !== undefined ? { port: runtime.arize.port } : {}),
-              ...(runtime.arize.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: runtime.arize.maxRequestsPerSecond } : {}),
-              logger: log,
-            }),
-          (error: unknown) => {
-            directory = undefined;
-            throw error;
-          },
-        );
-        return directory;
-      },
+      ledger,
+      directory: arize,
       queue: new SqsRequestQueue({ queueUrl: audit.queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
       clock: () => new Date(),
       log,

@@ -8,7 +8,7 @@ import { ArizeUsersClient, type CallOptions, type EmailResolution } from '../ari
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { loadArizeApiKey } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
+import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
 import { log, powertoolsOutcomeMetrics, tracer, type OutcomeMetricsSink } from '../observability.js';
 
 /** The part of the Arize client the workflow uses (ArizeUsersClient satisfies it). */
@@ -43,48 +43,53 @@ export function deadlineFrom(context: Pick<Context, 'getRemainingTimeInMillis'> 
 
 export const noopMetrics: OutcomeMetricsSink = { countOutcomes: () => undefined };
 
+/** What every handler in a container shares: config read once, each SDK client built once. */
+export interface DefaultWiring {
+  config: RuntimeConfig;
+  ledger: DynamoLedger;
+  /** Lazy and memoized: only tasks that call Arize read the API key; a failed read is retried next time. */
+  arize: () => Promise<ArizeUsersClient>;
+}
+
+let defaultWiring: DefaultWiring | undefined;
 let defaultDeps: WorkflowDeps | undefined;
 
 /** Production wiring from the Lambda environment; throws ConfigError naming the bad variables. */
+export function getDefaultWiring(): DefaultWiring {
+  defaultWiring ??= buildDefaultWiring();
+  return defaultWiring;
+}
+
 export function getDefaultDeps(): WorkflowDeps {
   if (defaultDeps) return defaultDeps;
-  defaultDeps = buildDefaultDeps();
+  const { config, ledger, arize } = getDefaultWiring();
+  defaultDeps = { config, ledger, directory: arize, clock: () => new Date(), metrics: powertoolsOutcomeMetrics, log };
   return defaultDeps;
 }
 
-function buildDefaultDeps(): WorkflowDeps {
+function buildDefaultWiring(): DefaultWiring {
   const config = loadRuntimeConfig(process.env);
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
-  let directory: Promise<UserDirectory> | undefined;
+  let arize: Promise<ArizeUsersClient> | undefined;
   return {
     config,
     ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: createDocumentClient(dynamo) }),
-    directory: () => {
-      directory ??= loadArizeApiKey(config.arize).then(
+    arize: () => {
+      arize ??= loadArizeApiKey(config.arize).then(
         (apiKey) =>
-          new ArizeUsersClient({
-            apiKey,
-            ...(config.arize.host ? { host: config.arize.host } : {}),
-            ...(config.arize.scheme ? { scheme: config.arize.scheme } : {}),
-            ...(config.arize.port !== undefined ? { port: config.arize.port } : {}),
-            ...(config.arize.maxConcurrency !== undefined ? { maxConcurrency: config.arize.maxConcurrency } : {}),
-            ...(config.arize.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: config.arize.maxRequestsPerSecond } : {}),
-            logger: log,
-          }),
+          new ArizeUsersClient({ apiKey, ...arizeEndpointOptions(config.arize), ...arizeLimitOptions(config.arize), logger: log }),
         (error: unknown) => {
-          directory = undefined;
+          arize = undefined;
           throw error;
         },
       );
-      return directory;
+      return arize;
     },
-    clock: () => new Date(),
-    metrics: powertoolsOutcomeMetrics,
-    log,
   };
 }
 
 /** Tests only. */
 export function resetDefaultDeps(): void {
+  defaultWiring = undefined;
   defaultDeps = undefined;
 }

@@ -2,12 +2,14 @@ import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
+import { ARIZE_API_KEY_PLACEHOLDER } from '../../lambdas/core/secret-placeholder.js';
+
 /**
- * Value stored in a freshly created secret. It is deliberately not a key: the operator replaces it after the first
- * deploy (`aws secretsmanager put-secret-value --secret-id <name> --secret-string <key>`). The runtime can recognise
- * it and fail with a clear message instead of calling Arize with it.
+ * A freshly created secret holds ARIZE_API_KEY_PLACEHOLDER, deliberately not a key: the operator replaces it after the
+ * first deploy (`aws secretsmanager put-secret-value --secret-id <name> --secret-string <key>`), and the runtime refuses
+ * it with that instruction instead of calling Arize with it.
  */
-export const ARIZE_API_KEY_PLACEHOLDER = 'REPLACE_ME_WITH_THE_ARIZE_API_KEY';
+export { ARIZE_API_KEY_PLACEHOLDER };
 
 export interface ArizeApiKeySecretProps {
   /** Secret name, from context `offboarding.arize.secretName`. */

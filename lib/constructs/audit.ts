@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,10 +10,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
 import { workflowArizeEnvironment } from '../workflow/environment.js';
-import { ProjectFunction } from './project-function.js';
+import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const AUDIT_HANDLER_ENTRY = path.join(projectRoot, 'lambdas', 'handlers', 'audit.ts');
+export const AUDIT_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'audit.ts');
 export const AUDIT_REPORT_PREFIX = 'audits/';
 
 export interface AuditProps {

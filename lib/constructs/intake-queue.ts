@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,10 +6,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
-import { DEFAULT_FUNCTION_TIMEOUT, ProjectFunction } from './project-function.js';
+import { PROJECT_ROOT, DEFAULT_FUNCTION_TIMEOUT, ProjectFunction } from './project-function.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const START_HANDLER_ENTRY = path.join(projectRoot, 'lambdas', 'handlers', 'start.ts');
+export const START_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'start.ts');
 
 /** After 5 failed receives a message is parked in the DLQ for a human (and the DLQ-depth alarm fires). */
 export const MAX_RECEIVE_COUNT = 5;

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,9 +11,8 @@ import type { OffboardingConfig } from '../config.js';
 import { buildOffboardingDefinition } from '../workflow/definition.js';
 import { workflowArizeEnvironment, workflowPolicyEnvironment } from '../workflow/environment.js';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflow/tasks.js';
-import { ProjectFunction } from './project-function.js';
+import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface OffboardingWorkflowProps {
   readonly ledger: ITable;
@@ -64,10 +62,7 @@ export class OffboardingWorkflow extends Construct {
     for (const [functionId, entry] of Object.entries(WORKFLOW_FUNCTIONS) as [WorkflowFunctionId, string][]) {
       const spec = FUNCTION_SPECS[functionId];
       const fn = new ProjectFunction(this, functionId, {
-        entry: path.join(projectRoot, entry),
-        // Explicit, so synthesis does not depend on the caller's working directory (local engines, tests).
-        projectRoot,
-        depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+        entry: path.join(PROJECT_ROOT, entry),
         description: spec.description,
         timeout: spec.timeout,
         logRetentionDays,

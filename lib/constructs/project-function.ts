@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +13,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
+
+/** The repository root: handler entries and the lock file are resolved from it, never from the caller's working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const SERVICE_NAME = 'arize-offboarding';
 export const METRICS_NAMESPACE = 'ArizeOffboarding';
@@ -82,6 +87,9 @@ export class ProjectFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       timeout: DEFAULT_FUNCTION_TIMEOUT,
       memorySize: 512,
+      // Explicit, so synthesis does not depend on the caller's working directory (local engines, tests, a bundled CLI run elsewhere).
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       ...callerProps,
       role,
       logGroup,

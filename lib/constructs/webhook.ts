@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -9,10 +8,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
-import { ProjectFunction } from './project-function.js';
+import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const WEBHOOK_HANDLER_ENTRY = path.join(projectRoot, 'lambdas', 'handlers', 'webhook.ts');
+export const WEBHOOK_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'webhook.ts');
 export const WEBHOOK_ROUTE_PATH = '/hr/events';
 
 export interface WebhookProps {

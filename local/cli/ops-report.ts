@@ -14,6 +14,7 @@ import {
   type RequestStateStatus,
 } from '../../lambdas/core/outcome.js';
 import type { OutputRecord } from './output.js';
+import { mapLimited } from '../../lambdas/core/concurrency.js';
 
 /** States after which an execution does nothing more on its own (HELD waits for `offboard approve`). */
 export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set([
@@ -117,19 +118,6 @@ export function emailStatusView(email: string, history: readonly Outcome[]): Ema
 export async function allRequestStates(ledger: Ledger, since?: string): Promise<RequestState[]> {
   const lists = await Promise.all(REQUEST_STATES.map((status) => ledger.requestsByStatus(status, since ? { since } : {})));
   return lists.flat().sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.requestId.localeCompare(b.requestId));
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export interface Report {

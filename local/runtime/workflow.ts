@@ -4,7 +4,7 @@
  * dependencies (ledger, Arize client, clock). Used by the runtime and by the workflow integration tests.
  */
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
-import type { RuntimeConfig } from '../../lambdas/core/runtime-config.js';
+import { arizeEndpointOptions, arizeLimitOptions, type RuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import type { Ledger } from '../../lambdas/adapters/ledger.js';
 import { noopMetrics, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/handlers/runtime.js';
 import { createWorkflowTaskHandlers, type PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
@@ -31,15 +31,8 @@ export function arizeClientFor(config: RuntimeConfig, overrides: { baseUrl?: str
   if (arize.apiKey === undefined) throw new Error('local workflow: arize.apiKey is required (ARIZE_API_KEY)');
   return new ArizeUsersClient({
     apiKey: arize.apiKey,
-    ...(overrides.baseUrl !== undefined
-      ? { baseUrl: overrides.baseUrl }
-      : {
-          ...(arize.host !== undefined ? { host: arize.host } : {}),
-          ...(arize.scheme !== undefined ? { scheme: arize.scheme } : {}),
-          ...(arize.port !== undefined ? { port: arize.port } : {}),
-        }),
-    ...(arize.maxConcurrency !== undefined ? { maxConcurrency: arize.maxConcurrency } : {}),
-    ...(arize.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: arize.maxRequestsPerSecond } : {}),
+    ...(overrides.baseUrl !== undefined ? { baseUrl: overrides.baseUrl } : arizeEndpointOptions(arize)),
+    ...arizeLimitOptions(arize),
     // Only ARIZE_* from RuntimeConfig: a developer's shell must not silently redirect a local run.
     env: {},
   });

@@ -4,40 +4,19 @@
  * "real" Arize (a sandbox over HTTP given as ARIZE_API_KEY/HOST) without --confirm being a dry run.
  * Each spawn that starts the runtime costs seconds, so the paths are few and grouped.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../local/sandbox/server.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(REPO_ROOT, 'bin/offboard.js');
 const SLOW = 180_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let workDir: string;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: workDir,
-    env: { ...inherited, NODE_NO_WARNINGS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { cwd: workDir, env: { NODE_NO_WARNINGS: '1', ...env } });
 }
 
 beforeAll(async () => {

@@ -2,92 +2,32 @@
  * The real `offboard` CLI, spawned as a process, against a real sandbox over HTTP started in this
  * process. Each spawn costs ~0.5 s, so each test groups the assertions of one invocation.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { demoDirectory } from '../../local/sandbox/seed.js';
+import { splitCsvLine } from '../../local/cli/ops-input.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(REPO_ROOT, 'bin/offboard.js');
 const API_KEY = 'e2e-cli-key';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let sandbox: Sandbox;
 let workDir: string;
 
-/** Asynchronous on purpose: the sandbox answers from this process's event loop while the CLI runs. */
-function cli(args: string[], env: Record<string, string | undefined> = {}, terminalInput?: string): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
-  const merged: Record<string, string | undefined> = {
-    ...inherited,
-    ARIZE_API_KEY: API_KEY,
-    ARIZE_API_HOST: '127.0.0.1',
-    ARIZE_API_SCHEME: 'http',
-    ARIZE_API_PORT: String(sandbox.port),
-    ...env,
-  };
-  // With terminalInput, util-linux `script` gives the CLI a real pseudo-terminal (stdout and stderr merged).
-  const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
-  const [command, commandArgs] =
-    terminalInput === undefined
-      ? [process.execPath, [CLI, ...args]]
-      : ['script', ['-qec', [process.execPath, CLI, ...args].map(shellQuote).join(' '), '/dev/null']];
-  const child = spawn(command, commandArgs, {
-    cwd: REPO_ROOT,
-    // An undefined value would reach the child as the string "undefined": drop it instead.
-    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end(terminalInput);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string | undefined> = {}, terminalInput?: string): Promise<CliRun> {
+  const arize = { ARIZE_API_KEY: API_KEY, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) };
+  return runCli(args, { env: { ...arize, ...env }, ...(terminalInput !== undefined ? { terminalInput } : {}) });
 }
 
 function activeEmails(): Set<string> {
   return new Set(sandbox.store.users().filter((u) => !u.deleted).map((u) => u.email.toLowerCase()));
 }
 
-/** Minimal RFC 4180 reader for assertions (quoted fields, doubled quotes, CRLF). */
+/** Rows of the CLI's CSV output (CRLF-terminated lines). */
 function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i += 1;
-    } else field += ch;
-  }
-  return rows;
+  return text.split('\r\n').slice(0, -1).map(splitCsvLine);
 }
 
 const demo = demoDirectory();

@@ -1,18 +1,17 @@
 /**
  * The scheduled audit against the Arize sandbox (real HTTP), dynalite and local SQS, with Arize calls counted.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { auditReportCsv, type AuditReport } from '../../lambdas/core/audit.js';
 import type { Outcome } from '../../lambdas/core/outcome.js';
-import type { OffboardingRequest } from '../../lambdas/core/request.js';
 import { runAudit, type AuditDeps } from '../../lambdas/handlers/audit.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { generateDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { receiveAllRequests } from '../support/sqs.js';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
@@ -46,14 +45,7 @@ function deps(): AuditDeps {
   };
 }
 
-async function receiveAll(): Promise<OffboardingRequest[]> {
-  const bodies: OffboardingRequest[] = [];
-  for (;;) {
-    const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300 }));
-    if (!Messages || Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((m) => JSON.parse(m.Body ?? '') as OffboardingRequest));
-  }
-}
+const receiveAll = () => receiveAllRequests(sqs.client, queueUrl);
 
 const failed = (requestId: string, email: string, recordedAt: string, retryable = true): Outcome => ({
   requestId, email, status: 'FAILED', errorClass: 'ArizeApiError', retryable, attempt: 3, recordedAt, userId: `u-${email}`,

@@ -1,7 +1,7 @@
 /** Small fetch helpers for the sandbox tests: real HTTP, and strict parsing of what comes back. */
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { z } from 'zod';
-import type { Sandbox } from '../../local/sandbox/server.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../local/sandbox/server.js';
 
 /** Strict: a problem from the sandbox carries exactly these members. */
 export const StrictProblemSchema = z.strictObject({
@@ -59,4 +59,20 @@ export function usersPath(query: Record<string, string | string[] | number> = {}
   }
   const search = params.toString();
   return `/v2/users${search.length > 0 ? `?${search}` : ''}`;
+}
+
+/**
+ * Call at a test file's top level: returns a starter whose sandboxes are closed after each test,
+ * so a failing assertion never leaks a listening server into the next test.
+ */
+export function sandboxesClosedAfterEach(): (options?: SandboxOptions) => Promise<Sandbox> {
+  const running: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((sandbox) => sandbox.close()));
+  });
+  return async (options = {}) => {
+    const sandbox = await startSandbox(options);
+    running.push(sandbox);
+    return sandbox;
+  };
 }

@@ -3,20 +3,12 @@
  * faults, dropped connections, counters and direct store access. Clocks and RNG are injected,
  * so nothing here depends on how fast the machine is.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ListUsersResponseSchema, UserSchema } from '../../lambdas/arize/wire.js';
-import { demoDirectory, startSandbox, type Sandbox, type SandboxOptions } from '../../local/sandbox/server.js';
-import { call, expectProblem, usersPath } from './sandbox-http.js';
+import { demoDirectory, startSandbox } from '../../local/sandbox/server.js';
+import { call, expectProblem, sandboxesClosedAfterEach, usersPath } from './sandbox-http.js';
 
-const running: Sandbox[] = [];
-async function sandboxWith(options: SandboxOptions = {}): Promise<Sandbox> {
-  const sandbox = await startSandbox(options);
-  running.push(sandbox);
-  return sandbox;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sandbox) => sandbox.close()));
-});
+const sandboxWith = sandboxesClosedAfterEach();
 
 function sequence(...values: number[]): () => number {
   let index = 0;

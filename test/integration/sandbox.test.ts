@@ -3,7 +3,7 @@
  * with the shared wire schemas (the official SDK rejects unknown fields).
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateUserResponseSchema,
   ListUsersResponseSchema,
@@ -14,22 +14,12 @@ import {
 import {
   demoDirectory,
   generateDirectory,
-  startSandbox,
   type Sandbox,
-  type SandboxOptions,
   type SeedUser,
 } from '../../local/sandbox/server.js';
-import { call, expectProblem, usersPath } from './sandbox-http.js';
+import { call, expectProblem, sandboxesClosedAfterEach, usersPath } from './sandbox-http.js';
 
-const running: Sandbox[] = [];
-async function sandboxWith(options: SandboxOptions = {}): Promise<Sandbox> {
-  const sandbox = await startSandbox(options);
-  running.push(sandbox);
-  return sandbox;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sandbox) => sandbox.close()));
-});
+const sandboxWith = sandboxesClosedAfterEach();
 
 function idOf(sandbox: Sandbox, email: string): string {
   const user = sandbox.store.find(email);

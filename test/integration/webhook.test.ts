@@ -1,14 +1,14 @@
 /**
  * The webhook use case against a real local SQS (local-aws-sqs): what is answered, and what is (not) enqueued.
  */
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsRequestQueue, type RequestQueue } from '../../lambdas/adapters/queue.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
-import type { OffboardingRequest } from '../../lambdas/core/request.js';
 import { decodeApiGatewayBody, loadWebhookSecrets, processWebhook, resetWebhookSecretCache, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
+import { receiveAllRequests } from '../support/sqs.js';
 
 const SECRET = 'whsec_integration_0123456789';
 const NOW = new Date('2030-06-01T12:00:00Z');
@@ -43,14 +43,7 @@ async function queueDepth(): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-async function receiveAll(): Promise<OffboardingRequest[]> {
-  const bodies: OffboardingRequest[] = [];
-  for (;;) {
-    const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300 }));
-    if (!Messages || Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((m) => JSON.parse(m.Body ?? '') as OffboardingRequest));
-  }
-}
+const receiveAll = () => receiveAllRequests(sqs.client, queueUrl);
 
 let queueCounter = 0;
 

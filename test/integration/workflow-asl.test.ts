@@ -120,6 +120,24 @@ async function outcomesByEmail(ledger: DynamoLedger, requestId: string) {
   return Object.fromEntries(outcomes.map((outcome) => [outcome.email, outcome]));
 }
 
+/**
+ * Makes the sandbox fail the next `times` calls for `email` with `status`, armed when the first DeleteChunk
+ * starts: resolution has then already succeeded, so only the delete path sees the faults.
+ */
+function failDeletesOnceResolved(email: string, times: number, status: number): NonNullable<BedOptions['wrapTaskHandlers']> {
+  let armed = false;
+  return (handlers, sandbox) => ({
+    ...handlers,
+    DeleteChunk: async (input) => {
+      if (!armed) {
+        armed = true;
+        sandbox.faults.failUser(email, times, status);
+      }
+      return handlers.DeleteChunk!(input);
+    },
+  });
+}
+
 const isDeleted = (sandbox: Sandbox, email: string): boolean | undefined => sandbox.store.find(email)?.deleted;
 const enteredStates = (result: ExecutionResult): string[] =>
   result.events.flatMap((event) => (event.type === 'StateEntered' ? [event.state.name] : []));
@@ -166,20 +184,8 @@ describe('synthesised workflow, executed locally', () => {
   }, 120_000);
 
   it('retries a transient delete failure by id after a (scaled) backoff, then succeeds', async () => {
-    let armed = false;
-    const b = await bed({
-      wrapTaskHandlers: (handlers, sandbox) => ({
-        ...handlers,
-        DeleteChunk: async (input) => {
-          // Armed once resolution is over: both calls of the first attempt (call + client retry) get 503.
-          if (!armed) {
-            armed = true;
-            sandbox.faults.failUser('tom@example.com', 2, 503);
-          }
-          return handlers.DeleteChunk!(input);
-        },
-      }),
-    });
+    // Armed once resolution is over: both calls of the first attempt (call + client retry) get 503.
+    const b = await bed({ wrapTaskHandlers: failDeletesOnceResolved('tom@example.com', 2, 503) });
     const result = await b.run(request('transient-1', ['tom@example.com', 'ann@example.com']));
     expect(result.status).toBe('SUCCEEDED');
     record('transient 503 then success', 2, result);
@@ -197,19 +203,7 @@ describe('synthesised workflow, executed locally', () => {
   }, 120_000);
 
   it('fails a permanent 403 at once: one attempt, no retry round', async () => {
-    let armed = false;
-    const b = await bed({
-      wrapTaskHandlers: (handlers, sandbox) => ({
-        ...handlers,
-        DeleteChunk: async (input) => {
-          if (!armed) {
-            armed = true;
-            sandbox.faults.failUser('tom@example.com', 5, 403);
-          }
-          return handlers.DeleteChunk!(input);
-        },
-      }),
-    });
+    const b = await bed({ wrapTaskHandlers: failDeletesOnceResolved('tom@example.com', 5, 403) });
     const result = await b.run(request('forbidden-1', ['tom@example.com']));
     expect(result.status).toBe('SUCCEEDED');
     record('permanent 403', 1, result);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LogItem } from '@aws-lambda-powertools/logger';
 import { MaskingLogFormatter, maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { parseApiKeySecret } from '../../lambdas/adapters/secrets.js';
+import { ARIZE_API_KEY_PLACEHOLDER } from '../../lambdas/core/secret-placeholder.js';
 
 describe('email masking in logs', () => {
   it('masks addresses inside free text and nested attributes', () => {
@@ -41,5 +42,10 @@ describe('API key secret', () => {
     expect(() => parseApiKeySecret('arize/key', '{"token":"sekrit"}')).toThrow(/arize\/key JSON has no non-empty "apiKey"/);
     expect(() => parseApiKeySecret('arize/key', '{"apiKey":')).toThrow(/^(?!.*apiKey":).*does not parse/);
     expect(() => parseApiKeySecret('arize/key', '')).toThrow(/no string value/);
+  });
+
+  it('refuses the placeholder a fresh deploy writes, telling the operator how to replace it', () => {
+    expect(() => parseApiKeySecret('arize/key', ARIZE_API_KEY_PLACEHOLDER)).toThrow(/arize\/key still holds the placeholder.*put-secret-value/);
+    expect(() => parseApiKeySecret('arize/key', JSON.stringify({ apiKey: ARIZE_API_KEY_PLACEHOLDER }))).toThrow(/placeholder/);
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * Runs the real `offboard` CLI as a child process, for the end-to-end tests and the bench.
+ * Asynchronous on purpose: a sandbox started in the calling process answers from its event loop
+ * while the CLI runs, so a synchronous spawn would deadlock.
+ */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const CLI_ENTRY = join(REPO_ROOT, 'bin/offboard.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRunOptions {
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Added to the parent's environment; an undefined value removes the variable. */
+  env?: Record<string, string | undefined>;
+  /** Another build of the CLI (e.g. an esbuild bundle). Default: bin/offboard.js. */
+  entry?: string;
+  /**
+   * Typed into a real pseudo-terminal (util-linux `script`; stdout and stderr arrive merged on stdout).
+   * Without it stdin is an empty pipe, i.e. not a terminal.
+   */
+  terminalInput?: string;
+}
+
+export function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const entry = options.entry ?? CLI_ENTRY;
+  // ARIZE_* from the developer's shell must never point a test at a real Arize.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
+  const merged: Record<string, string | undefined> = { ...inherited, ...options.env };
+  const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const [command, commandArgs] =
+    options.terminalInput === undefined
+      ? [process.execPath, [entry, ...args]]
+      : ['script', ['-qec', [process.execPath, entry, ...args].map(shellQuote).join(' '), '/dev/null']];
+  const child = spawn(command, commandArgs, {
+    cwd: options.cwd ?? REPO_ROOT,
+    // An undefined value would reach the child as the string "undefined": drop it instead.
+    env: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(options.terminalInput);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
