@@ -14,10 +14,12 @@
  *
  * Request ids are deterministic so two audits over the same ledger and directory submit the same ids, and the
  * execution-name idempotency makes the second a no-op:
- * - re-drive: `redrive-<hash of the re-driven (requestId, email, attempt) triples>`;
+ * - re-drive: `redrive-<hash of the re-driven (requestId, email, attempt) triples>` — the same for the audit and
+ *   `offboard redrive` (`redrive-dry-run-<hash>` for a rehearsal);
  * - drift:    `audit-<hash of the drifted Arize user ids>` (a re-provisioned account has a new id ⇒ a new request).
  */
 import { createHash } from 'node:crypto';
+import { mapLimited } from './concurrency.js';
 import { normalizeEmail } from './email.js';
 import type { Outcome } from './outcome.js';
 import { splitRequest, type OffboardingRequest, type ParseResult } from './request.js';
@@ -69,7 +71,7 @@ export interface AuditReport {
   redrive: {
     /** Retryable FAILED outcomes older than the threshold. */
     candidates: number;
-    /** Already handled by a later request (the email has a newer record elsewhere). */
+    /** Settled or stood in for by a later record of the email from another, non-dry-run request (see selectRedrive). */
     superseded: number;
     /** In a request that was a dry run: never turned into a deletion. */
     skippedDryRun: number;
@@ -87,18 +89,116 @@ export interface AuditReport {
   submitted: boolean;
 }
 
+/** What the re-drive selection reads (the DynamoDB ledger satisfies it). */
+export interface RedriveLedger {
+  outcomesByStatus(status: 'FAILED', range?: { since?: string; until?: string }): Promise<Outcome[]>;
+  historyOfEmail(email: string, range?: { since?: string }): Promise<Outcome[]>;
+  outcomesOfRequest(requestId: string): Promise<Outcome[]>;
+}
+
+export interface RedriveSelection {
+  /** Retryable FAILED outcomes older than the threshold. */
+  candidates: number;
+  superseded: number;
+  skippedDryRun: number;
+  /** Non-retryable FAILED outcomes older than the threshold: a human's business, never re-driven. */
+  permanent: number;
+  /** Oldest first, then by email. */
+  items: RedriveItem[];
+}
+
+export interface RedriveSelectionOptions {
+  now: Date;
+  /** Minimum age of a failure; 0 = any age (an operator's deliberate re-drive). */
+  olderThanMinutes: number;
+  /** Parallel ledger reads. */
+  concurrency?: number;
+}
+
+type FailedOutcome = Extract<Outcome, { status: 'FAILED' }>;
+
 export function minutesBefore(now: Date, minutes: number): string {
   return new Date(now.getTime() - minutes * 60_000).toISOString();
 }
 
-/** Retryable FAILED outcomes recorded before `cutoff`. */
-export function redriveCandidates(failed: readonly Outcome[], cutoff: string): Extract<Outcome, { status: 'FAILED' }>[] {
-  return failed.filter((o): o is Extract<Outcome, { status: 'FAILED' }> => o.status === 'FAILED' && o.retryable && o.recordedAt < cutoff);
+/** Undefined when there is no minimum age: then no failure is excluded for being recent. */
+export function redriveCutoff(now: Date, olderThanMinutes: number): string | undefined {
+  if (!Number.isFinite(olderThanMinutes) || olderThanMinutes < 0) throw new Error(`olderThanMinutes must be a number ≥ 0, got ${olderThanMinutes}`);
+  return olderThanMinutes === 0 ? undefined : minutesBefore(now, olderThanMinutes);
 }
 
-/** True when the email's history has a record from another request at or after the failure. */
-export function isSuperseded(candidate: Pick<Outcome, 'requestId' | 'recordedAt'>, history: readonly Outcome[]): boolean {
-  return history.some((o) => o.requestId !== candidate.requestId && o.recordedAt >= candidate.recordedAt);
+/** Retryable FAILED outcomes recorded before `cutoff` (all of them without one). */
+export function redriveCandidates(failed: readonly Outcome[], cutoff: string | undefined): FailedOutcome[] {
+  return failed.filter((o): o is FailedOutcome => o.status === 'FAILED' && o.retryable && (cutoff === undefined || o.recordedAt < cutoff));
+}
+
+/**
+ * True when the email's history has a record from another request, at or after the failure, that is not a
+ * rehearsal. `isDryRunRequest` is only asked about requests with a FAILED record (DRY_RUN ones are known).
+ */
+export async function isSuperseded(
+  candidate: Pick<Outcome, 'requestId' | 'recordedAt'>,
+  history: readonly Outcome[],
+  isDryRunRequest: (requestId: string) => Promise<boolean>,
+): Promise<boolean> {
+  for (const record of history) {
+    if (record.requestId === candidate.requestId || record.recordedAt < candidate.recordedAt || record.status === 'DRY_RUN') continue;
+    if (record.status === 'FAILED' && (await isDryRunRequest(record.requestId))) continue;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Which failures are re-drivable — the one definition, shared by the scheduled audit and `offboard redrive`.
+ *
+ * A candidate is a current, retryable FAILED outcome older than the threshold, from a request that was not a
+ * dry run (a rehearsal that failed must never come back as a real deletion). It is re-driven unless the email
+ * has a record from another request at or after the failure, because then that record is the email's story:
+ * - a decision (DELETED, NOT_FOUND, PROTECTED, HELD, REJECTED) settles it — re-driving could undo a
+ *   protection or a hold;
+ * - a newer FAILED stands in for it: re-driven itself when retryable, left to a human when permanent.
+ * DRY_RUN records and failures of dry-run requests are ignored: a later rehearsal cannot hide a real failure.
+ * (A rehearsal's NOT_FOUND, PROTECTED or HELD still settles: it is true of the directory, and erring towards
+ * not deleting is the safe side.)
+ * "At or after" (not "after"): a same-instant record from another request is treated as the later one.
+ */
+export async function selectRedrive(ledger: RedriveLedger, options: RedriveSelectionOptions): Promise<RedriveSelection> {
+  const concurrency = options.concurrency ?? 8;
+  const cutoff = redriveCutoff(options.now, options.olderThanMinutes);
+  const failed = await ledger.outcomesByStatus('FAILED', cutoff === undefined ? {} : { until: cutoff });
+  const candidates = redriveCandidates(failed, cutoff);
+  const permanent = failed.filter((o) => o.status === 'FAILED' && !o.retryable && (cutoff === undefined || o.recordedAt < cutoff)).length;
+
+  // The ledger's request state does not carry dryRun; a request with any DRY_RUN outcome was one.
+  const dryRunChecks = new Map<string, Promise<boolean>>();
+  const isDryRunRequest = (requestId: string): Promise<boolean> => {
+    let check = dryRunChecks.get(requestId);
+    if (!check) {
+      check = ledger.outcomesOfRequest(requestId).then((outcomes) => outcomes.some((o) => o.status === 'DRY_RUN'));
+      dryRunChecks.set(requestId, check);
+    }
+    return check;
+  };
+
+  const candidateRequests = [...new Set(candidates.map((c) => c.requestId))];
+  const dryRunFlags = await mapLimited(candidateRequests, concurrency, isDryRunRequest);
+  const dryRunRequests = new Set(candidateRequests.filter((_, index) => dryRunFlags[index]));
+  const live = candidates.filter((c) => !dryRunRequests.has(c.requestId));
+  const superseded = await mapLimited(live, concurrency, async (c) =>
+    isSuperseded(c, await ledger.historyOfEmail(c.email, { since: c.recordedAt }), isDryRunRequest),
+  );
+  const items = live
+    .filter((_, index) => !superseded[index])
+    .map((c): RedriveItem => ({ email: c.email, failedRequestId: c.requestId, attempt: c.attempt, errorClass: c.errorClass, failedAt: c.recordedAt }))
+    .sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.email.localeCompare(b.email) || a.failedRequestId.localeCompare(b.failedRequestId));
+  return {
+    candidates: candidates.length,
+    superseded: superseded.filter(Boolean).length,
+    skippedDryRun: candidates.length - live.length,
+    permanent,
+    items,
+  };
 }
 
 function shortHash(parts: readonly string[]): string {
@@ -110,17 +210,26 @@ function requestsFor(
   emails: readonly string[],
   source: 'redrive' | 'audit',
   reason: string,
+  dryRun = false,
 ): ParseResult<OffboardingRequest[]> {
-  return splitRequest({ requestId, type: 'employee.terminated', emails, source, reason });
+  return splitRequest({ requestId, type: 'employee.terminated', emails, source, reason, dryRun });
 }
 
-/** One request (split above 1,000 emails) re-driving every item; ids fill in `newRequestId`. */
-export function redriveRequests(items: RedriveItem[]): OffboardingRequest[] {
+/**
+ * One request (split above 1,000 emails) re-driving every item; ids fill in `newRequestId`.
+ * The id depends only on the re-driven failures, so the audit and `offboard redrive` agree on it and the
+ * execution-name idempotency runs the re-drive once. A rehearsal gets its own id (`redrive-dry-run-…`):
+ * otherwise it would take the name and the real re-drive of the same failures would become a no-op.
+ */
+export function redriveRequests(items: RedriveItem[], options: { dryRun?: boolean } = {}): OffboardingRequest[] {
   if (items.length === 0) return [];
-  const requestId = `redrive-${shortHash(items.map((i) => `${i.failedRequestId}|${i.email}|${i.attempt}`))}`;
-  const emails = [...new Set(items.map((i) => normalizeEmail(i.email)))];
-  const reason = `audit re-drive of ${items.length} failed outcome(s)`;
-  return assignRequests(requestsFor(requestId, emails, 'redrive', reason), items);
+  const dryRun = options.dryRun === true;
+  const requestId = `redrive-${dryRun ? 'dry-run-' : ''}${shortHash(items.map((i) => `${i.failedRequestId}|${normalizeEmail(i.email)}|${i.attempt}`))}`;
+  const emails = [...new Set(items.map((i) => normalizeEmail(i.email)))].sort();
+  const sources = [...new Set(items.map((i) => i.failedRequestId))].sort();
+  const from = `${sources.slice(0, 3).join(', ')}${sources.length > 3 ? ` and ${sources.length - 3} more` : ''}`;
+  const reason = `re-drive of ${items.length} failed outcome(s) from ${from}`.slice(0, 500);
+  return assignRequests(requestsFor(requestId, emails, 'redrive', reason, dryRun), items);
 }
 
 /** Terminated emails (latest DELETED per email) that own an account again. */

@@ -18,16 +18,12 @@ import {
   auditReportCsv,
   driftFindings,
   driftRequests,
-  isSuperseded,
-  minutesBefore,
-  redriveCandidates,
   redriveRequests,
+  selectRedrive,
   type AuditPolicy,
   type AuditReport,
   type DirectoryUser,
-  type RedriveItem,
 } from '../core/audit.js';
-import { mapLimited } from '../core/concurrency.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { describeZodError } from '../core/request.js';
 import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
@@ -69,20 +65,9 @@ export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: Au
   const started = deps.clock();
   const auditId = `audit-run-${started.toISOString().replace(/[:.]/g, '-')}`;
 
-  // (a) re-drive
-  const failed = await deps.ledger.outcomesByStatus('FAILED', { until: minutesBefore(started, policy.redriveOlderThanMinutes) });
-  const candidates = redriveCandidates(failed, minutesBefore(started, policy.redriveOlderThanMinutes));
-  const dryRunRequests = new Set<string>();
-  await mapLimited([...new Set(candidates.map((c) => c.requestId))], LEDGER_CONCURRENCY, async (requestId) => {
-    // The ledger's request state does not carry dryRun; a request with any DRY_RUN outcome was one.
-    const outcomes = await deps.ledger.outcomesOfRequest(requestId);
-    if (outcomes.some((o) => o.status === 'DRY_RUN')) dryRunRequests.add(requestId);
-  });
-  const live = candidates.filter((c) => !dryRunRequests.has(c.requestId));
-  const superseded = await mapLimited(live, LEDGER_CONCURRENCY, async (c) => isSuperseded(c, await deps.ledger.historyOfEmail(c.email, { since: c.recordedAt })));
-  const items: RedriveItem[] = live
-    .filter((_, index) => !superseded[index])
-    .map((c) => ({ email: c.email, failedRequestId: c.requestId, attempt: c.attempt, errorClass: c.errorClass, failedAt: c.recordedAt }));
+  // (a) re-drive: the same selection and ids as `offboard redrive`, with the policy's minimum age.
+  const selection = await selectRedrive(deps.ledger, { now: started, olderThanMinutes: policy.redriveOlderThanMinutes, concurrency: LEDGER_CONCURRENCY });
+  const { items } = selection;
   const redrive = redriveRequests(items);
 
   // (b) drift
@@ -106,9 +91,9 @@ export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: Au
     finishedAt: deps.clock().toISOString(),
     policy,
     redrive: {
-      candidates: candidates.length,
-      superseded: superseded.filter(Boolean).length,
-      skippedDryRun: candidates.length - live.length,
+      candidates: selection.candidates,
+      superseded: selection.superseded,
+      skippedDryRun: selection.skippedDryRun,
       items,
       requestIds: redrive.map((r) => r.requestId),
     },

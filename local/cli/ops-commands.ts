@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import { redriveRequests, selectRedrive, type RedriveSelection } from '../../lambdas/core/audit.js';
 import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
 import { OUTCOME_STATUSES, type Outcome, type OutcomeStatus } from '../../lambdas/core/outcome.js';
 import {
@@ -314,41 +315,34 @@ async function showFailures(options: FailuresOptions): Promise<void> {
 
 interface RedriveOptions extends DeleteFlags {
   dlq?: boolean;
+  olderThan: number;
   output: OutputFormat;
 }
 
-/**
- * Retryable FAILED outcomes whose email has not been settled since by a later request (a redrive or a new
- * HR event): those are the ones worth another attempt.
- */
-export async function redriveCandidates(backend: OpsBackend): Promise<{ retry: Outcome[]; permanent: Outcome[] }> {
-  const failed = await backend.ledger.outcomesByStatus('FAILED');
-  const retry: Outcome[] = [];
-  const permanent: Outcome[] = [];
-  for (const outcome of failed) {
-    if (outcome.status !== 'FAILED') continue;
-    const history = await backend.ledger.historyOfEmail(outcome.email);
-    const latest = history[history.length - 1];
-    if (latest !== undefined && latest.status !== 'FAILED' && latest.recordedAt >= outcome.recordedAt) continue;
-    (outcome.retryable ? retry : permanent).push(outcome);
-  }
-  return { retry, permanent };
+/** `--older-than`: 0, or a duration such as 30m, 24h, 7d; in minutes. */
+export function parseOlderThan(value: string): number {
+  const text = value.trim();
+  if (/^0+$/.test(text)) return 0;
+  const match = /^(\d+)\s*([smhd])$/.exec(text);
+  if (match === null) throw new CliError(`invalid value for --older-than: '${value}' (expected 0 or a duration such as 30m, 24h, 7d)`, EXIT_USAGE);
+  const minutesPerUnit = { s: 1 / 60, m: 1, h: 60, d: 1440 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * minutesPerUnit;
 }
 
-export function redriveRequests(failures: readonly Outcome[], now: Date = new Date()): OffboardingRequest[] {
-  const emails = [...new Set(failures.map((f) => f.email))].sort();
-  if (emails.length === 0) return [];
-  const sources = [...new Set(failures.map((f) => f.requestId))];
-  const digest = createHash('sha256').update(failures.map((f) => `${f.requestId}\n${f.email}\n${f.recordedAt}`).sort().join('\n')).digest('hex');
-  const split = splitRequest({
-    requestId: `redrive-${now.toISOString().slice(0, 10)}-${digest.slice(0, 12)}`,
-    type: 'employee.terminated',
-    emails,
-    source: 'redrive',
-    reason: `redrive of ${emails.length} failed deletion(s) from ${sources.slice(0, 3).join(', ')}${sources.length > 3 ? ` and ${sources.length - 3} more` : ''}`.slice(0, 500),
-  });
-  if (!split.ok) throw new CliError(`cannot build the redrive request: ${split.reason}`, EXIT_USAGE);
-  return split.value;
+/**
+ * The audit's selection and request ids (lambdas/core/audit.ts), so an operator's redrive and the scheduled
+ * audit of the same failures submit the same request id and only one of them runs. A rehearsal (dry run
+ * against a real Arize) gets its own id, leaving the real re-drive free to run later.
+ */
+export async function redrivePlan(
+  backend: OpsBackend,
+  options: Pick<RedriveOptions, 'olderThan'> & TargetFlags & { confirm?: boolean },
+  now: Date = new Date(),
+  warn: (line: string) => void = note,
+): Promise<{ selection: RedriveSelection; requests: OffboardingRequest[] }> {
+  const selection = await selectRedrive(backend.ledger, { now, olderThanMinutes: options.olderThan });
+  const rehearsal = applySafety(redriveRequests(selection.items), options, warn).some((r) => r.dryRun);
+  return { selection, requests: rehearsal ? redriveRequests(selection.items, { dryRun: true }) : redriveRequests(selection.items) };
 }
 
 async function redrive(options: RedriveOptions): Promise<void> {
@@ -365,17 +359,19 @@ async function redrive(options: RedriveOptions): Promise<void> {
     return;
   }
   await withBackend(options, 'work', async (backend) => {
-    const { retry, permanent } = await redriveCandidates(backend);
-    if (permanent.length > 0) {
-      note(`${permanent.length} failure(s) are not retryable (e.g. permission, ambiguous email) and need a human: see offboard failures.`);
+    const { selection, requests } = await redrivePlan(backend, options);
+    if (selection.permanent > 0) {
+      note(`${selection.permanent} failure(s) are not retryable (e.g. permission, ambiguous email) and need a human: see offboard failures.`);
     }
-    const requests = applySafety(redriveRequests(retry), options, note);
+    if (selection.superseded + selection.skippedDryRun > 0) {
+      note(`Skipped ${selection.superseded} failure(s) settled by a later request and ${selection.skippedDryRun} from dry runs.`);
+    }
     if (requests.length === 0) {
       note('Nothing to redrive: no retryable failed deletion is still unresolved.');
       out(render(options.output, { records: [], columns: OUTCOME_COLUMNS, json: { requests: [] }, emptyMessage: 'Nothing to redrive.' }));
       return;
     }
-    note(`Redriving ${retry.length} failed deletion(s) as ${requests.map((r) => r.requestId).join(', ')}.`);
+    note(`Redriving ${selection.items.length} failed deletion(s) as ${requests.map((r) => r.requestId).join(', ')}.`);
     const { waited, states } = await submitAndWait(backend, requests, options);
     await reportRun(backend, requests.map((r) => r.requestId), states, waited, options.output);
   });
@@ -526,11 +522,15 @@ export function registerOpsCommands(program: Command): void {
       .description('Retry every retryable failed deletion as a new request (source "redrive"), or with --dlq move dead letters back'),
   )
     .option('--dlq', 'move the dead-letter queue messages back to the intake queue instead')
+    .addOption(new Option('--older-than <duration>', 'only failures at least this old: 0, or e.g. 30m, 24h, 7d').default(0, 'any age').argParser(parseOlderThan))
     .addOption(outputOption())
     .addHelpText(
       'after',
-      '\nA failed deletion is retried unless it is not retryable (permission, ambiguous email: see offboard failures)\n' +
-        'or a later request has settled that email since.\n' +
+      '\nThe same selection and request ids as the scheduled audit\'s re-drive. A failed deletion is retried unless\n' +
+        'it is not retryable (permission, ambiguous email: see offboard failures), its request was a dry run, or the\n' +
+        'email has a later record from another request (a decision settles it; a newer failure stands in for it).\n' +
+        'The request id is redrive-<hash of the failures>: re-driving the same failures again, here or by the audit,\n' +
+        'is a no-op. A dry run gets redrive-dry-run-<hash>, so it never blocks the real re-drive.\n' +
         SAFETY_HELP +
         '\n' +
         WHERE_HELP,

@@ -197,7 +197,7 @@ async function audit(flags: AuditFlags): Promise<void> {
 export function registerWebhookAuditCommands(program: Command): void {
   program
     .command('serve')
-    .description(`serve the signed HR webhook (POST ${WEBHOOK_PATH}, GET /healthz) on 127.0.0.1, feeding the local pipeline`)
+    .description(`Serve the signed HR webhook (POST ${WEBHOOK_PATH}, GET /healthz) on 127.0.0.1, feeding the local pipeline`)
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '8787')
     .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .option('--confirm', 'with ARIZE_API_KEY (real Arize): really delete instead of dry runs')
@@ -206,7 +206,7 @@ export function registerWebhookAuditCommands(program: Command): void {
 
   program
     .command('audit')
-    .description('re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
+    .description('Re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
     .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .option('--no-submit', 'report only: enqueue nothing')
     .addOption(outputOption())

@@ -12,7 +12,8 @@ import { parseRequest, type OffboardingRequest } from '../../lambdas/core/reques
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { CliError } from '../../local/cli/errors.js';
 import { connectStack, type OpsBackend } from '../../local/cli/ops-backend.js';
-import { approvalRequest, listFailures, redriveCandidates, renderRequestStatus } from '../../local/cli/ops-commands.js';
+import { runAudit } from '../../lambdas/handlers/audit.js';
+import { approvalRequest, listFailures, redrivePlan, renderRequestStatus } from '../../local/cli/ops-commands.js';
 import { buildReport, emailStatusView, requestStatus } from '../../local/cli/ops-report.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
@@ -134,9 +135,82 @@ describe('failures, redrive and approve', () => {
 
   it('redrive retries retryable failures not settled since; permanent ones are left to a human', async () => {
     const backend = ledgerBackend(await seededLedger());
-    const { retry, permanent } = await redriveCandidates(backend);
-    expect(retry.map((o) => o.email)).toEqual(['di@example.com']);
-    expect(permanent.map((o) => o.email)).toEqual(['cy@example.com']);
+    const { selection, requests } = await redrivePlan(backend, { dataDir: 'unused', olderThan: 0 }, new Date(T3), () => undefined);
+    expect(selection.items.map((i) => [i.email, i.failedRequestId])).toEqual([['di@example.com', 'r1']]);
+    // bo: settled by r2's DELETED; cy: not retryable, counted for the operator's note but never re-driven.
+    expect(selection).toMatchObject({ candidates: 2, superseded: 1, skippedDryRun: 0, permanent: 1 });
+    expect(requests).toEqual([expect.objectContaining({ emails: ['di@example.com'], source: 'redrive', dryRun: false })]);
+    expect(requests[0]?.requestId).toMatch(/^redrive-[0-9a-f]{16}$/);
+  });
+
+  it('redrive and the audit pick the same failures and submit the same request id; a rehearsal never takes it', async () => {
+    const ledger = await seededLedger();
+    const backend = ledgerBackend(ledger);
+    const now = new Date('2025-03-02T12:00:00.000Z');
+    const cli = await redrivePlan(backend, { dataDir: 'unused', olderThan: 0 }, now, () => undefined);
+    const noop = () => undefined;
+    const audit = await runAudit(
+      {
+        ledger,
+        directory: () => Promise.resolve({ listAll: async function* () {} }),
+        queue: { send: () => Promise.reject(new Error('report-only audit must not enqueue')) },
+        clock: () => now,
+        log: { info: noop, warn: noop, error: noop },
+      },
+      { redriveOlderThanMinutes: 60, driftLookbackDays: 90 },
+      { submit: false },
+    );
+    expect(audit.redrive.items).toEqual(cli.selection.items);
+    expect(audit.redrive.requestIds).toEqual(cli.requests.map((r) => r.requestId));
+
+    // Against a real Arize without --confirm the CLI rehearses under its own id, so the real re-drive stays possible.
+    const rehearsal = await redrivePlan(backend, { dataDir: 'unused', stack: 'prod', olderThan: 0 }, now, () => undefined);
+    expect(rehearsal.requests).toEqual([expect.objectContaining({ emails: ['di@example.com'], dryRun: true })]);
+    expect(rehearsal.requests[0]?.requestId).toMatch(/^redrive-dry-run-[0-9a-f]{16}$/);
+    expect(rehearsal.requests[0]?.requestId).not.toBe(cli.requests[0]?.requestId);
+  });
+
+  it('one settled-ness rule: later decisions settle, newer failures stand in, rehearsals hide nothing, --older-than bounds the age', async () => {
+    const { ledger } = await bed.freshLedger();
+    const fail = (requestId: string, email: string, recordedAt: string, retryable = true): Outcome => ({
+      requestId, email, status: 'FAILED', errorClass: 'HTTP_503', retryable, attempt: 2, recordedAt,
+    });
+    await ledger.recordOutcomes([
+      fail('a', 'protected.later@example.com', T1),
+      fail('a', 'rehearsed.later@example.com', T1),
+      fail('a', 'failed.again@example.com', T1),
+      fail('a', 'failed.for.good@example.com', T1),
+      fail('a', 'dry.failed.later@example.com', T1),
+      fail('a', 'recent@example.com', T3),
+    ]);
+    await ledger.recordOutcomes([
+      { requestId: 'b', email: 'protected.later@example.com', status: 'PROTECTED', reason: 'protected role', attempt: 0, recordedAt: T2 },
+      fail('b', 'failed.again@example.com', T2),
+      fail('b', 'failed.for.good@example.com', T2, false),
+    ]);
+    // A later dry run: its DRY_RUN and its failures say nothing about whether the real deletion happened.
+    await ledger.recordOutcomes([
+      { requestId: 'dry', email: 'rehearsed.later@example.com', status: 'DRY_RUN', attempt: 0, recordedAt: T2 },
+      fail('dry', 'dry.failed.later@example.com', T2),
+    ]);
+    const backend = ledgerBackend(ledger);
+    const at = (olderThan: number) => redrivePlan(backend, { dataDir: 'unused', olderThan }, new Date('2025-03-01T12:30:00.000Z'), () => undefined);
+
+    const all = await at(0);
+    expect(all.selection.items.map((i) => [i.email, i.failedRequestId])).toEqual([
+      ['dry.failed.later@example.com', 'a'],
+      ['rehearsed.later@example.com', 'a'],
+      ['failed.again@example.com', 'b'],
+      ['recent@example.com', 'a'],
+    ]);
+    // Superseded: protected.later (a decision), failed.again in 'a' (stood in for by 'b'), failed.for.good (a human's now).
+    expect(all.selection).toMatchObject({ superseded: 3, skippedDryRun: 1, permanent: 1 });
+    expect(all.requests[0]?.emails).toEqual(['dry.failed.later@example.com', 'failed.again@example.com', 'recent@example.com', 'rehearsed.later@example.com']);
+
+    const older = await at(60);
+    expect(older.selection.items.map((i) => i.email)).not.toContain('recent@example.com');
+    expect(older.selection.items).toHaveLength(3);
+    expect(older.requests[0]?.requestId).not.toBe(all.requests[0]?.requestId);
   });
 
   it('approve builds <id>.approved for exactly the held emails, once, and only for HELD requests', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { approvalRequestId, redriveRequests, submitRequestId } from '../../local/cli/ops-commands.js';
+import { redriveRequests, type RedriveItem } from '../../lambdas/core/audit.js';
+import { approvalRequestId, parseOlderThan, submitRequestId } from '../../local/cli/ops-commands.js';
 import { emailListRequestId, parseRequestsFile, splitCsvLine } from '../../local/cli/ops-input.js';
 import { applySafety, parseSince } from '../../local/cli/ops-shared.js';
 import { readEventLines } from '../../local/cli/ops-start.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
-import type { Outcome } from '../../lambdas/core/outcome.js';
 import { CliError } from '../../local/cli/errors.js';
 
 const request = (id: string, emails: string[], extra: Record<string, unknown> = {}) =>
@@ -164,22 +164,40 @@ describe('helpers', () => {
     expect(() => parseSince('yesterday', now)).toThrow(/--since/);
   });
 
-  it('redrive requests carry source "redrive" and the distinct failed emails', () => {
-    const failed = (requestId: string, email: string): Outcome => ({
-      requestId,
+  it('redrive requests carry source "redrive" and the distinct failed emails, under an id that depends only on the failures', () => {
+    const failed = (failedRequestId: string, email: string): RedriveItem => ({
+      failedRequestId,
       email,
-      status: 'FAILED',
       errorClass: 'HTTP_503',
-      retryable: true,
       attempt: 3,
-      recordedAt: '2025-01-01T00:00:00.000Z',
+      failedAt: '2025-01-01T00:00:00.000Z',
     });
-    const requests = redriveRequests([failed('r1', 'b@example.com'), failed('r2', 'a@example.com'), failed('r3', 'a@example.com')], new Date('2025-01-02T00:00:00Z'));
+    const items = [failed('r1', 'b@example.com'), failed('r2', 'a@example.com'), failed('r3', 'a@example.com')];
+    const requests = redriveRequests(items);
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ source: 'redrive', emails: ['a@example.com', 'b@example.com'], dryRun: false });
-    expect(requests[0]?.requestId).toMatch(/^redrive-2025-01-02-[0-9a-f]{12}$/);
+    expect(requests[0]?.requestId).toMatch(/^redrive-[0-9a-f]{16}$/);
+    expect(items.map((i) => i.newRequestId)).toEqual([requests[0]?.requestId, requests[0]?.requestId, requests[0]?.requestId]);
+    // Deterministic: same failures in another order ⇒ same id (no date in it); other failures ⇒ another id.
+    expect(redriveRequests([...items].reverse())[0]?.requestId).toBe(requests[0]?.requestId);
+    expect(redriveRequests(items.slice(1))[0]?.requestId).not.toBe(requests[0]?.requestId);
+    const rehearsal = redriveRequests(items, { dryRun: true });
+    expect(rehearsal[0]).toMatchObject({ dryRun: true, emails: ['a@example.com', 'b@example.com'] });
+    expect(rehearsal[0]?.requestId).toMatch(/^redrive-dry-run-[0-9a-f]{16}$/);
     expect(redriveRequests([])).toEqual([]);
     expect(approvalRequestId('hr-9')).toBe('hr-9.approved');
+  });
+
+  it('--older-than: 0 or a duration, in minutes; anything else is a usage error naming the flag', () => {
+    expect(parseOlderThan('0')).toBe(0);
+    expect(parseOlderThan('30m')).toBe(30);
+    expect(parseOlderThan('24h')).toBe(1440);
+    expect(parseOlderThan('7d')).toBe(10_080);
+    expect(parseOlderThan('90s')).toBe(1.5);
+    for (const bad of ['', '15', '-1h', 'soon', '1w']) {
+      expect(() => parseOlderThan(bad)).toThrow(CliError);
+      expect(() => parseOlderThan(bad)).toThrow(/--older-than/);
+    }
   });
 
   it('the demo file reader keys each line by its request ids, or its rejection id when invalid', () => {
