@@ -10,7 +10,7 @@
 //     old complete manifest or the new complete one, never a half-written bundle.
 // If esbuild is missing or the build fails, the CLI still runs, through tsx.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -47,7 +47,16 @@ function freshBundle() {
     if (fingerprint(join(REPO_ROOT, file)) !== recorded) return undefined;
   }
   const entry = join(CACHE_DIR, manifest.bundle, 'offboard.js');
-  return fingerprint(entry) === 'missing' ? undefined : entry;
+  if (fingerprint(entry) === 'missing') return undefined;
+  // Pruning goes by the folder's mtime: mark it used so a concurrent rebuild never deletes a bundle
+  // whose lazy chunks this run has still to load.
+  try {
+    const now = new Date();
+    utimesSync(join(CACHE_DIR, manifest.bundle), now, now);
+  } catch {
+    return undefined;
+  }
+  return entry;
 }
 
 /**
@@ -127,7 +136,8 @@ async function buildAndPublish() {
     const absolute = resolve(REPO_ROOT, file);
     const print = fingerprint(absolute);
     const modified = print === 'missing' ? Infinity : statSync(absolute).mtimeMs;
-    inputs[relative(REPO_ROOT, absolute)] = modified >= startedAt - 1 ? 'changed-during-build' : print;
+    // File times come from a coarse clock: a 2 s margin costs at most one extra rebuild.
+    inputs[relative(REPO_ROOT, absolute)] = modified >= startedAt - 2000 ? 'changed-during-build' : print;
   }
 
   const hash = createHash('sha256');

@@ -5,6 +5,14 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_USAGE } from '../local/cli/errors.js';
 import { registerCommands } from '../local/cli/register.js';
 
+// `offboard users list --all | head` closes the pipe early: that is the reader being done, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const program = new Command('offboard')
   .description('Offboard people who left the company from Arize, and inspect what happened.')
   .showHelpAfterError('(run with --help for usage)')

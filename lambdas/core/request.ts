@@ -49,6 +49,15 @@ export const OffboardingRequestSchema = z.strictObject({
 export type OffboardingRequest = z.output<typeof OffboardingRequestSchema>;
 export type OffboardingRequestInput = z.input<typeof OffboardingRequestSchema>;
 
+/**
+ * A rehearsal must never take the id of the real request: the real one would then be acknowledged as a
+ * duplicate of the dry run (same execution name) and nobody would be offboarded. Ids that already say
+ * they are dry runs are kept.
+ */
+export function dryRunRequestId(requestId: string): string {
+  return /(^|[._-])dry-run([._-]|$)/.test(requestId) ? requestId : `${requestId}.dry-run`;
+}
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** One human-readable line naming every offending field, e.g. `emails.2: not a valid email address`. */

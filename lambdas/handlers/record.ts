@@ -35,8 +35,9 @@ function describeStepError(error: StepError | undefined): { errorClass: string; 
   return { errorClass, message: maskEmailsInText(message).slice(0, MAX_CAUSE) };
 }
 
-const LenientRequestSchema = z.object({ requestId: z.string().min(1), emails: z.array(z.unknown()).optional() });
+const LenientRequestSchema = z.object({ requestId: z.string().min(1), emails: z.array(z.unknown()).optional(), dryRun: z.unknown().optional() });
 const LenientPlanSchema = z.object({
+  decision: z.string().optional(),
   attempt: z.number().int().min(0).optional(),
   chunks: z.array(z.object({ targets: z.array(z.object({ userId: z.string(), email: z.string() })) })).optional(),
 });
@@ -47,18 +48,27 @@ const LenientPlanSchema = z.object({
  */
 function requestFromFailedState(
   state: unknown,
-): { requestId: string; emails: string[]; targets: Map<string, string>; attempt: number } | undefined {
+): { requestId: string; emails: string[]; targets: Map<string, string>; attempt: number; notToRedrive?: string } | undefined {
   const record = (state ?? {}) as { request?: unknown; plan?: unknown };
   const plan = LenientPlanSchema.safeParse(record.plan);
   const attempt = plan.success ? (plan.data.attempt ?? 0) : 0;
   const targets = new Map<string, string>();
   if (plan.success) for (const c of plan.data.chunks ?? []) for (const t of c.targets) targets.set(normalizeEmail(t.email), t.userId);
+  // The re-drive turns a retryable FAILED into a real deletion under the cap, and cannot tell a rehearsal (no
+  // DRY_RUN record yet) or a held plan from the ledger: such failures are left to a human instead.
+  const decision = plan.success ? plan.data.decision : undefined;
+  const heldOrRehearsal = (dryRun: boolean): string | undefined =>
+    dryRun || decision === 'DRY_RUN' ? 'dry run' : decision === 'HELD' ? 'held for approval' : undefined;
   const strict = OffboardingRequestSchema.safeParse(record.request ?? state);
-  if (strict.success) return { requestId: strict.data.requestId, emails: [...new Set([...strict.data.emails, ...targets.keys()])], targets, attempt };
+  if (strict.success) {
+    const notToRedrive = heldOrRehearsal(strict.data.dryRun);
+    return { requestId: strict.data.requestId, emails: [...new Set([...strict.data.emails, ...targets.keys()])], targets, attempt, ...(notToRedrive ? { notToRedrive } : {}) };
+  }
   const lenient = LenientRequestSchema.safeParse(record.request ?? state);
   if (!lenient.success) return undefined;
   const listed = (lenient.data.emails ?? []).filter((e): e is string => typeof e === 'string' && isValidEmail(e)).map(normalizeEmail);
-  return { requestId: lenient.data.requestId, emails: [...new Set([...listed, ...targets.keys()])], targets, attempt };
+  const notToRedrive = heldOrRehearsal(lenient.data.dryRun === true);
+  return { requestId: lenient.data.requestId, emails: [...new Set([...listed, ...targets.keys()])], targets, attempt, ...(notToRedrive ? { notToRedrive } : {}) };
 }
 
 export async function recordAction(input: unknown, deps: WorkflowDeps): Promise<RecordOutput> {
@@ -112,8 +122,9 @@ export async function recordAction(input: unknown, deps: WorkflowDeps): Promise<
         return { requestId: 'unknown', failed: 0, error: errorClass };
       }
       const before = new Set((await deps.ledger.outcomesOfRequest(request.requestId)).map((o) => o.email));
+      const error = request.notToRedrive ? `${request.notToRedrive}, not re-driven: ${message}` : message;
       const outcomes = request.emails.map((email): Outcome => ({
-        requestId: request.requestId, email, ...(request.targets.has(email) ? { userId: request.targets.get(email) } : {}), status: 'FAILED', errorClass, error: message, retryable: true, attempt: request.attempt, recordedAt,
+        requestId: request.requestId, email, ...(request.targets.has(email) ? { userId: request.targets.get(email) } : {}), status: 'FAILED', errorClass, error, retryable: request.notToRedrive === undefined, attempt: request.attempt, recordedAt,
       }));
       await deps.ledger.recordOutcomes(outcomes, { mode: 'fallback' });
       const current = countOutcomes(await deps.ledger.outcomesOfRequest(request.requestId));

@@ -5,6 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { planOffboarding } from '../core/planning.js';
+import type { OffboardingRequest } from '../core/request.js';
 import type { AccountForProtection } from '../core/protection.js';
 import { classifyFailure } from '../core/retry-policy.js';
 import { ResolveInputSchema, type ResolveOutput } from '../core/workflow-state.js';
@@ -12,6 +13,28 @@ import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
 import { TransientArizeError } from './errors.js';
 import { parseTaskInput } from './parse.js';
 import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+
+/**
+ * `approvesHeldRequest` is only a claim in the message: the cap is lifted when the ledger confirms that request
+ * is HELD and every email asked for now was among its held ones, so no approval reaches beyond what was reviewed.
+ */
+async function isApprovedRelease(request: OffboardingRequest, deps: Pick<WorkflowDeps, 'ledger' | 'log'>): Promise<boolean> {
+  const heldRequestId = request.approvesHeldRequest;
+  if (heldRequestId === undefined) return false;
+  const state = await deps.ledger.getRequestState(heldRequestId);
+  const held = state?.status === 'HELD'
+    ? new Set((await deps.ledger.outcomesOfRequest(heldRequestId)).filter((o) => o.status === 'HELD').map((o) => o.email))
+    : new Set<string>();
+  const approved = held.size > 0 && request.emails.every((email) => held.has(email));
+  if (!approved) {
+    deps.log.warn('approval not confirmed by the ledger; the blast-radius cap applies', {
+      requestId: request.requestId,
+      approvesHeldRequest: heldRequestId,
+      heldRequestStatus: state?.status ?? 'absent',
+    });
+  }
+  return approved;
+}
 
 export async function resolveEmails(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ResolveOutput> {
   const { request } = parseTaskInput(ResolveInputSchema, input, 'ResolveEmails');
@@ -48,7 +71,7 @@ export async function resolveEmails(input: unknown, deps: WorkflowDeps, options:
     request.emails.filter((email) => !failedEmails.has(email)),
     resolved,
     deps.config.planning,
-    { dryRun: request.dryRun, blastRadiusApproved: request.approvesHeldRequest !== undefined },
+    { dryRun: request.dryRun, blastRadiusApproved: await isApprovedRelease(request, deps) },
   );
   const outcomes: Outcome[] = [
     ...failures,

@@ -2,13 +2,15 @@
  * What every operator command shares: where it works (`--data-dir` / `--stack`), the real-Arize safety
  * rule (no deletion without `--confirm`), waiting for requests with a progress line, and exit codes.
  */
+import { resolve } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Option, type Command } from 'commander';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
-import type { OffboardingRequest } from '../../lambdas/core/request.js';
+import { dryRunRequestId, RequestIdSchema, type OffboardingRequest } from '../../lambdas/core/request.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { connectStack, type OpsBackend } from './ops-backend.js';
 import { FINAL_REQUEST_STATES } from './ops-report.js';
+import { readRuntimeInfo } from '../runtime/runtime-file.js';
 
 export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_SECONDS = 600;
@@ -37,8 +39,8 @@ Exit codes: 0 done, 1 something failed (a FAILED outcome, a request that did not
 2 usage or configuration error (nothing was enqueued).`;
 
 export const SAFETY_HELP = `
-Real Arize: with ARIZE_API_KEY set (or --stack) every request is sent as a dry run unless --confirm is given;
-the command says so on stderr before it starts.`;
+Real Arize: with ARIZE_API_KEY set (or --stack, or a running \`offboard serve\` on the data dir that uses the real
+Arize) every request is sent as a dry run unless --confirm is given; the command says so on stderr before it starts.`;
 
 export function addTargetOptions(command: Command): Command {
   return command
@@ -67,12 +69,24 @@ export function addDeleteOptions(command: Command): Command {
     );
 }
 
+/**
+ * Requests go to the runtime already running on the data dir when there is one, and it keeps the Arize it
+ * was started with: one without a sandbox (`offboard serve` with ARIZE_API_KEY) is the real Arize, whatever
+ * this shell's environment says.
+ */
+function runningRuntimeUsesRealArize(flags: TargetFlags): boolean {
+  if (flags.stack !== undefined) return false;
+  const running = readRuntimeInfo(resolve(flags.dataDir));
+  return running !== undefined && running.sandboxUrl === undefined;
+}
+
 export function isRealArize(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): boolean {
-  return flags.stack !== undefined || (env.ARIZE_API_KEY ?? '').trim() !== '';
+  return flags.stack !== undefined || (env.ARIZE_API_KEY ?? '').trim() !== '' || runningRuntimeUsesRealArize(flags);
 }
 
 function arizeTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): string {
   if (flags.stack !== undefined) return `the Arize account configured in stack ${flags.stack}`;
+  if (runningRuntimeUsesRealArize(flags)) return `the real Arize API used by the running local runtime on ${flags.dataDir}`;
   const host = env.ARIZE_API_HOST?.trim() || 'api.arize.com';
   return `the real Arize API at ${host}`;
 }
@@ -87,17 +101,24 @@ export function applySafety(
   warn: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): OffboardingRequest[] {
-  if (!isRealArize(flags, env)) return [...requests];
+  const asDryRun = (request: OffboardingRequest): OffboardingRequest => {
+    const requestId = dryRunRequestId(request.requestId);
+    const checked = RequestIdSchema.safeParse(requestId);
+    if (!checked.success) throw new CliError(`request id '${request.requestId}' is too long to mark as a dry run ('${requestId}'): give a shorter --request-id`, EXIT_USAGE);
+    return { ...request, requestId, dryRun: true };
+  };
+  const marked = requests.map((request) => (request.dryRun ? asDryRun(request) : request));
+  if (!isRealArize(flags, env)) return marked;
   if (flags.confirm === true) {
     warn(`Deleting for real: ${arizeTarget(flags, env)} (--confirm given).`);
-    return [...requests];
+    return marked;
   }
   const bar = '!'.repeat(78);
   warn(bar);
   warn(`DRY RUN: this talks to ${arizeTarget(flags, env)}.`);
   warn('Nothing will be deleted: every request is sent with dryRun=true. Re-run with --confirm to delete.');
   warn(bar);
-  return requests.map((request) => ({ ...request, dryRun: true }));
+  return marked.map(asDryRun);
 }
 
 export function parseSince(value: string, now: Date = new Date()): string {

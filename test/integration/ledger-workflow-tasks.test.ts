@@ -14,6 +14,7 @@ import { noopMetrics, type WorkflowDeps } from '../../lambdas/handlers/runtime.j
 import { summarize } from '../../lambdas/handlers/summarize.js';
 import { validateRequest } from '../../lambdas/handlers/validate.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { selectRedrive } from '../../lambdas/core/audit.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
@@ -120,6 +121,35 @@ describe('ResolveEmails and DeleteChunk', () => {
   });
 });
 
+describe('approval of a HELD request (approvesHeldRequest)', () => {
+  const emails = ['tom@example.com', 'ravi.patel@example.com'];
+  const approval = (requestId: string, approves: string) => ({
+    request: { requestId, type: 'employee.terminated', emails, source: 'cli', dryRun: false, approvesHeldRequest: approves },
+  });
+
+  it('lifts the cap only for a request the ledger holds as HELD with exactly these emails held', async () => {
+    const deps = await makeDeps({ MAX_DELETES_PER_REQUEST: '1' });
+    // No such held request: a forged or mistyped approval must not lift the cap.
+    expect((await resolveEmails(approval('forged', 'nothing-held'), deps)).plan.decision).toBe('HELD');
+    // A request that exists but is not HELD.
+    await deps.ledger.createRequestState({ requestId: 'done-1', status: 'COMPLETED', at: NOW.toISOString() });
+    expect((await resolveEmails(approval('forged-2', 'done-1'), deps)).plan.decision).toBe('HELD');
+    // HELD, but only one of the two emails was held: the other was never reviewed by anyone.
+    const held = (requestId: string, targets: { userId: string; email: string }[]) =>
+      recordAction({
+        action: 'HELD',
+        request: { requestId, source: 'cli', dryRun: false, emailCount: targets.length },
+        plan: { decision: 'HELD', attempt: 1, chunks: [{ targets }], counts: { requested: targets.length, targets: targets.length, notFound: 0, protected: 0 }, waitSeconds: 0, heldReason: 'blast radius' },
+      }, deps);
+    await held('held-partial', [user('tom@example.com')]);
+    expect((await resolveEmails(approval('widened', 'held-partial'), deps)).plan.decision).toBe('HELD');
+    await held('held-all', [user('tom@example.com'), user('ravi.patel@example.com')]);
+    const approved = await resolveEmails(approval('held-all.approved', 'held-all'), deps);
+    expect(approved.plan.decision).toBe('DELETE');
+    expect(approved.plan.counts.targets).toBe(2);
+  });
+});
+
 describe('catch paths', () => {
   const plan = (targets: { userId: string; email: string }[], attempt: number): PlanState => ({
     decision: 'DELETE',
@@ -170,6 +200,32 @@ describe('catch paths', () => {
     expect(outcomes[done.email]).toMatchObject({ status: 'DELETED' });
     expect(outcomes[pending.email]).toMatchObject({ status: 'FAILED', errorClass: 'States.TaskFailed', attempt: 2, userId: 'u2' });
     expect(await deps.ledger.getRequestState('f2')).toMatchObject({ status: 'FAILED', counts: { DELETED: 1, NOT_FOUND: 1, FAILED: 1 } });
+  });
+
+  it('FAILURE of a dry run or of a HELD plan is recorded but never offered to the re-drive (which would delete)', async () => {
+    const deps = await makeDeps();
+    const target = { userId: 'u9', email: 'nine@x.io' };
+    const error = { Error: 'States.TaskFailed', Cause: 'boom' };
+    // A dry run failing before any DRY_RUN record exists: raw input, and after resolution (RecordDryRun failed).
+    const raw = { requestId: 'dry-raw', type: 'employee.terminated', emails: ['raw@x.io'], dryRun: true, error };
+    await recordAction({ action: 'FAILURE', state: raw, error }, deps);
+    const dryRef = { requestId: 'dry-plan', source: 'cli', dryRun: true, emailCount: 1 };
+    await recordAction({ action: 'FAILURE', state: { request: dryRef, plan: { ...plan([target], 1), decision: 'DRY_RUN' }, error }, error }, deps);
+    // A forced dry run (configuration): the request says dryRun false, the plan says DRY_RUN.
+    const forcedRef = { requestId: 'dry-forced', source: 'cli', dryRun: false, emailCount: 1 };
+    await recordAction({ action: 'FAILURE', state: { request: forcedRef, plan: { ...plan([{ userId: 'u8', email: 'eight@x.io' }], 1), decision: 'DRY_RUN' }, error }, error }, deps);
+    // RecordHeld failed: the targets wait for a human, not for a re-drive under the cap.
+    const heldRef = { requestId: 'held-crash', source: 'cli', dryRun: false, emailCount: 1 };
+    await recordAction({ action: 'FAILURE', state: { request: heldRef, plan: { ...plan([{ userId: 'u7', email: 'seven@x.io' }], 1), decision: 'HELD' }, error }, error }, deps);
+    for (const requestId of ['dry-raw', 'dry-plan', 'dry-forced', 'held-crash']) {
+      const outcomes = await deps.ledger.outcomesOfRequest(requestId);
+      expect(outcomes).toHaveLength(1);
+      expect(outcomes[0]).toMatchObject({ status: 'FAILED', retryable: false });
+      expect(await deps.ledger.getRequestState(requestId)).toMatchObject({ status: 'FAILED' });
+    }
+    const selection = await selectRedrive(deps.ledger, { now: new Date(NOW.getTime() + 3_600_000), olderThanMinutes: 0 });
+    expect(selection.items).toEqual([]);
+    expect(selection.permanent).toBe(4);
   });
 
   it('HELD records every target, marks the request HELD, and builds an alert without personal data; Summarize keeps it HELD', async () => {

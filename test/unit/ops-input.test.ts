@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redriveRequests, type RedriveItem } from '../../lambdas/core/audit.js';
 import { approvalRequestId, parseOlderThan, submitRequestId } from '../../local/cli/ops-commands.js';
@@ -5,6 +8,7 @@ import { emailListRequestId, parseRequestsFile, splitCsvLine } from '../../local
 import { applySafety, parseSince } from '../../local/cli/ops-shared.js';
 import { readEventLines } from '../../local/cli/ops-start.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { writeRuntimeInfo } from '../../local/runtime/runtime-file.js';
 import { CliError } from '../../local/cli/errors.js';
 
 const request = (id: string, emails: string[], extra: Record<string, unknown> = {}) =>
@@ -147,10 +151,47 @@ describe('safety against the real Arize', () => {
     expect(confirmed.every((r) => !r.dryRun)).toBe(true);
   });
 
+  it('a dry run never takes the id the real run will use, so the real run is not swallowed as a duplicate', () => {
+    const [forced] = applySafety(requests, { dataDir: '.offboard' }, () => undefined, { ARIZE_API_KEY: 'k' });
+    const [confirmed] = applySafety(requests, { dataDir: '.offboard', confirm: true }, () => undefined, { ARIZE_API_KEY: 'k' });
+    expect(forced?.requestId).toBe(`${requests[0]?.requestId}.dry-run`);
+    expect(confirmed?.requestId).toBe(requests[0]?.requestId);
+    const asked = parseRequestsFile('ann@example.com\n', 'x.txt', { dryRun: true }).requests;
+    const [rehearsal] = applySafety(asked, { dataDir: '.offboard' }, () => undefined, {});
+    expect(rehearsal).toMatchObject({ requestId: `${requests[0]?.requestId}.dry-run`, dryRun: true });
+    // Already marked ids are kept as they are.
+    expect(applySafety([{ ...asked[0]!, requestId: 'redrive-dry-run-0123' }], { dataDir: '.offboard' }, () => undefined, {})[0]?.requestId).toBe('redrive-dry-run-0123');
+  });
+
   it('the sandbox (no key) needs no confirmation', () => {
     const lines: string[] = [];
     expect(applySafety(requests, { dataDir: '.offboard' }, (l) => lines.push(l), {}).every((r) => !r.dryRun)).toBe(true);
     expect(lines).toEqual([]);
+  });
+
+  it('a running runtime on the data dir that talks to the real Arize needs --confirm even without ARIZE_API_KEY here', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-safety-'));
+    const info = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      dynamoEndpoint: 'http://127.0.0.1:1',
+      sqsEndpoint: 'http://127.0.0.1:2',
+      queueUrl: 'http://127.0.0.1:2/000000000000/intake',
+      dlqUrl: 'http://127.0.0.1:2/000000000000/dlq',
+      tableName: 'ledger',
+    };
+    try {
+      writeRuntimeInfo(dataDir, info);
+      const lines: string[] = [];
+      expect(applySafety(requests, { dataDir }, (l) => lines.push(l), {}).every((r) => r.dryRun)).toBe(true);
+      expect(lines.join('\n')).toMatch(/DRY RUN: this talks to the real Arize API used by the running local runtime/);
+      expect(applySafety(requests, { dataDir, confirm: true }, () => undefined, {}).every((r) => !r.dryRun)).toBe(true);
+
+      writeRuntimeInfo(dataDir, { ...info, sandboxUrl: 'http://127.0.0.1:3', sandboxApiKey: 'sandbox-demo-key' });
+      expect(applySafety(requests, { dataDir }, () => undefined, {}).every((r) => !r.dryRun)).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
