@@ -11,7 +11,10 @@ import { OffboardingWorkflow } from './constructs/offboarding-workflow.js';
 import { Webhook } from './constructs/webhook.js';
 
 export interface ArizeOffboardingStackProps extends StackProps {
-  /** Overrides the cdk.json context `offboarding` (tests); default: loaded and validated from context. */
+  /**
+   * Overrides the cdk.json context `offboarding` (tests).
+   * @default - loaded and validated from the `offboarding` context
+   */
   readonly config?: OffboardingConfig;
 }
 

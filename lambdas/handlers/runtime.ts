@@ -8,6 +8,7 @@ import { ArizeUsersClient, type CallOptions, type EmailResolution } from '../ari
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { loadArizeApiKey } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
 import { log, powertoolsOutcomeMetrics, tracer, type OutcomeMetricsSink } from '../observability.js';
 
@@ -71,11 +72,13 @@ function buildDefaultWiring(): DefaultWiring {
   const config = loadRuntimeConfig(process.env);
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
   let arize: Promise<ArizeUsersClient> | undefined;
+  let secrets: SecretsManagerClient | undefined;
   return {
     config,
     ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: createDocumentClient(dynamo) }),
     arize: () => {
-      arize ??= loadArizeApiKey(config.arize).then(
+      secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
+      arize ??= loadArizeApiKey(config.arize, secrets).then(
         (apiKey) =>
           new ArizeUsersClient({ apiKey, ...arizeEndpointOptions(config.arize), ...arizeLimitOptions(config.arize), logger: log }),
         (error: unknown) => {

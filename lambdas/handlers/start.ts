@@ -82,6 +82,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       if (typeof name === 'string' && UNSTARTABLE_ERRORS.has(name)) {
         const reason = `execution could not start: ${name}`;
         const { rejectionId } = await recordRejection(deps.ledger, record.body ?? '', reason, now);
+        deps.log.warn('message rejected', { messageId, requestId: request.requestId, rejectionId, reason });
         return { messageId, status: 'rejected', reason, rejectionId };
       }
       throw error;

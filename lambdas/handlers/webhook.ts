@@ -146,8 +146,9 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
+  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   defaultDeps = {
-    secrets: () => loadWebhookSecrets(process.env, tracer.captureAWSv3Client(new SecretsManagerClient({}))),
+    secrets: () => loadWebhookSecrets(process.env, secretsClient),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
     clock: () => new Date(),
     log,

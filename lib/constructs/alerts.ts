@@ -6,7 +6,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
 export interface AlertsProps {
-  /** Optional e-mail subscriber (context `offboarding.alertEmail`); it must confirm the subscription. */
+  /**
+   * E-mail subscriber (context `offboarding.alertEmail`); it must confirm the subscription.
+   * @default - no subscriber
+   */
   readonly alertEmail?: string;
 }
 

@@ -21,7 +21,10 @@ export interface AuditProps {
   readonly intakeQueue: IQueue;
   readonly arizeSecret: ISecret;
   readonly logRetentionDays: number;
-  /** Default: lambdas/handlers/audit.ts. */
+  /**
+   * Handler module of the audit function.
+   * @default lambdas/handlers/audit.ts
+   */
   readonly entry?: string;
 }
 

@@ -26,8 +26,15 @@ export interface IntakeQueueProps {
   readonly ledger: ITable;
   readonly stateMachine: IStateMachine;
   readonly logRetentionDays: number;
-  /** Default: lambdas/handlers/start.ts. */
+  /**
+   * Handler module of the start function.
+   * @default lambdas/handlers/start.ts
+   */
   readonly startEntry?: string;
+  /**
+   * Start function timeout; the queue's visibility timeout is derived from it.
+   * @default 30 seconds (DEFAULT_FUNCTION_TIMEOUT)
+   */
   readonly startTimeout?: Duration;
 }
 

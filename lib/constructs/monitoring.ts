@@ -21,7 +21,10 @@ export interface MonitoringProps {
   readonly deadLetterQueue: IQueue;
   /** The intake queue: a message older than `intakeMaxAgeSeconds` means the consumer is stuck. */
   readonly intakeQueue: IQueue;
-  /** Default 3600 (one hour). */
+  /**
+   * Age of the oldest intake message above which the stalled-consumer alarm fires.
+   * @default 3600 (one hour)
+   */
   readonly intakeMaxAgeSeconds?: number;
   readonly stateMachine: IStateMachine;
   readonly functions: readonly MonitoredFunction[];

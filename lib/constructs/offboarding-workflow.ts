@@ -11,14 +11,17 @@ import type { OffboardingConfig } from '../config.js';
 import { buildOffboardingDefinition } from '../workflow/definition.js';
 import { workflowArizeEnvironment, workflowPolicyEnvironment } from '../workflow/environment.js';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflow/tasks.js';
-import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
-
+import { PROJECT_ROOT, ProjectFunction, toRetentionDays } from './project-function.js';
 
 export interface OffboardingWorkflowProps {
   readonly ledger: ITable;
   readonly arizeSecret: ISecret;
   readonly alertTopic: ITopic;
   readonly config: OffboardingConfig;
+  /**
+   * Retention of every task function's and the state machine's log group.
+   * @default config.logRetentionDays
+   */
   readonly logRetentionDays?: number;
 }
 
@@ -68,6 +71,8 @@ export class OffboardingWorkflow extends Construct {
         logRetentionDays,
         environment: { ...policyEnvironment, ...(spec.arize ? arizeEnvironment : {}) },
       });
+      // The shared runtime config requires the table name of every workflow function; one that never touches the
+      // ledger gets the name and deliberately no grant.
       if (spec.ledger === 'none') fn.addEnvironment('LEDGER_TABLE_NAME', props.ledger.tableName);
       else fn.bindLedger(props.ledger, spec.ledger);
       if (spec.arize) fn.bindSecret(props.arizeSecret);
@@ -77,7 +82,7 @@ export class OffboardingWorkflow extends Construct {
     this.functions = Object.values(byId);
 
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention: logRetentionDays as logs.RetentionDays,
+      retention: toRetentionDays(logRetentionDays),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

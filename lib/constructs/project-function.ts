@@ -41,11 +41,15 @@ export const LEDGER_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 
 /** Every function gets its own explicit log group (retention, no shared group), so `logGroup`/`logRetention` are not caller props. */
 export interface ProjectFunctionProps extends Omit<NodejsFunctionProps, 'logGroup' | 'logRetention'> {
   readonly entry: string;
-  /** Retention of the function's own log group. Default 90 days. */
+  /**
+   * Retention of the function's own log group; must be a CloudWatch Logs retention value.
+   * @default 90
+   */
   readonly logRetentionDays?: number;
 }
 
-function toRetentionDays(days: number): logs.RetentionDays {
+/** Refuses a day count CloudWatch Logs would reject at deploy time, naming the allowed values. */
+export function toRetentionDays(days: number): logs.RetentionDays {
   const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
   if (!allowed.includes(days)) {
     throw new Error(`logRetentionDays ${days} is not a CloudWatch Logs retention value; use one of ${allowed.join(', ')}`);
@@ -77,9 +81,8 @@ export class ProjectFunction extends NodejsFunction {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `Execution role of the ${id} function`,
       });
-    if (!props.role) {
-      logGroup.grantWrite(role);
-    }
+    // A caller's role gets the grant too: the log group is always ours, and without it the function logs nothing.
+    logGroup.grantWrite(role);
 
     super(scope, id, {
       runtime: PINNED_RUNTIME,

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
-import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
+import { PROJECT_ROOT, ProjectFunction, toRetentionDays } from './project-function.js';
 
 export const WEBHOOK_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'webhook.ts');
 export const WEBHOOK_ROUTE_PATH = '/hr/events';
@@ -17,7 +17,10 @@ export interface WebhookProps {
   readonly webhook: OffboardingConfig['webhook'];
   readonly intakeQueue: IQueue;
   readonly logRetentionDays: number;
-  /** Default: lambdas/handlers/webhook.ts. */
+  /**
+   * Handler module of the webhook function.
+   * @default lambdas/handlers/webhook.ts
+   */
   readonly entry?: string;
 }
 
@@ -73,7 +76,7 @@ export class Webhook extends Construct {
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: toRetentionDays(props.logRetentionDays),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
