@@ -23,6 +23,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
+import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
 /** What a request-state write sets, and so what a read returns besides the keys and timestamps. */
@@ -40,10 +41,21 @@ export interface RequestState extends RequestStateFields {
   requestId: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * The validated request as the start handler received it, so an interrupted request can be started again
+   * (the local runtime's executions do not survive a restart). Absent on items written before it was stored.
+   */
+  request?: OffboardingRequest;
 }
 
 export interface RequestStateUpdate extends RequestStateFields {
   at: string;
+}
+
+/** Only the first write stores the request: a request id seen again never replaces what was started. */
+export interface RequestStateCreation extends RequestStateUpdate {
+  requestId: string;
+  request?: OffboardingRequest;
 }
 
 export interface TimeRange {
@@ -66,7 +78,7 @@ export interface RecordOptions {
 export interface Ledger {
   recordOutcomes(outcomes: readonly Outcome[], options?: RecordOptions): Promise<void>;
   /** Creates the state item only if absent; `exists` for a request seen before. */
-  createRequestState(update: RequestStateUpdate & { requestId: string }): Promise<'created' | 'exists'>;
+  createRequestState(update: RequestStateCreation): Promise<'created' | 'exists'>;
   updateRequestState(requestId: string, update: RequestStateUpdate): Promise<void>;
   getRequestState(requestId: string): Promise<RequestState | undefined>;
   /** Current outcome per email of one request. */
@@ -273,7 +285,7 @@ export class DynamoLedger implements Ledger {
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   }
 
-  async createRequestState(update: RequestStateUpdate & { requestId: string }): Promise<'created' | 'exists'> {
+  async createRequestState(update: RequestStateCreation): Promise<'created' | 'exists'> {
     try {
       await this.client.send(
         new PutCommand({
@@ -292,6 +304,7 @@ export class DynamoLedger implements Ledger {
             executionName: update.executionName,
             counts: update.counts,
             detail: update.detail,
+            request: update.request,
             gsi2pk: `REQSTATE#${update.status}`,
             gsi2sk: `${update.at}#${update.requestId}`,
           },

@@ -59,6 +59,8 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
   let allDuplicates = true;
   for (const request of parsed.requests) {
     const executionName = executionNameFor(request.requestId);
+    // `exists` does not skip the start: the execution name is what dedupes (ExecutionAlreadyExists ⇒ duplicate),
+    // and a request whose state exists but whose execution never started or was lost must still run.
     await deps.ledger.createRequestState({
       requestId: request.requestId,
       status: 'RECEIVED',
@@ -67,6 +69,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       source: request.source,
       executionName,
       ...(request.reason ? { reason: request.reason } : {}),
+      request,
     });
     try {
       const started = await deps.starter.start(executionName, request);

@@ -12,7 +12,7 @@ import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
-import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
 import type { OffboardingConfig } from '../../lib/config.js';
@@ -137,6 +137,10 @@ export interface LocalRuntime extends OffboardingRuntime {
   timings: { definitionMs: number; definitionSource: 'cache' | 'synthesized' | 'given'; totalMs: number };
   /** Adds e.g. `controlUrl` (offboard serve) to runtime.json for other processes. */
   advertise(extra: Pick<RuntimeInfo, 'controlUrl'>): void;
+  /** Request ids a previous process left RECEIVED or RUNNING, queued again at start (persisted data dir only). */
+  resumed: string[];
+  /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
+  unresumable: string[];
 }
 
 export interface RemoteRuntime extends OffboardingRuntime {
@@ -319,6 +323,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       maxConcurrency: intake.maxConcurrency,
       onError: (error, phase) => write?.(`warn: intake ${phase} failed (message stays on the queue): ${describeError(error)}`),
     });
+    // Executions and the queue lived in the previous process's memory: what it left unfinished is queued again
+    // before the poller takes new work, through the start handler as any request (its ledger writes are idempotent
+    // per request/email/attempt, and a deletion already recorded stays the email's outcome).
+    const interrupted = dataDir === undefined ? { resumed: [], unresumable: [] } : await resumeInterrupted(ledger, queue, write);
     await poller.start();
 
     const info: RuntimeInfo | undefined =
@@ -347,6 +355,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       config,
       definition,
       ...(dataDir !== undefined ? { dataDir } : {}),
+      resumed: interrupted.resumed,
+      unresumable: interrupted.unresumable,
       endpoints: { dynamo: dynamo.endpoint, sqs: sqs.endpoint, ...(sandbox ? { sandbox: sandbox.url } : {}) },
       timings: {
         definitionMs: options.definition ? 0 : definition.millis,
@@ -396,6 +406,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await closeAll(opened);
     throw error;
   }
+}
+
+const UNFINISHED_STATES = ['RECEIVED', 'RUNNING'] as const;
+
+async function resumeInterrupted(
+  ledger: DynamoLedger,
+  queue: IntakeQueueRef,
+  write: ((line: string) => void) | undefined,
+): Promise<{ resumed: string[]; unresumable: string[] }> {
+  const resumed: string[] = [];
+  const unresumable: string[] = [];
+  const bodies: string[] = [];
+  for (const status of UNFINISHED_STATES) {
+    for (const state of await ledger.requestsByStatus(status)) {
+      // The stored request went through validation once; parsing it again keeps a damaged item from being queued.
+      const stored = state.request === undefined ? undefined : parseRequest(state.request);
+      if (stored?.ok && stored.value.requestId === state.requestId) {
+        resumed.push(state.requestId);
+        bodies.push(JSON.stringify(stored.value));
+        write?.(`resume: request ${state.requestId} was ${status} when the previous process stopped; queued again (${stored.value.emails.length} emails)`);
+      } else {
+        unresumable.push(state.requestId);
+        write?.(
+          `warn: request ${state.requestId} was ${status} when the previous process stopped and cannot be resumed: ` +
+            (stored === undefined ? 'the ledger holds no request for it (written by an older version)' : `its stored request is invalid: ${stored.ok ? 'request id differs' : stored.reason}`) +
+            '; submit it again',
+        );
+      }
+    }
+  }
+  if (bodies.length > 0) await sendBodies(queue.client, queue.queueUrl, bodies);
+  return { resumed, unresumable };
 }
 
 async function closeAll(opened: { close(): Promise<void> }[]): Promise<void> {

@@ -114,6 +114,30 @@ describe('DynamoLedger', () => {
     expect(await ledger.getRequestState('nope')).toBeUndefined();
   });
 
+  it('stores the request with its state on the first write only; older items read without one', async () => {
+    const { ledger } = await bed.freshLedger();
+    const request = { requestId: 'r1', type: 'employee.terminated' as const, emails: ['ann@example.com', 'bob@example.com'], source: 'webhook' as const, dryRun: false, effectiveAt: '2026-12-01T09:00:00Z' };
+    expect(await ledger.createRequestState({ requestId: 'r1', status: 'RECEIVED', at: at(1), emailCount: 2, source: 'webhook', request })).toBe('created');
+    const replay = { ...request, emails: ['mallory@example.com'] };
+    expect(await ledger.createRequestState({ requestId: 'r1', status: 'RECEIVED', at: at(2), emailCount: 1, request: replay })).toBe('exists');
+    await ledger.updateRequestState('r1', { status: 'RUNNING', at: at(3) });
+    expect((await ledger.getRequestState('r1'))?.request).toEqual(request);
+    expect((await ledger.requestsByStatus('RUNNING')).map((state) => state.request)).toEqual([request]);
+    await ledger.createRequestState({ requestId: 'r0', status: 'RECEIVED', at: at(4), emailCount: 1 });
+    const older = await ledger.getRequestState('r0');
+    expect(older).toMatchObject({ requestId: 'r0', status: 'RECEIVED' });
+    expect(older?.request).toBeUndefined();
+  });
+
+  it('a run started again after its deletion resolves NOT_FOUND at attempt 0: DELETED stays the current outcome', async () => {
+    const { ledger } = await bed.freshLedger();
+    await ledger.recordOutcomes([deleted('r1', 'ann@example.com', 1, 1)]);
+    await ledger.recordOutcomes([{ requestId: 'r1', email: 'ann@example.com', status: 'NOT_FOUND', attempt: 0, recordedAt: at(5) }]);
+    expect((await ledger.outcomesOfRequest('r1')).map((o) => [o.status, o.attempt])).toEqual([['DELETED', 1]]);
+    expect((await ledger.outcomesByStatus('NOT_FOUND')).map((o) => o.requestId)).toEqual([]);
+    expect((await ledger.historyOfEmail('ann@example.com')).map((o) => [o.status, o.attempt])).toEqual([['DELETED', 1], ['NOT_FOUND', 0]]);
+  });
+
   it('retries UnprocessedItems of a BatchWrite with backoff, and gives up loudly', async () => {
     const { tableName } = await bed.freshLedger();
     // DynamoDB returns UnprocessedItems under load; dynalite never does, so the first N batch writes are answered
