@@ -94,6 +94,8 @@ export interface RedriveLedger {
   outcomesByStatus(status: 'FAILED', range?: { since?: string; until?: string }): Promise<Outcome[]>;
   historyOfEmail(email: string, range?: { since?: string }): Promise<Outcome[]>;
   outcomesOfRequest(requestId: string): Promise<Outcome[]>;
+  /** The request as the start handler stored it (absent for requests recorded before it was stored). */
+  getRequestState(requestId: string): Promise<{ request?: Pick<OffboardingRequest, 'dryRun'> } | undefined>;
 }
 
 export interface RedriveSelection {
@@ -170,12 +172,15 @@ export async function selectRedrive(ledger: RedriveLedger, options: RedriveSelec
   const candidates = redriveCandidates(failed, cutoff);
   const permanent = failed.filter((o) => o.status === 'FAILED' && !o.retryable && (cutoff === undefined || o.recordedAt < cutoff)).length;
 
-  // The ledger's request state does not carry dryRun; a request with any DRY_RUN outcome was one.
+  // A dry run by the request the start handler stored, or — for requests recorded before it was stored, and
+  // for runs the configuration forced to rehearse — by any DRY_RUN outcome. Either sign is enough.
   const dryRunChecks = new Map<string, Promise<boolean>>();
   const isDryRunRequest = (requestId: string): Promise<boolean> => {
     let check = dryRunChecks.get(requestId);
     if (!check) {
-      check = ledger.outcomesOfRequest(requestId).then((outcomes) => outcomes.some((o) => o.status === 'DRY_RUN'));
+      check = ledger.getRequestState(requestId).then(async (state) =>
+        state?.request?.dryRun === true ? true : (await ledger.outcomesOfRequest(requestId)).some((o) => o.status === 'DRY_RUN'),
+      );
       dryRunChecks.set(requestId, check);
     }
     return check;

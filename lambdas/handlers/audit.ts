@@ -44,7 +44,7 @@ export interface ReportSink {
 }
 
 export interface AuditDeps {
-  ledger: Pick<Ledger, 'outcomesByStatus' | 'historyOfEmail' | 'outcomesOfRequest'>;
+  ledger: Pick<Ledger, 'outcomesByStatus' | 'historyOfEmail' | 'outcomesOfRequest' | 'getRequestState'>;
   directory: () => Promise<AuditDirectory>;
   queue: RequestQueue;
   clock: () => Date;

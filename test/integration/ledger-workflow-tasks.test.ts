@@ -228,6 +228,21 @@ describe('catch paths', () => {
     expect(selection.permanent).toBe(4);
   });
 
+  it('a retryable failure of a request stored as a dry run is never re-driven, even without a DRY_RUN record', async () => {
+    const deps = await makeDeps();
+    const at = NOW.toISOString();
+    for (const [requestId, dryRun] of [['stored-dry', true], ['stored-real', false]] as const) {
+      const request = { requestId, type: 'employee.terminated' as const, emails: [`${requestId}@x.io`], source: 'cli' as const, dryRun };
+      await deps.ledger.createRequestState({ requestId, status: 'RUNNING', at, emailCount: 1, source: 'cli', request });
+      await deps.ledger.recordOutcomes([
+        { requestId, email: `${requestId}@x.io`, userId: `u-${requestId}`, status: 'FAILED', attempt: 1, recordedAt: at, errorClass: 'HTTP_503', retryable: true },
+      ]);
+    }
+    const selection = await selectRedrive(deps.ledger, { now: new Date(NOW.getTime() + 3_600_000), olderThanMinutes: 0 });
+    expect(selection.items.map((item) => item.failedRequestId)).toEqual(['stored-real']);
+    expect(selection.skippedDryRun).toBe(1);
+  });
+
   it('HELD records every target, marks the request HELD, and builds an alert without personal data; Summarize keeps it HELD', async () => {
     const deps = await makeDeps();
     const targets = [{ userId: 'u1', email: 'one@x.io' }, { userId: 'u2', email: 'two@x.io' }];
