@@ -4,42 +4,26 @@
  * Arize is the sandbox. Waits are scaled to 0; redelivery tests use the shortest visibility timeout local SQS
  * honours (1 s), so each redelivery costs one real second.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
 import {
   connectOrStartLocalRuntime,
-  loadLocalConfig,
-  loadWorkflowDefinition,
   RuntimeInUseError,
   startLocalRuntime,
   type LocalRuntime,
   type LocalRuntimeOptions,
   type ProgressEvent,
-  type WorkflowDefinition,
 } from '../../local/runtime/index.js';
+import { useLocalRuntimeHarness } from '../support/local-runtime.js';
 
-let definition: WorkflowDefinition;
-const open: { close(): Promise<void> }[] = [];
-const tempDirs: string[] = [];
-
-beforeAll(async () => {
-  definition = await loadWorkflowDefinition({ config: loadLocalConfig({}) });
-}, 180_000);
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((runtime) => runtime.close()));
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const harness = useLocalRuntimeHarness();
 
 async function runtime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const started = await startLocalRuntime({ inMemory: true, waitTimeScale: 0, definition, ...options });
-  open.push(started);
-  return started;
+  return harness.track(await startLocalRuntime({ inMemory: true, waitTimeScale: 0, definition: harness.definition(), ...options }));
 }
 
 const request = (requestId: string, emails: string[]): OffboardingRequestInput => ({ requestId, type: 'employee.terminated', emails, source: 'cli' });
@@ -143,6 +127,7 @@ describe('local pipeline through SQS', () => {
     let healed = false;
     const flaky = flakyStarter((requestId) => requestId === 'doomed-1' && !healed);
     const rt = await runtime({ visibilityTimeoutSeconds: 1, seams: { wrapStarter: flaky.wrap } });
+    const definition = harness.definition();
     expect(definition.intake.maxReceiveCount).toBe(5);
     await rt.submit([request('doomed-1', ['tom@example.com']), request('fine-1', ['ann@example.com'])]);
     await rt.drain({ timeoutMs: 60_000 });
@@ -181,15 +166,13 @@ describe('local pipeline through SQS', () => {
   }, 120_000);
 
   it('lets a second process connect to a running data dir instead of opening it twice', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-runtime-'));
-    tempDirs.push(dataDir);
-    const owner = await startLocalRuntime({ dataDir, waitTimeScale: 0, definition });
-    open.push(owner);
+    const definition = harness.definition();
+    const dataDir = harness.tempDir('offboard-runtime-');
+    const owner = harness.track(await startLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(true);
     await expect(startLocalRuntime({ dataDir, waitTimeScale: 0, definition })).rejects.toBeInstanceOf(RuntimeInUseError);
 
-    const remote = await connectOrStartLocalRuntime({ dataDir, waitTimeScale: 0, definition });
-    open.push(remote);
+    const remote = harness.track(await connectOrStartLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
     expect(remote.mode).toBe('remote');
     await remote.submit(request('remote-1', ['tom@example.com']));
     await remote.drain({ timeoutMs: 60_000 });
@@ -199,8 +182,7 @@ describe('local pipeline through SQS', () => {
     await owner.close();
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
     // The ledger was persisted: a new runtime on the same dir sees the earlier request.
-    const reopened = await startLocalRuntime({ dataDir, waitTimeScale: 0, definition });
-    open.push(reopened);
+    const reopened = harness.track(await startLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
     expect(await reopened.ledger.getRequestState('remote-1')).toMatchObject({ status: 'COMPLETED' });
   }, 120_000);
 });

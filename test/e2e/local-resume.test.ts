@@ -4,51 +4,28 @@
  * request stored with their state. One sandbox outlives both runtimes, as real Arize outlives the process,
  * so the resumed run sees the deletion the interrupted one already made.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../local/sandbox/server.js';
-import {
-  loadLocalConfig,
-  loadWorkflowDefinition,
-  startLocalRuntime,
-  type LocalRuntime,
-  type LocalRuntimeOptions,
-  type WorkflowDefinition,
-} from '../../local/runtime/index.js';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/index.js';
+import { useLocalRuntimeHarness } from '../support/local-runtime.js';
 
-let definition: WorkflowDefinition;
-const open: { close(): Promise<void> }[] = [];
-const tempDirs: string[] = [];
-
-beforeAll(async () => {
-  definition = await loadWorkflowDefinition({ config: loadLocalConfig({}) });
-}, 180_000);
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((service) => service.close()));
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const harness = useLocalRuntimeHarness();
 
 async function runtimeOn(dataDir: string, sandbox: Sandbox, options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
   const runtime = await startLocalRuntime({
     dataDir,
-    definition,
+    definition: harness.definition(),
     waitTimeScale: 0,
     arize: { mode: 'external', apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port },
     ...options,
   });
-  open.push(runtime);
-  return runtime;
+  return harness.track(runtime);
 }
 
 describe('local runtime restart', () => {
   it('finishes a request interrupted after a deletion, keeping DELETED, and reports one it cannot resume', async () => {
-    const sandbox = await startSandbox();
-    open.push(sandbox);
-    const dataDir = mkdtempSync(join(tmpdir(), 'offboard-resume-'));
-    tempDirs.push(dataDir);
+    const sandbox = harness.track(await startSandbox());
+    const dataDir = harness.tempDir('offboard-resume-');
 
     // The process "dies" right after DeleteChunk deleted and recorded: the task never returns.
     let chunkDone!: () => void;
