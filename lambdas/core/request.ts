@@ -2,7 +2,7 @@
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
 import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
+import { emailProblem, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;
 export const REQUEST_ID_MAX_LENGTH = 200;
@@ -20,12 +20,16 @@ export const RequestIdSchema = z
   .max(REQUEST_ID_MAX_LENGTH, `requestId must be at most ${REQUEST_ID_MAX_LENGTH} characters`)
   .regex(REQUEST_ID_PATTERN, 'requestId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const EmailSchema = z
+/** A requested address: ASCII case folded, refused with the specific reason of core/email.ts (look-alikes included). */
+export const EmailSchema = z
   .string()
   .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
+  .superRefine((email, ctx) => {
+    const problem = emailProblem(email);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.reason });
+  });
 
-/** Emails: trimmed, lower-cased, de-duplicated (first occurrence wins, order kept). */
+/** Emails: trimmed, ASCII case folded, de-duplicated (first occurrence wins, order kept). */
 export const EmailListSchema = z
   .array(EmailSchema)
   .min(1, 'emails must contain at least one address')

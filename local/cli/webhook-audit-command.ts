@@ -99,7 +99,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
-  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${event.requestId}${event.status ? ` ${event.status}` : ''}\n`));
+  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`));
 
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),

@@ -12,6 +12,7 @@ import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
@@ -201,7 +202,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   if (!Number.isFinite(scale) || scale < 0) throw new Error(`waitTimeScale must be a finite number >= 0, got ${String(scale)}`);
   const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
   const config = loadLocalConfig(overrides);
-  const write = options.log;
+  // Request ids may hold an email (`hr-ann@example.com`): every line this runtime writes is masked like a log.
+  const log = options.log;
+  const write = log === undefined ? undefined : (line: string) => log(maskEmailsInText(line));
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   if (dataDir !== undefined) {
     const running = readRuntimeInfo(dataDir);
