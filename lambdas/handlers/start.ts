@@ -9,7 +9,8 @@ import { parseRequestJson, splitRequest, type OffboardingRequest } from '../core
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
 import { flushMetrics, logger, log, tracer } from '../observability.js';
-import { recordRejection } from './rejection.js';
+import type { Outcome } from '../core/outcome.js';
+import { recordRejection, withoutLookAlikeEmails, type RejectedEmail } from './rejection.js';
 import { getDefaultDeps, type WorkflowLog } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
@@ -29,22 +30,39 @@ export type RecordResult =
 const UNSTARTABLE_ERRORS = new Set(['InvalidExecutionInput', 'InvalidName']);
 const RECORD_CONCURRENCY = 8;
 
+type ParsedBody = { ok: true; requests: OffboardingRequest[]; rejectedEmails: RejectedEmail[] } | { ok: false; reason: string };
+
 /** Messages over the 1,000-email limit are split here rather than rejected (see splitRequest). */
-function requestsFromBody(body: string): { ok: true; requests: OffboardingRequest[] } | { ok: false; reason: string } {
+function requestsFromBody(body: string): ParsedBody {
   const single = parseRequestJson(body);
-  if (single.ok) return { ok: true, requests: [single.value] };
+  if (single.ok) return { ok: true, requests: [single.value], rejectedEmails: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch {
     return single;
   }
+  const lookAlikes = withoutLookAlikeEmails(raw);
+  if (lookAlikes) {
+    const rest = requestsFromBody(JSON.stringify(lookAlikes.body));
+    if (rest.ok) return { ...rest, rejectedEmails: [...lookAlikes.rejected, ...rest.rejectedEmails] };
+  }
   const candidate = raw as { emails?: unknown; requestId?: unknown };
   if (Array.isArray(candidate.emails) && candidate.emails.length > 1000 && candidate.emails.every((e) => typeof e === 'string')) {
     const split = splitRequest(raw as Parameters<typeof splitRequest>[0]);
-    if (split.ok) return { ok: true, requests: split.value };
+    if (split.ok) return { ok: true, requests: split.value, rejectedEmails: [] };
   }
   return single;
+}
+
+/** Look-alike addresses taken out of a valid request: REJECTED under its id, before it can start and be summarised. */
+async function recordRejectedEmails(request: OffboardingRequest, rejected: readonly RejectedEmail[], at: Date, deps: StartDeps): Promise<void> {
+  if (rejected.length === 0) return;
+  const recordedAt = at.toISOString();
+  await deps.ledger.recordOutcomes(
+    rejected.map((r): Outcome => ({ requestId: request.requestId, email: r.email, status: 'REJECTED', reason: r.reason, attempt: 0, recordedAt })),
+  );
+  deps.log.warn('look-alike emails rejected; the rest of the request proceeds', { requestId: request.requestId, rejected: rejected.length });
 }
 
 async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
@@ -71,6 +89,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       ...(request.reason ? { reason: request.reason } : {}),
       request,
     });
+    if (request === parsed.requests[0]) await recordRejectedEmails(request, parsed.rejectedEmails, now, deps);
     try {
       const started = await deps.starter.start(executionName, request);
       if (started.status === 'started') allDuplicates = false;

@@ -26,7 +26,7 @@ import {
   type Role,
   type User,
 } from '../../lambdas/arize/wire.js';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
 
@@ -170,7 +170,8 @@ function enumValue<T extends string>(flag: string, allowed: readonly T[], value:
 }
 
 function requireValidEmail(flag: string, value: string): string {
-  if (!isValidEmail(value)) throw new CliError(`invalid email for ${flag}: '${value}'`, EXIT_USAGE);
+  const problem = emailProblem(value);
+  if (problem) throw new CliError(`invalid email for ${flag}: '${value}' (${problem.reason})`, EXIT_USAGE);
   return value.trim();
 }
 
@@ -395,9 +396,12 @@ export async function collectDeleteTargets(options: DeleteOptions): Promise<Dele
   if (options.idsFile !== undefined) ids.push(...(await readListFile('--ids-file', options.idsFile)));
   if (options.emailsFile !== undefined) emails.push(...(await readListFile('--emails-file', options.emailsFile)));
 
-  const invalid = emails.filter((e) => !isValidEmail(e.value));
+  const invalid = emails.flatMap((e) => {
+    const problem = emailProblem(e.value);
+    return problem ? [{ ...e, reason: problem.reason }] : [];
+  });
   if (invalid.length > 0) {
-    const lines = invalid.map((e) => `  '${e.value}' (${e.source})`).join('\n');
+    const lines = invalid.map((e) => `  '${e.value}' (${e.source}): ${e.reason}`).join('\n');
     throw new CliError(`invalid email address${invalid.length === 1 ? '' : 'es'}; nothing was deleted:\n${lines}`, EXIT_USAGE);
   }
   const userIds = [...new Set(ids.map((i) => i.value))];
