@@ -15,6 +15,8 @@
 
 /** Pragmatic syntax check: one @, a non-empty local part, a dotted domain, no spaces. */
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
+/** The same shape with only ASCII blanks excluded: stored accounts may hold any other character. */
+const STORED_EMAIL_PATTERN = /^[^\t\n\v\f\r @]+@[^\t\n\v\f\r @.]+(?:\.[^\t\n\v\f\r @.]+)+$/;
 export const EMAIL_MAX_LENGTH = 254;
 
 /** U+200E/F, U+061C and the embedding/override/isolate controls: they reorder what a reader sees. */
@@ -22,9 +24,12 @@ const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 /** Characters that render as nothing (zero-width, joiners, soft hyphen, BOM, tags, …) and control codes. */
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}]/u;
 
-/** The form used for matching and de-duplication: trimmed, A-Z folded to a-z, every other character kept. */
+/**
+ * The form used for matching and de-duplication: ASCII blanks trimmed, A-Z folded to a-z, every other
+ * character kept. Not `trim()`: it would silently drop a leading U+FEFF or U+00A0 that must be refused.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+  return email.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, '').replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }
 
 function codePoint(char: string): string {
@@ -78,7 +83,7 @@ export function emailProblem(email: string): EmailProblem | undefined {
 /** Syntax only: what an email server (or the sandbox standing in for Arize) stores, look-alikes included. */
 export function hasEmailSyntax(email: string): boolean {
   const normalized = normalizeEmail(email);
-  return normalized.length <= EMAIL_MAX_LENGTH && EMAIL_PATTERN.test(normalized);
+  return normalized.length <= EMAIL_MAX_LENGTH && STORED_EMAIL_PATTERN.test(normalized);
 }
 
 /** True when the address may be requested: valid syntax and none of the look-alike characters. */

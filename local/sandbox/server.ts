@@ -338,7 +338,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!parsed.success) return problem(400, describeIssues(parsed.error.issues), instance);
     const request = parsed.data;
     if (request.name.trim().length === 0) return problem(422, 'name: must not be blank', instance);
-    if (request.email !== request.email.trim() || !hasEmailSyntax(request.email)) {
+    if (/^[\t\n\v\f\r ]|[\t\n\v\f\r ]$/.test(request.email) || !hasEmailSyntax(request.email)) {
       return problem(422, 'email: not a valid email address', instance);
     }
     const existing = directory.findByEmail(request.email);
