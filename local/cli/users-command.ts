@@ -26,12 +26,14 @@ import {
   type Role,
   type User,
 } from '../../lambdas/arize/wire.js';
-import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, maskEmail, normalizeEmail } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
 
 export const USER_COLUMNS = ['id', 'name', 'email', 'status', 'role', 'is_developer', 'created_at'] as const;
 export const DELETION_COLUMNS = ['user_id', 'email', 'status', 'error'] as const;
+/** A delete result; `protected` when the pipeline's rules kept the account (users-delete-guard.ts). */
+export type DeletionResult = Omit<BulkUserDeletionResult, 'status'> & { status: BulkUserDeletionResult['status'] | 'protected' };
 
 const ENVIRONMENT_HELP = `
 Connection (as in the official Arize SDK):
@@ -50,14 +52,21 @@ Exit codes:
 const DELETE_HELP = `
 Targets: --id and --email are repeatable and accept comma-separated values; --ids-file and
 --emails-file hold one value per line (blank lines and lines starting with # are ignored).
-Repeated targets are deleted once. Every email is validated before any API call; an email is
-matched exactly and case-insensitively, never as a substring (ann@x.com never matches joann@x.com).
+Repeated targets are deleted once. Every email is validated before any API call; an email matches
+only an account whose address is equal up to ASCII case (ann@x.com never matches joann@x.com, and
+an address with invisible, bidi-control or compatibility characters such as U+212A is refused).
+
+Protection: the pipeline's rules apply, from the same configuration (cdk.json "offboarding"):
+protectedEmails, protectedPatterns, protectedRoles and arize.apiKeyOwnerEmail. A protected account is
+reported "protected" and skipped; --include-protected deletes it anyway (loudly; never the API key's
+owner). More deletes than maxDeletesPerRequest: the command refuses (exit 2, nothing deleted) unless
+--max-deletes N allows them.
 
 Confirmation: on a terminal the command shows how many users it will delete and asks; --yes skips
 the question. When stdin is not a terminal it refuses to run without --yes (exit 2).
 
 --output json prints one object per target: {"user_id", "status", "email"?, "error"?} with status
-"deleted" | "not_found" | "failed"; "email" is present when the target was given by email, "error"
+"deleted" | "not_found" | "failed" | "protected"; "email" is present when the target was given by email, "error"
 when there is an explanation (always for "failed").
 ${ENVIRONMENT_HELP}`;
 
@@ -211,7 +220,7 @@ export function userRecord(user: User): OutputRecord {
 }
 
 /** The SDK's result shape: `email` only when the target was an email, `error` only when there is one. */
-export function deletionJson(result: BulkUserDeletionResult): Record<string, string> {
+export function deletionJson(result: DeletionResult): Record<string, string> {
   const shaped: Record<string, string> = { user_id: result.user_id };
   if (result.email !== undefined) shaped.email = result.email;
   shaped.status = result.status;
@@ -228,7 +237,7 @@ export function renderUsers(format: OutputFormat, users: readonly User[], json?:
   });
 }
 
-export function renderDeletions(format: OutputFormat, results: readonly BulkUserDeletionResult[]): string {
+export function renderDeletions(format: OutputFormat, results: readonly DeletionResult[]): string {
   return render(format, {
     records: results.map((r) => ({ user_id: r.user_id, email: r.email, status: r.status, error: r.error })),
     columns: DELETION_COLUMNS,
@@ -237,9 +246,10 @@ export function renderDeletions(format: OutputFormat, results: readonly BulkUser
   });
 }
 
-export function summarizeDeletions(results: readonly BulkUserDeletionResult[]): string {
-  const count = (status: BulkUserDeletionResult['status']) => results.filter((r) => r.status === status).length;
-  return `${count('deleted')} deleted, ${count('not_found')} not found, ${count('failed')} failed (of ${results.length})`;
+export function summarizeDeletions(results: readonly DeletionResult[]): string {
+  const count = (status: DeletionResult['status']) => results.filter((r) => r.status === status).length;
+  const kept = count('protected');
+  return `${count('deleted')} deleted, ${count('not_found')} not found, ${count('failed')} failed${kept > 0 ? `, ${kept} protected` : ''} (of ${results.length})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +391,8 @@ interface DeleteOptions {
   yes?: boolean;
   concurrency?: number;
   rate?: number;
+  includeProtected?: boolean;
+  maxDeletes?: number;
   output: OutputFormat;
 }
 
@@ -428,7 +440,7 @@ function describeTarget(): string {
   }
 }
 
-async function confirmDeletion(targets: DeleteTargets): Promise<boolean> {
+async function confirmDeletion(targets: DeleteTargets, protectedIncluded = 0): Promise<boolean> {
   const total = targets.userIds.length + targets.emails.length;
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   // Ctrl-C (or Ctrl-D) at the prompt is a "no"; without this readline would just pause and exit 0.
@@ -438,7 +450,9 @@ async function confirmDeletion(targets: DeleteTargets): Promise<boolean> {
   try {
     const answer = await prompt.question(
       `About to delete ${total} Arize user${total === 1 ? '' : 's'} (${targets.userIds.length} by id, ` +
-        `${targets.emails.length} by email) at ${describeTarget()}. This cannot be undone.\nType "yes" to continue: `,
+        `${targets.emails.length} by email) at ${describeTarget()}. This cannot be undone.\n` +
+        (protectedIncluded > 0 ? `${protectedIncluded} of them PROTECTED (--include-protected).\n` : '') +
+        'Type "yes" to continue: ',
       { signal: cancelled.signal },
     );
     return ['y', 'yes'].includes(answer.trim().toLowerCase());
@@ -484,28 +498,48 @@ async function deleteUsers(options: DeleteOptions, command: Command): Promise<vo
     maxConcurrency: options.concurrency,
     maxRequestsPerSecond: options.rate,
   });
-  if (options.yes !== true) {
-    if (process.stdin.isTTY !== true) {
-      throw new CliError('refusing to delete without confirmation: stdin is not a terminal; re-run with --yes', EXIT_USAGE);
-    }
-    if (!(await confirmDeletion(targets))) throw new CliError('not confirmed; nothing was deleted', EXIT_USAGE);
+  if (options.yes !== true && process.stdin.isTTY !== true) {
+    throw new CliError('refusing to delete without confirmation: stdin is not a terminal; re-run with --yes', EXIT_USAGE);
+  }
+  const { assembleResults, pipelinePlanningPolicy, planUserDeletion } = await import('./users-delete-guard.js');
+  let policy;
+  try {
+    policy = pipelinePlanningPolicy();
+  } catch (error) {
+    throw new CliError(`invalid offboarding configuration (cdk.json): ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE);
+  }
+  const plan = await planUserDeletion(client, targets, policy, {
+    includeProtected: options.includeProtected === true,
+    ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
+  });
+  if (plan.protectedCount > 0) {
+    process.stderr.write(`${plan.protectedCount} protected account${plan.protectedCount === 1 ? '' : 's'} will be skipped (protected emails, patterns, roles or the API key's owner; see the status column).\n`);
+  }
+  for (const account of plan.overridden) {
+    process.stderr.write(`WARNING: --include-protected: deleting PROTECTED account ${account.userId} (${maskEmail(account.email)}, ${account.reason})\n`);
+  }
+  if (plan.refusal !== undefined) throw new CliError(plan.refusal, EXIT_USAGE);
+  const toDelete = [...plan.deleteIds, ...plan.unknownIds];
+  if (options.yes !== true && toDelete.length > 0) {
+    if (!(await confirmDeletion(targets, plan.overridden.length))) throw new CliError('not confirmed; nothing was deleted', EXIT_USAGE);
   }
 
-  const progress = progressReporter(targets.userIds.length + targets.emails.length);
+  const progress = progressReporter(toDelete.length);
   // Ctrl-C stops starting new deletions; what already happened is still reported.
   const abort = new AbortController();
   const onInterrupt = () => abort.abort(new Error('interrupted by the operator'));
   process.once('SIGINT', onInterrupt);
-  let results: BulkUserDeletionResult[];
+  const byId = new Map<string, BulkUserDeletionResult>();
   try {
-    results = await client.bulkDelete(
-      { userIds: targets.userIds, emails: targets.emails },
-      { signal: abort.signal, onResult: (r) => progress.onResult(r) },
-    );
+    if (toDelete.length > 0) {
+      const deleted = await client.bulkDelete({ userIds: toDelete }, { signal: abort.signal, onResult: (r) => progress.onResult(r) });
+      for (const result of deleted) byId.set(result.user_id, result);
+    }
   } finally {
     process.removeListener('SIGINT', onInterrupt);
     progress.done();
   }
+  const results = assembleResults(targets, plan, byId);
 
   write(renderDeletions(options.output, results));
   const summary = summarizeDeletions(results);
@@ -609,6 +643,12 @@ export function registerUsersCommand(program: Command): void {
     .option('--ids-file <file>', 'file with one user id per line')
     .option('--emails-file <file>', 'file with one email per line')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--include-protected', 'ALSO delete protected accounts (protected emails, patterns, roles); never the API key\'s owner')
+    .addOption(
+      new Option('--max-deletes <n>', 'blast-radius cap for this run (default: offboarding.maxDeletesPerRequest in cdk.json)').argParser(
+        integerOption('--max-deletes', 0, 1_000_000),
+      ),
+    )
     .addOption(
       new Option('--concurrency <n>', 'maximum requests in flight (default 8, env ARIZE_MAX_CONCURRENCY)').argParser(
         integerOption('--concurrency', 1, 256),

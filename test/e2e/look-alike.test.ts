@@ -42,7 +42,7 @@ describe('look-alike emails through the queue and the workflow (property)', () =
     let run = 0;
     const pickArb = fc.constantFrom(...LOCALS);
     const requestArb = fc.tuple(
-      fc.uniqueArray(pickArb, { maxLength: 3 }).chain((locals) => (locals.length === 0 ? fc.constant([]) : fc.tuple(...locals.map((l) => asciiCaseArb(l))))),
+      fc.uniqueArray(pickArb, { maxLength: 3 }).chain((locals): fc.Arbitrary<string[]> => (locals.length === 0 ? fc.constant<string[]>([]) : fc.tuple(...locals.map((l) => asciiCaseArb(l))))),
       fc.array(pickArb.chain((local) => lookAlikeArb(local)), { minLength: 1, maxLength: 2 }),
       fc.nat(),
     );
