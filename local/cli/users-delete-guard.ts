@@ -7,7 +7,15 @@
  * Accounts are resolved first and deleted by id afterwards: what was checked is exactly what is deleted
  * (re-resolving an email at delete time could land on another account than the one that was checked).
  */
-import { ArizeApiError, ArizeError, NOT_FOUND_BY_EMAIL, type ArizeUsersClient, type BulkUserDeletionResult, type User } from '../../lambdas/arize/index.js';
+import {
+  ArizeApiError,
+  ArizeError,
+  NOT_FOUND_BY_EMAIL,
+  type ArizeUsersClient,
+  type BulkUserDeletionResult,
+  type EmailResolution,
+  type User,
+} from '../../lambdas/arize/index.js';
 import { normalizeEmail } from '../../lambdas/core/email.js';
 import { planOffboarding, type PlanningPolicy } from '../../lambdas/core/planning.js';
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
@@ -62,7 +70,7 @@ export async function planUserDeletion(
     targetsOfAccount.set(user.id, [...(targetsOfAccount.get(user.id) ?? []), key]);
   };
 
-  const resolutions = targets.emails.length > 0 ? await client.resolveEmailMatches(targets.emails) : new Map();
+  const resolutions = targets.emails.length > 0 ? await client.resolveEmailMatches(targets.emails) : new Map<string, EmailResolution>();
   for (const email of targets.emails) {
     const key = emailKey(email);
     const resolution = resolutions.get(normalizeEmail(email));
