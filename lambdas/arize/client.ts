@@ -5,6 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import { connectionFetch } from './connection.js';
 import { emailProblem, isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
 import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedArizeConfig } from './config.js';
 import { ArizeApiError, ArizeDeadlineError, ArizeError, ArizeResponseError, ArizeValidationError } from './errors.js';
@@ -207,7 +208,8 @@ export class ArizeUsersClient {
     const apiKey = resolveApiKey(options, env);
     this.config = resolveConfig(options, env);
     this.logger = options.logger;
-    const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+    // CA / no-verify / proxy settings need a node:https transport (connection.ts); otherwise the platform fetch.
+    const fetchImpl = options.fetch ?? connectionFetch(this.config.endpoint) ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
     this.transport = new HttpTransport(this.config, apiKey, {
       fetch: fetchImpl,
       sleep: options.sleep ?? defaultSleep,

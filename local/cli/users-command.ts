@@ -15,7 +15,7 @@ import {
   type ArizeClientOptions,
   type BulkUserDeletionResult,
 } from '../../lambdas/arize/index.js';
-import { resolveBaseUrl } from '../../lambdas/arize/config.js';
+import { describeEndpoint, resolveBaseUrl, resolveEndpoint } from '../../lambdas/arize/config.js';
 import {
   EMAIL_FILTER_MAX,
   INVITE_MODES,
@@ -36,11 +36,17 @@ export const DELETION_COLUMNS = ['user_id', 'email', 'status', 'error'] as const
 export type DeletionResult = Omit<BulkUserDeletionResult, 'status'> & { status: BulkUserDeletionResult['status'] | 'protected' };
 
 const ENVIRONMENT_HELP = `
-Connection (as in the official Arize SDK):
-  ARIZE_API_KEY     API key of an account admin (required; never printed)
-  ARIZE_API_HOST    API host (default api.arize.com)
-  ARIZE_API_SCHEME  http | https (default https)
-  ARIZE_API_PORT    port (default: the scheme's)
+Connection (as in the official Arize SDK; the command prints the endpoint it uses on stderr):
+  ARIZE_API_KEY       API key of an account admin (required; never printed)
+  ARIZE_REGION        us-east-1b | us-central-1a | eu-west-1a | ca-central-1a ⇒ api.<region>.arize.com
+  ARIZE_BASE_DOMAIN   api.<domain> (Private Connect)
+  ARIZE_SINGLE_HOST, ARIZE_SINGLE_PORT   on-prem single host (one of these three at most)
+  ARIZE_API_HOST      API host (default api.arize.com; not together with the three above)
+  ARIZE_API_SCHEME    http | https (default https)
+  ARIZE_API_PORT      port (default/0: the scheme's)
+  ARIZE_PROXY_URL     http:// proxy (else HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY)
+  ARIZE_SSL_CA_CERT   PEM bundle to trust instead of the default CAs
+  ARIZE_REQUEST_VERIFY=false   do not verify TLS certificates (announced on stderr)
 
 Exit codes:
   0  everything succeeded (for delete, "not_found" counts as success: the user is not in Arize)
@@ -97,7 +103,9 @@ export function createClientFromEnvironment(
   }
   const { verbose, ...limits } = options;
   try {
-    return new ArizeUsersClient({ ...limits, logger: verbose === true ? stderrLogger() : silentLogger });
+    const client = new ArizeUsersClient({ ...limits, logger: verbose === true ? stderrLogger() : silentLogger });
+    process.stderr.write(`${describeEndpoint(resolveEndpoint({}, process.env))}\n`);
+    return client;
   } catch (error) {
     throw toCliError(error);
   }
