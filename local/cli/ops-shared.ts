@@ -89,7 +89,7 @@ function arizeTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): string {
   if (flags.stack !== undefined) return `the Arize account configured in stack ${flags.stack}`;
   if (runningRuntimeUsesRealArize(flags)) return `the real Arize API used by the running local runtime on ${flags.dataDir}`;
   const option = arizeOptionFromEnvironment(env);
-  return `the real Arize API at ${option.mode === 'external' && option.endpoint !== undefined ? option.endpoint.baseUrl : 'api.arize.com'}`;
+  return `the real Arize API at ${option.mode === 'external' && option.endpoint !== undefined ? new URL(option.endpoint.baseUrl).host : 'api.arize.com'}`;
 }
 
 /**
