@@ -21,9 +21,10 @@ import { planOffboarding, type PlanningPolicy } from '../../lambdas/core/plannin
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import { workflowPolicyEnvironment } from '../../lib/workflow/environment.js';
 import { LOCAL_LEDGER_TABLE_NAME, loadLocalConfig } from '../runtime/config.js';
+import type { DeletionResult } from './users-command.js';
 
 /** The SDK's statuses plus `protected`: an account the rules kept (never deleted without --include-protected). */
-export type GuardedDeletionResult = Omit<BulkUserDeletionResult, 'status'> & { status: BulkUserDeletionResult['status'] | 'protected' };
+export type GuardedDeletionResult = DeletionResult;
 
 /** The pipeline's planning policy, from the pipeline's configuration source. */
 export function pipelinePlanningPolicy(): PlanningPolicy {
