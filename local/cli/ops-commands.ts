@@ -23,7 +23,7 @@ import type { OpsBackend } from './ops-backend.js';
 import { parseRequestsFile, type InputDefaults } from './ops-input.js';
 import {
   buildReport,
-  emailStatusView,
+  emailStatus,
   OUTCOME_COLUMNS,
   outcomeRecord,
   outcomeView,
@@ -210,6 +210,7 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
       ...(view.source !== undefined ? { source: view.source } : {}),
       ...(view.reason !== undefined ? { reason: view.reason } : {}),
       ...(view.detail !== undefined ? { detail: view.detail } : {}),
+      ...(view.effectiveAt !== undefined ? { effectiveAt: view.effectiveAt } : {}),
       counts: view.counts,
       outcomes: outcomes.map(({ recordedAt: _recordedAt, ...rest }) => rest),
     });
@@ -221,7 +222,10 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-  const header = `Request ${view.requestId}: ${view.state}${view.source ? ` (source ${view.source})` : ''}${counts ? ` — ${counts}` : ''}\n`;
+  const waiting = view.effectiveAt !== undefined && (view.state === 'RECEIVED' || view.state === 'RUNNING') && view.outcomes.length === 0;
+  const header =
+    `Request ${view.requestId}: ${view.state}${view.source ? ` (source ${view.source})` : ''}${counts ? ` — ${counts}` : ''}\n` +
+    (waiting ? `scheduled: waits until ${view.effectiveAt ?? ''} (nothing deleted before)\n` : '');
   const detail = view.detail ? `${view.detail}\n` : '';
   return `${header}${detail}\n${render('table', { records, columns, emptyMessage: 'No outcomes recorded yet.' })}`;
 }
@@ -231,12 +235,16 @@ async function showStatus(subject: string, options: StatusOptions): Promise<void
     if (subject.includes('@')) {
       if (!isValidEmail(subject)) throw new CliError(`invalid email: '${subject}'`, EXIT_USAGE);
       const email = normalizeEmail(subject);
-      const view = emailStatusView(email, await backend.ledger.historyOfEmail(email));
+      const view = await emailStatus(backend.ledger, email);
       if (options.output === 'json') out(renderJson(view));
       else {
         const records = view.history.map((entry) => outcomeRecord(entry));
         if (options.output === 'csv') out(renderCsv(records, OUTCOME_COLUMNS));
-        else out(`${email}: ${view.latest === 'NONE' ? 'no record in the ledger' : `latest ${view.latest}`}\n\n${render('table', { records, columns: OUTCOME_COLUMNS, emptyMessage: 'No history.' })}`);
+        else {
+          const scheduled = (view.scheduled ?? []).map((s) => `scheduled: request ${s.requestId} waits until ${s.effectiveAt} (nothing deleted before)\n`).join('');
+          const latest = view.latest === 'NONE' ? 'no record in the ledger' : view.latest === 'SCHEDULED' ? 'SCHEDULED' : `latest ${view.latest}`;
+          out(`${email}: ${latest}\n${scheduled}\n${render('table', { records, columns: OUTCOME_COLUMNS, emptyMessage: 'No history.' })}`);
+        }
       }
       if (view.latest === 'NONE') throw new CliError('the ledger has no record of this email', EXIT_PARTIAL_FAILURE);
       return;
@@ -503,7 +511,8 @@ export function registerOpsCommands(program: Command): void {
     .addHelpText(
       'after',
       '\n--output json for a request: {"requestId","state","source"?,"detail"?,"counts","outcomes":[{"email","status",\n' +
-        '"userId"?,"error"?,"reason"?,"attempts"}]}; for an email: {"email","latest","history":[…]}.\n' +
+        '"userId"?,"error"?,"reason"?,"attempts"}]}; for an email: {"email","latest","scheduled"?:[{"requestId","effectiveAt"}],"history":[…]}\n' +
+        '(latest SCHEDULED while a request for it waits for its effective date).\n' +
         'Exit 1 when the ledger has no such request or email.\n' +
         WHERE_HELP,
     )
