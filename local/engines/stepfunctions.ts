@@ -235,7 +235,7 @@ function localWaitHandler(scale: number, signalOf: (executionArn: string) => Abo
       const remaining = at - Date.now();
       if (remaining > 0) await pause(Math.min(remaining, MAX_WAIT_SLICE_MS));
       if (signal?.aborted) return request.input;
-      if (Date.now() < at) throw new TaskFailure(WAIT_CONTINUES_ERROR, `waiting until ${request.timestamp}`);
+      if (Date.now() < at) throw new TaskFailure(WAIT_CONTINUES_ERROR, `waiting until ${new Date(at).toISOString()}`);
     }
     return request.input;
   };
