@@ -46,6 +46,8 @@ export interface RequestState extends RequestStateFields {
    * (the local runtime's executions do not survive a restart). Absent on items written before it was stored.
    */
   request?: OffboardingRequest;
+  /** requestDigest of `request`, written with it by the same conditional create (see core/request.ts). */
+  digest?: string;
 }
 
 export interface RequestStateUpdate extends RequestStateFields {
@@ -56,6 +58,8 @@ export interface RequestStateUpdate extends RequestStateFields {
 export interface RequestStateCreation extends RequestStateUpdate {
   requestId: string;
   request?: OffboardingRequest;
+  /** The request's content digest: the one creation that wins decides what this id means. */
+  digest?: string;
 }
 
 /**
@@ -322,6 +326,7 @@ export class DynamoLedger implements Ledger {
             counts: update.counts,
             detail: update.detail,
             request: update.request,
+            digest: update.digest,
             gsi2pk: `REQSTATE#${update.status}`,
             gsi2sk: `${update.at}#${update.requestId}`,
           },
