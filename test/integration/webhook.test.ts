@@ -22,7 +22,9 @@ function deps(queue: RequestQueue): WebhookDeps {
   const capture = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
     logLines.push(`${level} ${message} ${JSON.stringify(attributes ?? {})}`);
   };
-  return { secrets: () => Promise.resolve([SECRET]), queue, clock: () => NOW, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } };
+  // An empty ledger: the conflicting-eventId answer is tested over HTTP through `offboard serve` (test/e2e/serve.test.ts).
+  const ledger = { getRequestState: () => Promise.resolve(undefined) };
+  return { secrets: () => Promise.resolve([SECRET]), queue, ledger, clock: () => NOW, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } };
 }
 
 function signedRequest(body: string | Buffer, options: { contentType?: string; secret?: string; t?: number } = {}) {
