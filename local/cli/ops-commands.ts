@@ -12,6 +12,8 @@ import { redriveRequests, selectRedrive, type RedriveSelection } from '../../lam
 import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
 import { OUTCOME_STATUSES, type Outcome, type OutcomeStatus } from '../../lambdas/core/outcome.js';
 import {
+  conflictingRequestReason,
+  identityVerdict,
   parseRequest,
   REQUEST_ID_MAX_LENGTH,
   RequestIdSchema,
@@ -131,11 +133,45 @@ interface RunOptions extends DeleteFlags {
   output: OutputFormat;
 }
 
-async function enqueueAndReport(requests: OffboardingRequest[], options: RunOptions): Promise<void> {
+/**
+ * The ledger's side of the identity rule, checked before anything is sent: a request id the ledger already holds
+ * for other content would be REJECTED by the start handler, and the command would then wait on — and report —
+ * the earlier request instead. Returns the requests to send; `skipped` names the refused ones.
+ */
+async function refuseLedgerConflicts(
+  backend: OpsBackend,
+  requests: readonly OffboardingRequest[],
+  locations: readonly string[],
+  skipInvalid: boolean,
+): Promise<{ requests: OffboardingRequest[]; skipped: string[] }> {
+  const verdicts = await Promise.all(requests.map(async (request) => identityVerdict(await backend.ledger.getRequestState(request.requestId), request)));
+  const skipped: string[] = [];
+  const kept: OffboardingRequest[] = [];
+  requests.forEach((request, index) => {
+    if (verdicts[index] !== 'conflict') return void kept.push(request);
+    const where = locations[index];
+    skipped.push(where ? `${where} (${request.requestId})` : request.requestId);
+    note(`${where ? `${where}: ` : ''}${conflictingRequestReason(request.requestId)} (in the ledger of ${backend.label}); nothing of it is enqueued`);
+  });
+  if (skipped.length > 0 && !skipInvalid) {
+    throw new CliError(`request id already used for different content: ${skipped.join(', ')}; nothing was enqueued (give a new --request-id)`, EXIT_USAGE);
+  }
+  return { requests: kept, skipped };
+}
+
+async function enqueueAndReport(requests: OffboardingRequest[], options: RunOptions, locations: readonly string[] = [], refusedInFile: readonly string[] = []): Promise<void> {
   const safe = applySafety(requests, options, note);
   await withBackend(options, 'work', async (backend) => {
-    const { waited, states } = await submitAndWait(backend, safe, options);
-    await reportRun(backend, safe.map((r) => r.requestId), states, waited, options.output);
+    const { requests: sendable, skipped } = await refuseLedgerConflicts(backend, safe, locations, options.skipInvalid === true);
+    const refused = [...refusedInFile, ...skipped];
+    if (sendable.length > 0) {
+      const { waited, states } = await submitAndWait(backend, sendable, options);
+      await reportRun(backend, sendable.map((r) => r.requestId), states, waited, options.output);
+    }
+    // Skipped with --skip-invalid, still never silent: the command fails naming them.
+    if (refused.length > 0) {
+      throw new CliError(`not offboarded (conflicting request id): ${refused.join(', ')}`, EXIT_PARTIAL_FAILURE);
+    }
   });
 }
 
@@ -155,16 +191,19 @@ async function runFile(file: string, options: RunOptions): Promise<void> {
   };
   const parsed = parseRequestsFile(text, file, defaults);
   for (const problem of parsed.problems) note(`${file}: ${problem.location}: ${problem.message}`);
+  const conflicts = parsed.problems.filter((problem) => problem.conflict === true).map((problem) => problem.location);
   if (parsed.problems.length > 0 && options.skipInvalid !== true) {
+    const what = conflicts.length > 0 ? `${conflicts.length} conflicting request id(s) (${conflicts.join(', ')})` : '';
+    const invalid = parsed.problems.length - conflicts.length;
     throw new CliError(
-      `${parsed.problems.length} invalid entr${parsed.problems.length === 1 ? 'y' : 'ies'} in ${file}; nothing was enqueued (--skip-invalid enqueues the valid ones)`,
+      `${[invalid > 0 ? `${invalid} invalid entr${invalid === 1 ? 'y' : 'ies'}` : '', what].filter(Boolean).join(' and ')} in ${file}; nothing was enqueued (--skip-invalid enqueues the valid ones)`,
       EXIT_USAGE,
     );
   }
   if (parsed.requests.length === 0) throw new CliError(`nothing to enqueue from ${file}`, EXIT_USAGE);
   const emails = parsed.requests.reduce((n, r) => n + r.emails.length, 0);
   note(`${file}: ${parsed.format}, ${parsed.requests.length} request(s), ${emails} email(s)${parsed.problems.length > 0 ? `, ${parsed.problems.length} invalid entr${parsed.problems.length === 1 ? 'y' : 'ies'} skipped` : ''}.`);
-  await enqueueAndReport(parsed.requests, options);
+  await enqueueAndReport(parsed.requests, options, parsed.locations, conflicts);
 }
 
 interface SubmitOptions extends RunOptions {
