@@ -20,6 +20,7 @@ import {
   splitRequest,
   type OffboardingRequest,
 } from '../../lambdas/core/request.js';
+import { maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import type { OpsBackend } from './ops-backend.js';
 import { parseRequestsFile, type InputDefaults } from './ops-input.js';
@@ -165,6 +166,14 @@ async function enqueueAndReport(requests: OffboardingRequest[], options: RunOpti
     const { requests: sendable, skipped } = await refuseLedgerConflicts(backend, safe, locations, options.skipInvalid === true);
     const refused = [...refusedInFile, ...skipped];
     if (sendable.length > 0) {
+      const now = Date.now();
+      for (const request of sendable) {
+        if (request.effectiveAt === undefined || Date.parse(request.effectiveAt) <= now || backend.canLeaveEarly) continue;
+        note(
+          `Request ${maskEmailsInText(request.requestId)} waits until ${request.effectiveAt}: this process keeps it waiting (at most --timeout); ` +
+            'if it stops first, the request stays scheduled in the ledger and the next runtime on this data dir (e.g. `offboard serve`) resumes the wait.',
+        );
+      }
       const { waited, states } = await submitAndWait(backend, sendable, options);
       await reportRun(backend, sendable.map((r) => r.requestId), states, waited, options.output);
     }
