@@ -516,7 +516,10 @@ from the file name and the set of addresses: running the same file again is the 
 deletion. --request-id sets it explicitly.
 
 Every entry is validated first; any invalid entry is reported with its line (or JSON item) and nothing is
-enqueued, unless --skip-invalid. The command waits for the requests to finish and prints every outcome.
+enqueued, unless --skip-invalid. A requestId is one request: repeated with the same content (emails in any
+order or case, effectiveAt, dryRun) it is sent once; with other content — in the file or already in the ledger —
+the entry is refused as a conflicting request id, named by its line (with --skip-invalid the rest runs and the
+command exits 1). The command waits for the requests to finish and prints every outcome.
 ${SAFETY_HELP}
 ${WHERE_HELP}`;
 
