@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRuntimeInfo } from '../../local/runtime/index.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { runCli, spawnCli, type CliRun } from '../support/cli.js';
 import { useLocalRuntimeHarness } from '../support/local-runtime.js';
@@ -56,12 +57,19 @@ async function emailStatus(dataDir: string): Promise<{ run: CliRun; view?: Email
   }
 }
 
-/** Until the leaver shows SCHEDULED; on the way, the leaver must still be in Arize. */
+/**
+ * Until the leaver shows SCHEDULED. Status is asked only once the submitting process advertises its runtime
+ * (runtime.json): before that, a second process opening the same LevelDB store would race it for the lock.
+ */
 async function untilScheduled(dataDir: string, deadline: number): Promise<EmailStatusJson> {
+  let last = 'nothing yet';
   for (;;) {
-    const { view } = await emailStatus(dataDir);
-    if (view?.latest === 'SCHEDULED') return view;
-    if (Date.now() > deadline) throw new Error(`never shown as scheduled: ${JSON.stringify(view)}`);
+    if (readRuntimeInfo(dataDir) !== undefined) {
+      const { run, view } = await emailStatus(dataDir);
+      if (view?.latest === 'SCHEDULED') return view;
+      last = `${run.stdout}${run.stderr}`;
+    }
+    if (Date.now() > deadline) throw new Error(`never shown as scheduled: ${last}`);
     await sleep(300);
   }
 }
@@ -69,12 +77,12 @@ async function untilScheduled(dataDir: string, deadline: number): Promise<EmailS
 describe('an effective date against an external Arize', () => {
   it('is waited for in real time, shown as scheduled, survives a SIGKILL, and the deletion happens only after it', async () => {
     const dataDir = join(workDir, 'data');
-    const effectiveAtMs = Date.now() + 25_000;
+    const effectiveAtMs = Date.now() + 45_000;
     const effectiveAt = new Date(effectiveAtMs).toISOString();
     const args = ['submit', '--email', LEAVER, '--effective-at', effectiveAt, '--confirm', '--data-dir', dataDir, '--timeout', '120'];
 
     const first = spawnCli(args, { cwd: workDir, env: arizeEnv() });
-    const view = await untilScheduled(dataDir, effectiveAtMs - 5_000);
+    const view = await untilScheduled(dataDir, effectiveAtMs - 8_000);
     expect(view.scheduled).toEqual([expect.objectContaining({ effectiveAt })]);
     expect(view.history).toEqual([]);
     expect(isDeleted(LEAVER)).toBe(false);
