@@ -5,7 +5,14 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executionNameFor } from '../core/execution-name.js';
-import { parseRequestJson, splitRequest, type OffboardingRequest } from '../core/request.js';
+import {
+  conflictingRequestReason,
+  identityVerdict,
+  parseRequestJson,
+  requestDigest,
+  splitRequest,
+  type OffboardingRequest,
+} from '../core/request.js';
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
 import { flushMetrics, logger, log, tracer } from '../observability.js';
@@ -75,11 +82,12 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
     return { messageId, status: 'rejected', reason: parsed.reason, rejectionId };
   }
   let allDuplicates = true;
+  let conflict: { reason: string; rejectionId: string } | undefined;
   for (const request of parsed.requests) {
     const executionName = executionNameFor(request.requestId);
     // `exists` does not skip the start: the execution name is what dedupes (ExecutionAlreadyExists ⇒ duplicate),
     // and a request whose state exists but whose execution never started or was lost must still run.
-    await deps.ledger.createRequestState({
+    const created = await deps.ledger.createRequestState({
       requestId: request.requestId,
       status: 'RECEIVED',
       at: now.toISOString(),
@@ -88,8 +96,21 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       executionName,
       ...(request.reason ? { reason: request.reason } : {}),
       request,
+      digest: requestDigest(request),
     });
-    if (request === parsed.requests[0]) await recordRejectedEmails(request, parsed.rejectedEmails, now, deps);
+    // The conditional create decided which content the id stands for; other content under it is refused, so it
+    // is never merged into that request (nor acknowledged as its duplicate and dropped).
+    const lookAlikes = request === parsed.requests[0] ? parsed.rejectedEmails : [];
+    if (created === 'exists' && identityVerdict(await deps.ledger.getRequestState(request.requestId), request) === 'conflict') {
+      const reason = conflictingRequestReason(request.requestId);
+      // Look-alikes of the refused message are refused with it (REJECTED), never written into the other request.
+      const body = JSON.stringify(lookAlikes.length > 0 ? { ...request, emails: [...request.emails, ...lookAlikes.map((r) => r.email)] } : request);
+      const { rejectionId } = await recordRejection(deps.ledger, body, reason, now);
+      deps.log.warn('message rejected', { messageId, requestId: request.requestId, rejectionId, reason });
+      conflict ??= { reason, rejectionId };
+      continue;
+    }
+    await recordRejectedEmails(request, lookAlikes, now, deps);
     try {
       const started = await deps.starter.start(executionName, request);
       if (started.status === 'started') allDuplicates = false;
@@ -110,6 +131,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       throw error;
     }
   }
+  if (conflict) return { messageId, status: 'rejected', ...conflict };
   return { messageId, status: allDuplicates ? 'duplicate' : 'started', requestIds: parsed.requests.map((r) => r.requestId) };
 }
 
