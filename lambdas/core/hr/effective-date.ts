@@ -132,7 +132,7 @@ export function interpretEffectiveDate(original: string, policy: EffectiveDatePo
     if (!validDate(year, month, day)) return { ok: false, reason: `effective date '${value}' is not a calendar date` };
     instant = instantAtWallClock(Date.UTC(year, month - 1, day + 1), timeZone);
   } else if (local) {
-    const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(local[i]));
+    const [year, month, day, hour, minute] = [Number(local[1]), Number(local[2]), Number(local[3]), Number(local[4]), Number(local[5])];
     const second = Number(local[6] ?? 0);
     const ms = Number((local[7] ?? '0').padEnd(3, '0'));
     if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 59) {
