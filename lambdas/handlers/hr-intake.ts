@@ -184,7 +184,7 @@ async function processChecked(adapter: HrAdapter, request: HrHttpRequest, deps: 
     deps.log.info('hr event accepted', { provider, requestIds: requests.map((r) => r.requestId), ignored: ignored.length, rescinds: rescinds.length });
   }
   if (rejected.length > 0 && requests.length === 0) {
-    return problemResponse(422, `recorded as rejected: ${rejected.map((r) => `${r.requestId} (${r.reason})`).join('; ')}`);
+    return problemResponse(422, `recorded as rejected: ${rejected.map((r) => `${r.requestId} → ${r.recordedAs} (${r.reason})`).join('; ')}`);
   }
   return json(requests.length > 0 ? 202 : 200, {
     provider,
