@@ -73,7 +73,7 @@ describe('mapping fixtures', () => {
 
   it('HiBob: employee.left is a thin termination effective on the day it fired; updates are ignored', () => {
     expect(mapFixture('hibob', 'hibob-employee-left.json')).toEqual([
-      { kind: 'termination', eventKey: '640812-3332883884017713238:employee.left:2026-11-30', eventType: 'employee.left', subject: { employeeId: '3332883884017713238' }, effectiveDayOf: '2026-11-30T00:00:00.000Z' },
+      { kind: 'termination', eventKey: '640812-3332883884017713238:employee.left:2026-11-30', eventType: 'employee.left', subject: { employeeId: '3332883884017713238' }, effectiveDayOf: '2026-11-30T08:00:00.000Z' },
     ]);
     expect(mapFixture('hibob', 'hibob-employee-updated.json')).toEqual([{ kind: 'ignore', reason: expect.stringMatching(/employee.updated/) }]);
     expect(HR_ADAPTERS.hibob.setupCall?.('Ping test')).toMatchObject({ kind: 'handshake' });
@@ -97,7 +97,7 @@ describe('mapping fixtures', () => {
 
   it('Personio: no event id, so the key is (company, employment, event, day); other events ignored', () => {
     expect(mapFixture('personio', 'personio-employment-terminated.json')).toEqual([
-      { kind: 'termination', eventKey: '47821-91234:employment.terminated:2026-11-30', eventType: 'employment.terminated', subject: { employeeId: '91234' }, effectiveDayOf: '2026-11-30T06:00:00Z' },
+      { kind: 'termination', eventKey: '47821-91234:employment.terminated:2026-11-30', eventType: 'employment.terminated', subject: { employeeId: '91234' }, effectiveDayOf: '2026-11-30T09:00:00Z' },
     ]);
     expect(mapFixture('personio', 'personio-person-updated.json')).toEqual([{ kind: 'ignore', reason: expect.stringMatching(/person.updated/) }]);
   });
