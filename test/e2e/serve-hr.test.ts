@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
-import { HR_SECRETS, HR_TERMINATIONS, hrFixture, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
+import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -107,7 +107,7 @@ describe('offboard serve: native HR routes', () => {
         }
       }
       expect(rejectionId).toBeDefined();
-      expect(await remote.ledger.getRequestState(rejectionId!)).toMatchObject({ status: 'REJECTED', reason: expect.stringMatching(/not found in deel/) });
+      expect(await remote.ledger.getRequestState(rejectionId!)).toMatchObject({ status: 'REJECTED', reason: matching(/not found in deel/) });
     } finally {
       await remote.close();
     }

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 import type { HrProvider } from '../../lambdas/core/hr/types.js';
 
 const FIXTURES = new URL('../fixtures/hr/', import.meta.url);
@@ -189,4 +190,9 @@ export async function startFakeHrApi(): Promise<FakeHrApi> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** `expect.stringMatching` typed as the string it stands for, so object literals stay type-checked. */
+export function matching(pattern: RegExp): string {
+  return expect.stringMatching(pattern) as string;
 }
