@@ -356,7 +356,8 @@ export function loadHrSettingsFromAws(adapter: HrAdapter, env: Env, client: Secr
   if (cached) return cached;
   const secretId = env[`HR_${adapter.envPrefix}_SECRET_ID`]?.trim();
   const promise = (async () => {
-    if (!secretId) return undefined;
+    // Without a secret id the provider's local variables apply (as OFFBOARDING_WEBHOOK_SECRET does for our route).
+    if (!secretId) return hrSettingsFromEnv(adapter, env);
     const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
     return hrSettingsFromSecret(`secret ${secretId}`, result.SecretString);
   })();
