@@ -75,7 +75,7 @@ export interface HrRejection {
   emails?: string[];
 }
 
-class LookupFailure extends Error {
+export class LookupFailure extends Error {
   override readonly name = 'LookupFailure';
   constructor(
     message: string,
@@ -233,31 +233,47 @@ async function lookupPerson(adapter: HrAdapter, employeeId: string, api: NonNull
   const baseUrl = api.baseUrl ?? spec.defaultBaseUrl;
   if (!baseUrl) throw new LookupFailure(`no ${adapter.provider} API URL configured`, false);
   const { url, init } = spec.request(baseUrl, employeeId, api.token);
+  const response = await fetchWithRetries(url, init, deps, `${adapter.provider} API`, `employee ${employeeId} not found in ${adapter.provider}`);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new LookupFailure(`${adapter.provider} API answered ${response.status} with a body that is not JSON`, true);
+  }
+  return spec.read(body);
+}
+
+export type FetchRetryDeps = Pick<HrIntakeDeps, 'fetch' | 'sleep' | 'random' | 'lookup'>;
+
+/**
+ * One GET/POST to an HR system with a timeout per attempt and bounded retries of transient answers (network,
+ * timeout, 408/429/5xx) with full-jitter backoff; Retry-After is honoured up to a limit. Resolves with a 2xx
+ * response; throws LookupFailure(retryable) otherwise. Shared by the webhook lookups and `offboard pull`.
+ */
+export async function fetchWithRetries(
+  url: string,
+  init: RequestInit,
+  deps: FetchRetryDeps,
+  what: string,
+  notFound = `${what} answered 404`,
+): Promise<Response> {
   const deadline = Date.now() + deps.lookup.budgetMs;
   let last = 'no attempt';
   for (let attempt = 0; attempt < deps.lookup.attempts; attempt += 1) {
     let retryAfterMs: number | undefined;
     try {
       const response = await deps.fetch(url, { ...init, signal: AbortSignal.timeout(Math.max(1, Math.min(deps.lookup.timeoutMs, deadline - Date.now()))) });
-      if (response.ok) {
-        let body: unknown;
-        try {
-          body = await response.json();
-        } catch {
-          throw new LookupFailure(`${adapter.provider} API answered ${response.status} with a body that is not JSON`, true);
-        }
-        return spec.read(body);
-      }
+      if (response.ok) return response;
       await response.body?.cancel();
-      last = `${adapter.provider} API answered ${response.status}`;
-      if (response.status === 404) throw new LookupFailure(`employee ${employeeId} not found in ${adapter.provider}`, false);
-      if (response.status === 401 || response.status === 403) throw new LookupFailure(`${adapter.provider} API refused the configured credentials (${response.status})`, false);
+      last = `${what} answered ${response.status}`;
+      if (response.status === 404) throw new LookupFailure(notFound, false);
+      if (response.status === 401 || response.status === 403) throw new LookupFailure(`${what} refused the configured credentials (${response.status})`, false);
       if (!isRetryableStatus(response.status)) throw new LookupFailure(last, false);
       retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
       if (retryAfterMs !== undefined && retryAfterMs > MAX_LOOKUP_RETRY_AFTER_MS) throw new LookupFailure(`${last} and asked to wait`, true);
     } catch (error) {
       if (error instanceof LookupFailure && (!error.retryable || attempt + 1 >= deps.lookup.attempts)) throw error;
-      if (!(error instanceof LookupFailure)) last = `${adapter.provider} API unreachable (${error instanceof Error ? error.name : 'error'})`;
+      if (!(error instanceof LookupFailure)) last = `${what} unreachable (${error instanceof Error ? error.name : 'error'})`;
     }
     if (attempt + 1 >= deps.lookup.attempts) break;
     const delay = retryDelayMs(attempt, deps.random, retryAfterMs);
@@ -299,7 +315,7 @@ export function effectiveDatePolicyFromEnv(env: Env): EffectiveDatePolicy {
   return { timeZone, graceMinutes };
 }
 
-function checkedBaseUrl(source: string, value: string | undefined): string | undefined {
+export function checkedBaseUrl(source: string, value: string | undefined): string | undefined {
   const text = value?.trim();
   if (!text) return undefined;
   let url: URL;
