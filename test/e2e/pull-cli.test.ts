@@ -16,12 +16,10 @@ const USER = 'ISU_Offboarding';
 const PASSWORD = 'isu-password-0123456789';
 let server: Server;
 let url = '';
-let hits = 0;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    hits += 1;
     if (request.headers.authorization !== `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`) return response.writeHead(401).end();
     if (request.url === '/ccx/service/customreport2/acme/ISU/Terminations?format=json') {
       return response.writeHead(200, { 'content-type': 'application/json' }).end(hrFixture('workday-raas-terminations.json'));
