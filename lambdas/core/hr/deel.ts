@@ -7,18 +7,13 @@
  *   timestamp}`; `contract.terminated` fires when a termination completes. `tracking_id` identifies the event.
  *   The worker's email is read from `GET /rest/v2/contracts/{id}` (bearer token) when the resource lacks it.
  */
-import { hmacMatchesAny } from '../webhook.js';
-import { header, isRecord, path, text, usableEmail, type HrAdapter } from './types.js';
+import { bearerGet, hmacAuthentication, isRecord, path, text, usableEmail, type HrAdapter } from './types.js';
 
 export const deel: HrAdapter = {
   provider: 'deel',
   bodyFormat: 'json',
   envPrefix: 'DEEL',
-  authenticate(request, secrets) {
-    const signature = header(request, 'x-deel-signature');
-    if (!signature) return { ok: false, reason: 'missing' };
-    return hmacMatchesAny('sha256', 'hex', secrets, ['POST', request.body], signature) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: hmacAuthentication('x-deel-signature', 'sha256', 'hex', 'POST'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be a JSON object' };
     const type = text(path(body, 'data', 'meta', 'event_type'));
@@ -42,12 +37,7 @@ export const deel: HrAdapter = {
   },
   lookup: {
     defaultBaseUrl: 'https://api.letsdeel.com',
-    request(baseUrl, contractId, token) {
-      return {
-        url: `${baseUrl.replace(/\/+$/, '')}/rest/v2/contracts/${encodeURIComponent(contractId)}`,
-        init: { method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${token}` } },
-      };
-    },
+    request: bearerGet((id) => `/rest/v2/contracts/${id}`),
     read(json) {
       return { email: usableEmail(path(json, 'data', 'worker', 'email')) };
     },

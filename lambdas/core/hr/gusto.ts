@@ -9,8 +9,7 @@
  *   The uuid is the event id. The email and the termination's effective date come from
  *   `GET /v1/employees/{employee_uuid}` (bearer token).
  */
-import { hmacMatchesAny } from '../webhook.js';
-import { datePart, header, isRecord, path, text, usableEmail, type HrAdapter } from './types.js';
+import { bearerGet, datePart, hmacAuthentication, isRecord, path, setupAnswer, text, usableEmail, type HrAdapter } from './types.js';
 
 const TERMINATIONS = new Set(['employee.terminated', 'employee.termination_effective']);
 const RESCINDS = new Set(['employee.termination_cancelled', 'employee.rehired']);
@@ -28,15 +27,11 @@ export const gusto: HrAdapter = {
     }
     if (isRecord(json) && Object.keys(json).length === 1 && typeof json.verification_token === 'string') {
       // The token is a secret: it is never logged or echoed; the operator reads it in Gusto's developer portal.
-      return { kind: 'handshake', note: 'gusto verification token received (not logged)', response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' } };
+      return setupAnswer('gusto verification token received (not logged)');
     }
     return undefined;
   },
-  authenticate(request, secrets) {
-    const signature = header(request, 'x-gusto-signature');
-    if (!signature) return { ok: false, reason: 'missing' };
-    return hmacMatchesAny('sha256', 'hex', secrets, [request.body], signature) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: hmacAuthentication('x-gusto-signature', 'sha256', 'hex'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be a JSON object' };
     const type = text(body.event_type);
@@ -52,12 +47,7 @@ export const gusto: HrAdapter = {
   },
   lookup: {
     defaultBaseUrl: 'https://api.gusto.com',
-    request(baseUrl, employeeId, token) {
-      return {
-        url: `${baseUrl.replace(/\/+$/, '')}/v1/employees/${encodeURIComponent(employeeId)}`,
-        init: { method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${token}` } },
-      };
-    },
+    request: bearerGet((id) => `/v1/employees/${id}`),
     read(json) {
       const terminations = path(json, 'terminations');
       const list: unknown[] = Array.isArray(terminations) ? terminations : [];

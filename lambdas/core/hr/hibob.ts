@@ -8,8 +8,7 @@
  * - `employee.left` (terminated or garden leave) fires at midnight site time on the effective date;
  *   `employee.deleted` carries the work email; `employee.access.revoked.immediately` means now.
  */
-import { hmacMatchesAny } from '../webhook.js';
-import { header, isRecord, path, text, usableEmail, type HrAdapter, type HrEvent } from './types.js';
+import { hmacAuthentication, isRecord, path, setupAnswer, text, usableEmail, type HrAdapter, type HrEvent } from './types.js';
 
 const PING = 'Ping test';
 
@@ -20,15 +19,11 @@ export const hibob: HrAdapter = {
   setupCall(raw) {
     const trimmed = raw.trim();
     if (trimmed === PING || trimmed.replace(/\s+/g, '') === JSON.stringify({ text: PING }).replace(/\s+/g, '')) {
-      return { kind: 'handshake', note: 'hibob connection test', response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' } };
+      return setupAnswer('hibob connection test');
     }
     return undefined;
   },
-  authenticate(request, secrets) {
-    const signature = header(request, 'bob-signature');
-    if (!signature) return { ok: false, reason: 'missing' };
-    return hmacMatchesAny('sha512', 'base64', secrets, [request.body], signature) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: hmacAuthentication('bob-signature', 'sha512', 'base64'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be a JSON object' };
     const type = text(body.type);

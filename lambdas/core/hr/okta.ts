@@ -9,8 +9,7 @@
  * - `user.lifecycle.deactivate` and `user.lifecycle.delete.initiated` are leavers; `user.lifecycle.suspend` is
  *   temporary (leave, investigation) and is ignored on purpose: a suspended person comes back.
  */
-import { tokenMatchesAny } from '../webhook.js';
-import { header, isRecord, path, text, usableEmail, type HrAdapter, type HrEvent } from './types.js';
+import { header, isRecord, path, text, tokenAuthentication, usableEmail, type HrAdapter, type HrEvent } from './types.js';
 
 const TERMINATIONS = new Set(['user.lifecycle.deactivate', 'user.lifecycle.delete.initiated']);
 const RESCINDS = new Set(['user.lifecycle.activate', 'user.lifecycle.reactivate']);
@@ -26,11 +25,7 @@ export const okta: HrAdapter = {
     if (!value || !CHALLENGE.test(value)) return undefined;
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification: value }) };
   },
-  authenticate(request, secrets) {
-    const token = header(request, 'authorization');
-    if (!token) return { ok: false, reason: 'missing' };
-    return tokenMatchesAny(secrets, token) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: tokenAuthentication('authorization'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be a JSON object' };
     const events = path(body, 'data', 'events');

@@ -7,18 +7,13 @@
  *   `GET /v2/persons/{id}` (bearer token) for the email. Personio retries 5xx (not 501) for up to 3 days.
  * - No event id: the key is (company, employment, event, day it occurred).
  */
-import { tokenMatchesAny } from '../webhook.js';
-import { header, isRecord, path, text, usableEmail, type HrAdapter } from './types.js';
+import { bearerGet, isRecord, path, text, tokenAuthentication, usableEmail, type HrAdapter } from './types.js';
 
 export const personio: HrAdapter = {
   provider: 'personio',
   bodyFormat: 'json',
   envPrefix: 'PERSONIO',
-  authenticate(request, secrets) {
-    const token = header(request, 'authorization');
-    if (!token) return { ok: false, reason: 'missing' };
-    return tokenMatchesAny(secrets, token) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: tokenAuthentication('authorization'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be a JSON object' };
     const type = text(body.event_name);
@@ -42,12 +37,7 @@ export const personio: HrAdapter = {
   },
   lookup: {
     defaultBaseUrl: 'https://api.personio.de',
-    request(baseUrl, personId, token) {
-      return {
-        url: `${baseUrl.replace(/\/+$/, '')}/v2/persons/${encodeURIComponent(personId)}`,
-        init: { method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${token}` } },
-      };
-    },
+    request: bearerGet((id) => `/v2/persons/${id}`),
     read(json) {
       return { email: usableEmail(path(json, 'email')) };
     },

@@ -7,18 +7,13 @@
  *   is exactly when the Arize account must go. The email comes from `GET /platform/api/employees/{id}`.
  * - No event id: the key is (company, employee, event); a repeat maps onto the same request.
  */
-import { tokenMatchesAny } from '../webhook.js';
-import { header, isRecord, path, text, usableEmail, type HrAdapter } from './types.js';
+import { bearerGet, isRecord, path, text, tokenAuthentication, usableEmail, type HrAdapter } from './types.js';
 
 export const rippling: HrAdapter = {
   provider: 'rippling',
   bodyFormat: 'form',
   envPrefix: 'RIPPLING',
-  authenticate(request, secrets) {
-    const token = header(request, 'authorization');
-    if (!token) return { ok: false, reason: 'missing' };
-    return tokenMatchesAny(secrets, token) ? { ok: true } : { ok: false, reason: 'mismatch' };
-  },
+  authenticate: tokenAuthentication('authorization'),
   map(body) {
     if (!isRecord(body)) return { error: 'body: must be form fields' };
     const type = text(body.event_name);
@@ -31,12 +26,7 @@ export const rippling: HrAdapter = {
   },
   lookup: {
     defaultBaseUrl: 'https://api.rippling.com',
-    request(baseUrl, employeeId, token) {
-      return {
-        url: `${baseUrl.replace(/\/+$/, '')}/platform/api/employees/${encodeURIComponent(employeeId)}`,
-        init: { method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${token}` } },
-      };
-    },
+    request: bearerGet((id) => `/platform/api/employees/${id}`),
     read(json) {
       return { email: usableEmail(path(json, 'workEmail')) ?? usableEmail(path(json, 'work_email')) };
     },

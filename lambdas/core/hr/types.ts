@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isValidEmail, normalizeEmail } from '../email.js';
 import { REQUEST_ID_MAX_LENGTH, parseRequest, type OffboardingRequest, type ParseResult } from '../request.js';
-import type { WebhookResponse } from '../webhook.js';
+import { hmacMatchesAny, tokenMatchesAny, type WebhookResponse } from '../webhook.js';
 import { interpretEffectiveDate, type EffectiveDatePolicy } from './effective-date.js';
 
 export const HR_PROVIDERS = ['bamboohr', 'hibob', 'gusto', 'deel', 'personio', 'rippling', 'okta'] as const;
@@ -176,4 +176,38 @@ export function hrTerminationRequest(
     reason: `${provider} ${event.eventType}`.slice(0, 500),
     ...(interpreted ? { effectiveAt: interpreted.effectiveAt, effectiveAtOriginal: interpreted.original } : {}),
   });
+}
+
+// ---- building blocks the adapters share --------------------------------------------------------------------
+
+/** Static-token schemes (Okta, Personio, Rippling): the header must carry one of the secrets. */
+export function tokenAuthentication(headerName: string): HrAdapter['authenticate'] {
+  return (request, secrets) => {
+    const token = header(request, headerName);
+    if (!token) return { ok: false, reason: 'missing' };
+    return tokenMatchesAny(secrets, token) ? { ok: true } : { ok: false, reason: 'mismatch' };
+  };
+}
+
+/** Body-HMAC schemes without a timestamp (HiBob, Gusto, Deel): `prefix` is signed before the raw body. */
+export function hmacAuthentication(headerName: string, algorithm: 'sha256' | 'sha512', encoding: 'hex' | 'base64', prefix?: string): HrAdapter['authenticate'] {
+  return (request, secrets) => {
+    const signature = header(request, headerName);
+    if (!signature) return { ok: false, reason: 'missing' };
+    const message = prefix === undefined ? [request.body] : [prefix, request.body];
+    return hmacMatchesAny(algorithm, encoding, secrets, message, signature) ? { ok: true } : { ok: false, reason: 'mismatch' };
+  };
+}
+
+/** `GET <base><path(id)>` with a bearer token: the lookup of most providers. */
+export function bearerGet(pathFor: (encodedId: string) => string): HrLookupSpec['request'] {
+  return (baseUrl, employeeId, token) => ({
+    url: `${baseUrl.replace(/\/+$/, '')}${pathFor(encodeURIComponent(employeeId))}`,
+    init: { method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${token}` } },
+  });
+}
+
+/** The answer to a set-up call: 200 with a small JSON body, nothing else happens. */
+export function setupAnswer(note: string): HrEvent {
+  return { kind: 'handshake', note, response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' } };
 }
