@@ -14,7 +14,7 @@ function build(overrides: Record<string, unknown>) {
 }
 
 describe('hrProviders', () => {
-  it('adds a route and a retained secret per enabled provider (GET too for Okta), and nothing else', () => {
+  it('adds a route and a retained secret per enabled provider (GET too for Okta), and nothing else', { timeout: 180_000 }, () => {
     const { stack, template } = build({ hrProviders: ['bamboohr', 'okta'], hrTimeZone: 'America/Los_Angeles', hrGraceMinutes: 30 });
     const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey).sort();
     expect(routeKeys).toEqual(['GET /hr/okta', 'POST /hr/bamboohr', 'POST /hr/events', 'POST /hr/okta']);
