@@ -26,7 +26,7 @@ import {
   type HrPersonRecord,
   type HrProvider,
 } from '../core/hr/types.js';
-import type { OffboardingRequest } from '../core/request.js';
+import { identityVerdict, type OffboardingRequest } from '../core/request.js';
 import { isRetryableStatus } from '../core/retry-policy.js';
 import { MAX_WEBHOOK_BODY_BYTES, WebhookSecretError, parseSecretList, parseWebhookSecrets, problemResponse, type WebhookResponse } from '../core/webhook.js';
 import { recordRejection } from './rejection.js';
@@ -62,6 +62,8 @@ export interface HrIntakeDeps {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   lookup: HrLookupOptions;
+  /** Where an earlier event's request is stored: the same id with other content is answered 409, as on /hr/events. */
+  ledger?: Pick<Ledger, 'getRequestState'>;
   /** Records a permanent failure (REJECTED, with the reason) and returns its ledger id; absent ⇒ 503. */
   reject?: (record: HrRejection) => Promise<string>;
 }
@@ -177,6 +179,15 @@ async function processChecked(adapter: HrAdapter, request: HrHttpRequest, deps: 
       if (!deps.reject) return problemResponse(503, `the event cannot be completed (${outcome.reason}); retry later`, { 'retry-after': '300' });
       const recordedAs = await deps.reject({ provider, requestId, reason: outcome.reason, ...(event.subject.employeeId ? { employeeId: event.subject.employeeId } : {}) });
       rejected.push({ requestId, recordedAs, reason: outcome.reason });
+    }
+  }
+  if (requests.length > 0 && deps.ledger) {
+    const ledger = deps.ledger;
+    const verdicts = await Promise.all(requests.map(async (r) => ({ id: r.requestId, verdict: identityVerdict(await ledger.getRequestState(r.requestId), r) })));
+    const conflicts = verdicts.filter((v) => v.verdict === 'conflict').map((v) => v.id);
+    if (conflicts.length > 0) {
+      deps.log.warn('hr event conflicts with an earlier one under the same key', { provider, requestIds: conflicts });
+      return problemResponse(409, `request id ${conflicts.join(', ')} already holds a different request; nothing was enqueued`);
     }
   }
   if (requests.length > 0) await deps.queue.send(requests);

@@ -19,6 +19,8 @@ export interface WebhookProps {
   /** Native HR routes and how their effective dates are read; the ledger records lookups that fail for good. */
   readonly hr?: Pick<OffboardingConfig, 'hrProviders' | 'hrTimeZone' | 'hrGraceMinutes'> & { readonly ledger: ITable };
   readonly intakeQueue: IQueue;
+  /** Read (GetItem only) to answer 409 when an eventId arrives again with other content. */
+  readonly ledger: ITable;
   readonly logRetentionDays: number;
   /**
    * Handler module of the webhook function.
@@ -65,6 +67,7 @@ export class Webhook extends Construct {
     });
     this.function.bindSecret(this.secret, 'WEBHOOK_SECRET_ID');
     this.function.bindQueue(props.intakeQueue, 'send');
+    this.function.bindLedger(props.ledger, 'readState');
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'arize-offboarding HR webhook (HMAC-signed events)',

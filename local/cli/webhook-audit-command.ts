@@ -129,6 +129,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
     queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
   };
@@ -142,6 +143,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     sleep: (ms) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms)),
     random: Math.random,
     lookup: DEFAULT_HR_LOOKUP,
+    ledger: runtime.ledger,
     reject: ledgerRejections(runtime.ledger, deps.clock),
   };
   const server = createServer(webhookListener(deps, hrDeps));
