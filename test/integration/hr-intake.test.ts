@@ -165,3 +165,14 @@ describe('processHrWebhook', () => {
     expect(h.sent).toEqual([]);
   });
 });
+
+describe('request identity', () => {
+  it('answers 409 and enqueues nothing when the key already holds a different request (as /hr/events does)', async () => {
+    const h = harness();
+    const stored = { requestId: 'okta:4a0a2b3c-74e5-11ee-8a5a-69d62fcd0f8b', type: 'employee.terminated', emails: ['someone.else@example.com'], source: 'webhook', dryRun: false };
+    h.deps.ledger = { getRequestState: (id) => Promise.resolve(id === stored.requestId ? ({ requestId: id, status: 'COMPLETED', createdAt: '', updatedAt: '', request: stored } as never) : undefined) };
+    const { status } = await deliver('okta', 'okta-user-deactivated.json', h);
+    expect(status).toBe(409);
+    expect(h.sent).toEqual([]);
+  });
+});

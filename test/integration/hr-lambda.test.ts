@@ -12,6 +12,7 @@ const saved = { ...process.env };
 
 beforeAll(() => {
   process.env.INTAKE_QUEUE_URL = 'http://127.0.0.1:1/000000000000/never-used';
+  process.env.LEDGER_TABLE_NAME = 'never-read-ledger';
   process.env.OFFBOARDING_WEBHOOK_SECRET = 'whsec_lambda_dispatch_0123456789';
   process.env.OFFBOARDING_OKTA_SECRET = HR_SECRETS.okta;
   delete process.env.OFFBOARDING_GUSTO_SECRET;
