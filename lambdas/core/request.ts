@@ -42,6 +42,8 @@ export const OffboardingRequestSchema = z.strictObject({
   type: z.enum(REQUEST_TYPES),
   emails: EmailListSchema,
   effectiveAt: z.iso.datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' }).optional(),
+  /** The effective date as the HR system sent it (e.g. `2026-12-04`), when `effectiveAt` was interpreted from it. */
+  effectiveAtOriginal: z.string().trim().min(1).max(64, 'effectiveAtOriginal must be at most 64 characters').optional(),
   source: z.enum(REQUEST_SOURCES).default('cli'),
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   dryRun: z.boolean().default(false),
