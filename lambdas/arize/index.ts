@@ -26,8 +26,10 @@ export {
   DEFAULT_MAX_REQUESTS_PER_SECOND,
   DEFAULT_MAX_RETRIES,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_FIXED_REQUESTS_PER_SECOND,
+  RATE_CONTROL_MODES,
 } from './config.js';
-export type { ArizeClientOptions, ArizeLogger, ResolvedArizeConfig } from './config.js';
+export type { ArizeClientOptions, ArizeLogger, RateControlMode, ResolvedArizeConfig } from './config.js';
 export {
   ArizeError,
   ArizeApiError,
@@ -37,6 +39,7 @@ export {
   ArizeConfigError,
   ArizeValidationError,
   ArizeDeadlineError,
+  ArizeOutcomeUnknownError,
   isRetryableStatus,
 } from './errors.js';
 export type { CallOptions, ClientStats } from './http.js';
@@ -44,4 +47,6 @@ export { LOOKUP_ONLY_BELOW, SCAN_PAGE_SIZE } from './resolve.js';
 export type { EmailResolution } from './resolve.js';
 export { parseRetryAfterMs, fullJitterBackoffMs, retryDelayMs } from './retry.js';
 export { TokenBucket } from './rate-limit.js';
+export { AdaptiveRateController, realClock } from './adaptive-rate.js';
+export type { Clock, RateControlOptions, RateControlSnapshot, SendOutcome } from './adaptive-rate.js';
 export * from './wire.js';
