@@ -71,6 +71,8 @@ const DEFAULT_OVERLOAD_BACKOFF = 0.7;
 const BELOW_LIMIT = 0.95;
 /** Fewer accepted+throttled samples than this in a 429 window: use the last second instead. */
 const MIN_WINDOW_SAMPLES = 12;
+/** Shortest pause after a first 429 while the requests in flight measure the limit. */
+const MIN_EPISODE_HOLD_MS = 50;
 /** A Retry-After longer than this holds every request, not just the throttled one. */
 const HOLD_RETRY_AFTER_ABOVE_MS = 2_000;
 /**
@@ -136,6 +138,8 @@ export class AdaptiveRateController {
   private pumping = false;
   private theoreticalArrival = Number.NEGATIVE_INFINITY;
   private holdUntil = Number.NEGATIVE_INFINITY;
+  /** While a throttling episode is being measured (bounded: a hung request must not stall all). */
+  private episodeHoldUntil = Number.NEGATIVE_INFINITY;
   private lastPacedAt = Number.NEGATIVE_INFINITY;
 
   private readonly inFlight = new Set<SentRecord>();
@@ -233,7 +237,7 @@ export class AdaptiveRateController {
       while (this.waiters.length > 0) {
         const now = this.clock.now();
         const slot = Math.max(this.theoreticalArrival, now);
-        const releaseAt = Math.max(slot - this.toleranceMs(), this.holdUntil);
+        const releaseAt = Math.max(slot - this.toleranceMs(), this.holdUntil, this.episodeHoldUntil);
         if (releaseAt > now) {
           this.lastPacedAt = now;
           // Short naps: a rate raised meanwhile takes effect without waiting out a long slot.
@@ -315,12 +319,15 @@ export class AdaptiveRateController {
       if (this.episode) this.episode.retryAfterMs = retryAfterMs ?? this.episode.retryAfterMs;
       return;
     }
-    // First 429 of an episode: halve at once to stop the damage, then measure (see the top).
+    // First 429 of an episode: halve, and send nothing new until the requests already in flight
+    // have answered (about one round trip, bounded) — they measure the limit (see the top), and
+    // anything sent meanwhile at a rate still above it would only be throttled too.
     const pending = new Set<SentRecord>();
     for (const other of this.inFlight) if (other.sentAt >= record.sentAt) pending.add(other);
     this.episode = { from: record.sentAt, to: now, pending, retryAfterMs };
     this.slowStart = false;
     this.reactedUpTo = now;
+    this.episodeHoldUntil = now + Math.max(MIN_EPISODE_HOLD_MS, 2 * (this.latencyEwma ?? MIN_EPISODE_HOLD_MS));
     this.setRate(Math.max(this.minRate, this.currentRate / 2));
     this.maybeCloseEpisode(now);
   }
@@ -340,6 +347,7 @@ export class AdaptiveRateController {
     const episode = this.episode;
     if (!episode || episode.pending.size > 0) return;
     this.episode = undefined;
+    this.episodeHoldUntil = Number.NEGATIVE_INFINITY;
     const windowSends = this.recent.filter((r) => r.sentAt >= episode.from && r.sentAt < episode.to);
     const accepted = windowSends.filter((r) => r.accepted).length;
     const windowSeconds = (episode.to - episode.from) / 1000;
