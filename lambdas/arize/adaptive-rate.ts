@@ -71,6 +71,8 @@ const DEFAULT_OVERLOAD_BACKOFF = 0.7;
 const BELOW_LIMIT = 0.95;
 /** Fewer accepted+throttled samples than this in a 429 window: use the last second instead. */
 const MIN_WINDOW_SAMPLES = 12;
+/** A throttling window this big that let nothing through means "stop", not "slow down". */
+const MIN_SILENCE_SAMPLES = 3;
 /** Shortest pause after a first 429 while the requests in flight measure the limit. */
 const MIN_EPISODE_HOLD_MS = 50;
 /** A Retry-After longer than this holds every request, not just the throttled one. */
@@ -351,11 +353,12 @@ export class AdaptiveRateController {
     const windowSends = this.recent.filter((r) => r.sentAt >= episode.from && r.sentAt < episode.to);
     const accepted = windowSends.filter((r) => r.accepted).length;
     const windowSeconds = (episode.to - episode.from) / 1000;
-    if (accepted === 0) {
+    if (accepted === 0 && windowSends.length >= MIN_SILENCE_SAMPLES) {
       // Nothing got through even while throttled: the server wants silence, not a slower stream.
       this.hold(now + (episode.retryAfterMs ?? 1000));
       return;
     }
+    if (accepted === 0) return; // too few requests in the window to learn anything; the halving stands
     let limit: number;
     if (windowSends.length >= MIN_WINDOW_SAMPLES && windowSeconds > 0) {
       limit = accepted / windowSeconds;

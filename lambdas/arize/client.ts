@@ -220,6 +220,7 @@ export class ArizeUsersClient {
       sleep: options.sleep ?? defaultSleep,
       random: options.random ?? Math.random,
       logger: options.logger,
+      ...(options.sharedBudget === undefined ? {} : { sharedBudget: options.sharedBudget }),
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ArizeConfigError } from './errors.js';
+import type { SharedRateBudget } from './shared-budget.js';
 
 export const DEFAULT_HOST = 'api.arize.com';
 export const DEFAULT_SCHEME = 'https';
@@ -45,6 +46,8 @@ export interface ArizeClientOptions {
   maxRetries?: number;
   requestTimeoutMs?: number;
   maxRetryAfterMs?: number;
+  /** A rate limit shared with other workers (e.g. concurrent Lambdas); every request takes a token from it too. */
+  sharedBudget?: SharedRateBudget;
   fetch?: typeof fetch;
   /** Waits between retries (injectable so tests can record them instead of sleeping). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;

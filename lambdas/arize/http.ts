@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import { AdaptiveRateController, type RateControlSnapshot, type SendOutcome, type Ticket } from './adaptive-rate.js';
 import { parseRetryAfterMs, retryDelayMs } from './retry.js';
+import type { SharedRateBudget } from './shared-budget.js';
 import { ProblemDetailsSchema } from './wire.js';
 
 export interface CallOptions {
@@ -58,6 +59,7 @@ export interface TransportDeps {
   random: () => number;
   logger: ArizeLogger | undefined;
   onRateChange?: (rate: number) => void;
+  sharedBudget?: SharedRateBudget;
 }
 
 export class HttpTransport {
@@ -163,6 +165,7 @@ export class HttpTransport {
   private async attempt<T>(spec: RequestSpec<T>, options: CallOptions, counter: { attempts: number }): Promise<T> {
     const early = this.outOfTime(spec, options);
     if (early) throw early;
+    await this.takeSharedToken(spec, options);
     let ticket: Ticket;
     try {
       ticket = await this.rate.acquire(options.signal);
@@ -211,7 +214,10 @@ export class HttpTransport {
       this.settle(ticket, error instanceof ArizeDeadlineError ? { kind: 'cancelled' } : { kind: 'overloaded' });
       throw unsafeToRepeat(spec.method) && !sentNothing(error) ? outcomeUnknown(spec, error) : error;
     }
-    if (status === 429) this.stats.throttled++;
+    if (status === 429) {
+      this.stats.throttled++;
+      this.reportSharedThrottling();
+    }
     this.settle(ticket, outcomeOf(status, responseHeaders, performance.now() - sentAt));
     try {
       return this.decode(spec, status, responseHeaders, text);
@@ -222,6 +228,37 @@ export class HttpTransport {
       }
       throw caught;
     }
+  }
+
+  /**
+   * The shared budget is a second gate, before this client's own pacer. If its store fails, the
+   * request goes on under the local controller alone (which still backs off on 429s): an
+   * offboarding must not stop because the limiter's bookkeeping is unavailable.
+   */
+  private async takeSharedToken(spec: RequestSpec<unknown>, options: CallOptions): Promise<void> {
+    const shared = this.deps.sharedBudget;
+    if (!shared) return;
+    try {
+      await shared.acquire(options.signal);
+    } catch (caught) {
+      if (options.signal?.aborted) throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller`, 'aborted');
+      this.deps.logger?.warn?.('shared rate limit unavailable; using the local limit only', {
+        error: caught instanceof Error ? caught.name : 'unknown',
+      });
+    }
+  }
+
+  private lastSharedReportAt = Number.NEGATIVE_INFINITY;
+
+  private reportSharedThrottling(): void {
+    const shared = this.deps.sharedBudget;
+    const now = performance.now();
+    // One report per second per worker: the store allows one cut per second for all of them.
+    if (!shared || now - this.lastSharedReportAt < 1_000) return;
+    this.lastSharedReportAt = now;
+    shared.throttled().catch((caught: unknown) => {
+      this.deps.logger?.warn?.('could not lower the shared rate limit', { error: caught instanceof Error ? caught.name : 'unknown' });
+    });
   }
 
   private settle(ticket: Ticket, outcome: SendOutcome): void {

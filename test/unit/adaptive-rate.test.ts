@@ -114,14 +114,23 @@ describe('adaptive rate control', () => {
 
   it('holds every request for Retry-After when a throttling window let nothing through', async () => {
     const { clock, control } = controller({ initialRate: 100 });
-    const a = await control.acquire();
-    const b = await control.acquire();
+    const sent = [await control.acquire(), await control.acquire(), await control.acquire()];
     clock.advance(40);
-    control.settle(a, { kind: 'throttled', retryAfterMs: 1_000 });
-    control.settle(b, { kind: 'throttled', retryAfterMs: 1_000 });
+    for (const ticket of sent) control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 });
     const heldFrom = clock.t;
     const next = await control.acquire();
     expect(next.sentAt - heldFrom).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('a lone 429 (one request in flight) only halves the rate: too little evidence to stop everything', async () => {
+    const { clock, control } = controller({ initialRate: 100 });
+    const only = await control.acquire();
+    clock.advance(40);
+    control.settle(only, { kind: 'throttled', retryAfterMs: 1_000 });
+    expect(control.rate).toBe(50);
+    const settledAt = clock.t;
+    const next = await control.acquire();
+    expect(next.sentAt - settledAt).toBeLessThan(100);
   });
 
   it('holds everything for a long Retry-After at once', async () => {
