@@ -34,6 +34,9 @@ export class DynamoSharedRateStore implements SharedRateStore {
         slowStart: Item.slowStart === true,
         grownAt: number('grownAt'),
         decreasedAt: number('decreasedAt'),
+        windowStart: number('windowStart'),
+        windowGranted: number('windowGranted'),
+        usedRate: number('usedRate'),
       },
     };
   }
@@ -45,7 +48,8 @@ export class DynamoSharedRateStore implements SharedRateStore {
           TableName: this.tableName,
           Key: { pk: SHARED_RATE_LIMIT_PK, sk: SHARED_RATE_LIMIT_SK },
           UpdateExpression:
-            'SET #version = :version, tokens = :tokens, refilledAt = :refilledAt, #rate = :rate, slowStart = :slowStart, grownAt = :grownAt, decreasedAt = :decreasedAt',
+            'SET #version = :version, tokens = :tokens, refilledAt = :refilledAt, #rate = :rate, slowStart = :slowStart, grownAt = :grownAt, decreasedAt = :decreasedAt, ' +
+            'windowStart = :windowStart, windowGranted = :windowGranted, usedRate = :usedRate',
           ConditionExpression: expected === undefined ? 'attribute_not_exists(pk)' : '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
           ExpressionAttributeValues: {
@@ -56,6 +60,9 @@ export class DynamoSharedRateStore implements SharedRateStore {
             ':slowStart': state.slowStart,
             ':grownAt': state.grownAt,
             ':decreasedAt': state.decreasedAt,
+            ':windowStart': state.windowStart,
+            ':windowGranted': state.windowGranted,
+            ':usedRate': state.usedRate,
             ...(expected === undefined ? {} : { ':expected': expected }),
           },
         }),

@@ -26,6 +26,10 @@ export interface SharedBucketState {
   slowStart: boolean;
   grownAt: number;
   decreasedAt: number;
+  /** Tokens granted since windowStart, and the grant rate measured over the last full window. */
+  windowStart: number;
+  windowGranted: number;
+  usedRate: number;
 }
 
 export interface VersionedState {
@@ -49,10 +53,13 @@ export interface SharedBudgetOptions {
 
 export const SHARED_INITIAL_RATE = 10;
 const SHARED_MIN_RATE = 0.5;
-const BURST_SECONDS = 0.2;
-const LEASE_SECONDS = 0.05;
+const BURST_SECONDS = 0.5;
+const LEASE_SECONDS = 0.25;
 const MAX_LEASE = 50;
 const GROW_EVERY_MS = 100;
+const USE_WINDOW_MS = 1_000;
+/** The shared rate grows only while it is at most this multiple of the rate actually granted. */
+const USE_HEADROOM = 2;
 const SLOW_START_FACTOR = 1.25;
 const PROBE_FACTOR = 1.01;
 const DECREASE_FACTOR = 0.8;
@@ -62,7 +69,17 @@ const MAX_RACES = 8;
 
 export function initialState(options: SharedBudgetOptions, nowMs: number): SharedBucketState {
   const rate = Math.min(options.maxRate, options.initialRate ?? SHARED_INITIAL_RATE);
-  return { tokens: capacityOf(rate), refilledAt: nowMs, rate, slowStart: true, grownAt: nowMs, decreasedAt: 0 };
+  return {
+    tokens: capacityOf(rate),
+    refilledAt: nowMs,
+    rate,
+    slowStart: true,
+    grownAt: nowMs,
+    decreasedAt: 0,
+    windowStart: nowMs,
+    windowGranted: 0,
+    usedRate: 0,
+  };
 }
 
 function capacityOf(rate: number): number {
@@ -84,13 +101,24 @@ export function planLease(
   let grownAt = state.grownAt;
   const tokens = Math.min(capacityOf(rate), state.tokens + (elapsed / 1000) * rate);
   const granted = Math.min(wanted, Math.floor(tokens));
-  if (granted < wanted && nowMs - grownAt >= GROW_EVERY_MS) {
+  let { windowStart, windowGranted, usedRate } = state;
+  windowGranted += granted;
+  if (nowMs - windowStart >= USE_WINDOW_MS) {
+    usedRate = (windowGranted * 1000) / (nowMs - windowStart);
+    windowStart = nowMs;
+    windowGranted = 0;
+  }
+  // Demand beyond supply: this lease came back short — and the rate is one the workers have been
+  // using (leased tokens may sit unused behind a worker's own, slower controller: TCP's cwnd
+  // validation again, over every worker).
+  const validated = rate <= Math.max(USE_HEADROOM * usedRate, options.initialRate ?? SHARED_INITIAL_RATE);
+  if (granted < wanted && validated && nowMs - grownAt >= GROW_EVERY_MS) {
     rate = Math.min(options.maxRate, state.slowStart ? rate * SLOW_START_FACTOR : Math.max(rate * PROBE_FACTOR, rate + 0.1));
     grownAt = nowMs;
   }
   const left = tokens - granted;
   const waitMs = granted > 0 ? 0 : Math.ceil(((1 - left) / rate) * 1000);
-  return { next: { ...state, tokens: left, refilledAt: nowMs, rate, grownAt }, granted, waitMs };
+  return { next: { ...state, tokens: left, refilledAt: nowMs, rate, grownAt, windowStart, windowGranted, usedRate }, granted, waitMs };
 }
 
 /** Pure: a worker saw the server throttle. Undefined when another worker already cut recently. */
@@ -156,7 +184,7 @@ export class SharedRateBudget {
       const now = this.clock.now();
       const current = await this.store.read();
       const state = current?.state ?? initialState(this.options, now);
-      const wanted = Math.max(1, Math.min(MAX_LEASE, Math.floor(state.rate * LEASE_SECONDS)));
+      const wanted = Math.max(1, Math.min(MAX_LEASE, Math.ceil(state.rate * LEASE_SECONDS)));
       const plan = planLease(state, wanted, now, this.options);
       const version = (current?.version ?? 0) + 1;
       if (await this.store.write(plan.next, version, current?.version)) {
@@ -167,11 +195,10 @@ export class SharedRateBudget {
         await this.clock.sleep(plan.waitMs * (1 + this.random() * 0.5), signal);
         continue;
       }
-      // Lost a race to another worker: re-read at once, a short nap after many in a row.
-      if (race >= MAX_RACES) {
-        await this.clock.sleep(5 + this.random() * 20, signal);
-        race = 0;
-      }
+      // Lost a race to another worker: retry after a jittered nap that grows with the losses, so
+      // many workers contending for one item spread out instead of colliding again.
+      await this.clock.sleep(this.random() * Math.min(50, 5 * 2 ** Math.min(race, 4)), signal);
+      if (race >= MAX_RACES) race = 0;
     }
   }
 }

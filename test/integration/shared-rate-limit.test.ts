@@ -25,7 +25,7 @@ afterAll(async () => {
 const LIMIT = 40;
 
 describe.each([4, 16])('%i workers sharing one limit', (workers) => {
-  it('delete everything with the 429 share bounded, and keep the bucket on its own ledger key', async () => {
+  it('delete everything with the 429 share bounded, and keep the bucket on its own ledger key', { timeout: 90_000 }, async () => {
     const directory = generateDirectory(161, { seed: workers });
     const sandbox = await startSandbox({ seed: directory, rateLimit: LIMIT, latencyMs: 10 });
     try {
