@@ -1,14 +1,17 @@
 /**
- * The shared Arize rate limit's bucket as one item of the ledger table (key below), read with a
- * consistent GetItem and written with a conditional UpdateItem on its version — the two calls the
+ * The shared Arize rate limit's bucket as one item of the ledger table (key in ledger-table.ts):
+ * a consistent GetItem to read it, and conditional UpdateItems to write it — the two calls the
  * functions are granted on that key only (lib/constructs/project-function.ts, bindSharedRateLimit).
- * The item carries none of the ledger's index attributes, so no ledger query ever sees it.
+ * A take is a single atomic UpdateItem (GCRA arithmetic in the update expression, the limit in
+ * the condition), so workers never race on read-modify-write. The item carries none of the
+ * ledger's index attributes, so no ledger query ever sees it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SharedBucketState, SharedRateStore, VersionedState } from '../arize/shared-budget.js';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { SharedBucketState, SharedRateFields, SharedRateStore, VersionedState } from '../arize/shared-budget.js';
 import { SHARED_RATE_LIMIT_PK, SHARED_RATE_LIMIT_SK } from './ledger-table.js';
 
+const KEY = { pk: SHARED_RATE_LIMIT_PK, sk: SHARED_RATE_LIMIT_SK };
 
 export class DynamoSharedRateStore implements SharedRateStore {
   private readonly tableName: string;
@@ -20,16 +23,13 @@ export class DynamoSharedRateStore implements SharedRateStore {
   }
 
   async read(): Promise<VersionedState | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: SHARED_RATE_LIMIT_PK, sk: SHARED_RATE_LIMIT_SK }, ConsistentRead: true }),
-    );
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true }));
     if (!Item) return undefined;
     const number = (key: string): number => (typeof Item[key] === 'number' ? (Item[key] as number) : 0);
     return {
       version: number('version'),
       state: {
-        tokens: number('tokens'),
-        refilledAt: number('refilledAt'),
+        tat: number('tat'),
         rate: number('rate'),
         slowStart: Item.slowStart === true,
         grownAt: number('grownAt'),
@@ -41,36 +41,66 @@ export class DynamoSharedRateStore implements SharedRateStore {
     };
   }
 
-  async write(state: SharedBucketState, version: number, expected: number | undefined): Promise<boolean> {
+  create(state: SharedBucketState): Promise<boolean> {
+    return this.update({
+      UpdateExpression:
+        'SET #version = :version, tat = :tat, windowGranted = :windowGranted, #rate = :rate, slowStart = :slowStart, ' +
+        'grownAt = :grownAt, decreasedAt = :decreasedAt, windowStart = :windowStart, usedRate = :usedRate',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
+      ExpressionAttributeValues: { ':version': 0, ':tat': state.tat, ':windowGranted': state.windowGranted, ...rateValues(state) },
+    });
+  }
+
+  async take(count: number, costMs: number, nowMs: number, burstMs: number): Promise<boolean> {
+    const latest = nowMs + burstMs - costMs;
+    // Busy bucket (tat in the future): advance it. Idle bucket: restart it from now.
+    if (
+      await this.update({
+        UpdateExpression: 'SET tat = tat + :cost ADD windowGranted :count',
+        ConditionExpression: 'tat >= :now AND tat <= :latest',
+        ExpressionAttributeValues: { ':cost': costMs, ':count': count, ':now': nowMs, ':latest': latest },
+      })
+    ) {
+      return true;
+    }
+    if (latest < nowMs) return false;
+    return this.update({
+      UpdateExpression: 'SET tat = :next ADD windowGranted :count',
+      ConditionExpression: 'tat < :now',
+      ExpressionAttributeValues: { ':next': nowMs + costMs, ':count': count, ':now': nowMs },
+    });
+  }
+
+  updateRate(fields: SharedRateFields, version: number, expected: number, resetWindow: boolean): Promise<boolean> {
+    return this.update({
+      UpdateExpression:
+        'SET #version = :version, #rate = :rate, slowStart = :slowStart, grownAt = :grownAt, decreasedAt = :decreasedAt, ' +
+        `windowStart = :windowStart, usedRate = :usedRate${resetWindow ? ', windowGranted = :zero' : ''}`,
+      ConditionExpression: '#version = :expected',
+      ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
+      ExpressionAttributeValues: { ':version': version, ':expected': expected, ...rateValues(fields), ...(resetWindow ? { ':zero': 0 } : {}) },
+    });
+  }
+
+  private async update(input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: SHARED_RATE_LIMIT_PK, sk: SHARED_RATE_LIMIT_SK },
-          UpdateExpression:
-            'SET #version = :version, tokens = :tokens, refilledAt = :refilledAt, #rate = :rate, slowStart = :slowStart, grownAt = :grownAt, decreasedAt = :decreasedAt, ' +
-            'windowStart = :windowStart, windowGranted = :windowGranted, usedRate = :usedRate',
-          ConditionExpression: expected === undefined ? 'attribute_not_exists(pk)' : '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
-          ExpressionAttributeValues: {
-            ':version': version,
-            ':tokens': state.tokens,
-            ':refilledAt': state.refilledAt,
-            ':rate': state.rate,
-            ':slowStart': state.slowStart,
-            ':grownAt': state.grownAt,
-            ':decreasedAt': state.decreasedAt,
-            ':windowStart': state.windowStart,
-            ':windowGranted': state.windowGranted,
-            ':usedRate': state.usedRate,
-            ...(expected === undefined ? {} : { ':expected': expected }),
-          },
-        }),
-      );
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: KEY, ...input }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
+}
+
+function rateValues(fields: SharedRateFields): Record<string, number | boolean> {
+  return {
+    ':rate': fields.rate,
+    ':slowStart': fields.slowStart,
+    ':grownAt': fields.grownAt,
+    ':decreasedAt': fields.decreasedAt,
+    ':windowStart': fields.windowStart,
+    ':usedRate': fields.usedRate,
+  };
 }

@@ -23,7 +23,7 @@ export interface RuntimeConfig {
     maxConcurrency?: number;
     maxRequestsPerSecond?: number;
     /** Share one adaptive rate limit across every concurrent function (a bucket item in the ledger table). */
-    sharedRateLimit: boolean;
+    sharedRateLimit?: boolean;
   };
   planning: PlanningPolicy;
   retry: RetryPolicy;
@@ -108,7 +108,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       ...(e.ARIZE_API_PORT !== undefined ? { port: e.ARIZE_API_PORT } : {}),
       ...(e.ARIZE_MAX_CONCURRENCY !== undefined ? { maxConcurrency: e.ARIZE_MAX_CONCURRENCY } : {}),
       ...(e.ARIZE_MAX_REQUESTS_PER_SECOND !== undefined ? { maxRequestsPerSecond: e.ARIZE_MAX_REQUESTS_PER_SECOND } : {}),
-      sharedRateLimit: e.ARIZE_SHARED_RATE_LIMIT,
+      ...(e.ARIZE_SHARED_RATE_LIMIT ? { sharedRateLimit: true } : {}),
     },
     planning: {
       protectedEmails: e.PROTECTED_EMAILS,

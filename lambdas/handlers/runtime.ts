@@ -75,7 +75,7 @@ function buildDefaultWiring(): DefaultWiring {
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
   const documents = createDocumentClient(dynamo);
   // One bucket for every concurrent invocation (resolve, delete, audit): see shared-budget.ts.
-  const sharedBudget = config.arize.sharedRateLimit
+  const sharedBudget = config.arize.sharedRateLimit === true
     ? new SharedRateBudget(new DynamoSharedRateStore({ tableName: config.ledgerTableName, client: documents }), {
         maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND,
       })
