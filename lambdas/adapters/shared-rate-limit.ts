@@ -25,7 +25,10 @@ export class DynamoSharedRateStore implements SharedRateStore {
   async read(): Promise<VersionedState | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true }));
     if (!Item) return undefined;
-    const number = (key: string): number => (typeof Item[key] === 'number' ? (Item[key] as number) : 0);
+    const number = (key: string): number => {
+      const value: unknown = Item[key];
+      return typeof value === 'number' ? value : 0;
+    };
     return {
       version: number('version'),
       state: {

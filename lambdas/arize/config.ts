@@ -182,7 +182,7 @@ export function resolveConfig(options: ArizeClientOptions = {}, env: Record<stri
     env,
     'ARIZE_RATE_CONTROL',
     'must be adaptive or fixed',
-    'adaptive' as RateControlMode,
+    'adaptive',
   );
   return {
     rateControl,

@@ -138,7 +138,7 @@ export class SharedRateBudget {
     private readonly store: SharedRateStore,
     private readonly options: SharedBudgetOptions,
     /** Wall clock for the shared state (epoch ms) and the waits; tests pass a fake one. */
-    private readonly clock: Clock = { now: () => Date.now(), sleep: realClock.sleep },
+    private readonly clock: Clock = { now: () => Date.now(), sleep: (ms, signal) => realClock.sleep(ms, signal) },
     private readonly random: () => number = Math.random,
   ) {}
 

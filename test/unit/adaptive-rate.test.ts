@@ -33,7 +33,7 @@ function controller(options: Partial<RateControlOptions> = {}) {
 
 describe('adaptive rate control', () => {
   it('starts at a safe 10 req/s and doubles about every round trip while the rate is used', async () => {
-    const { clock, control } = controller();
+    const { control } = controller();
     expect(control.rate).toBe(10);
     // A backlog: requests go out as fast as the pacer allows, each answered after 50 ms.
     for (let i = 0; i < 10; i++) {

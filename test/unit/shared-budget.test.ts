@@ -58,7 +58,7 @@ describe('shared bucket rules', () => {
     const first = planDecrease(state, 5_000, options);
     expect(first?.rate).toBe(80);
     expect(first?.slowStart).toBe(false);
-    const after = { ...state, ...first } as SharedBucketState;
+    const after: SharedBucketState = { ...state, ...first };
     expect(planDecrease(after, 5_500, options)).toBeUndefined();
     expect(planDecrease(after, 6_000, options)?.rate).toBe(64);
   });
