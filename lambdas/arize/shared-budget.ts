@@ -80,7 +80,7 @@ const DECREASE_FACTOR = 0.8;
 const DECREASE_AT_MOST_EVERY_MS = 1_000;
 const USE_WINDOW_MS = 1_000;
 /** The shared rate grows only while it is at most this multiple of the rate actually granted. */
-const USE_HEADROOM = 2;
+const USE_HEADROOM = 4;
 /** How long a worker trusts the rate it last read before reading it again. */
 const RATE_REFRESH_MS = 500;
 
@@ -133,6 +133,8 @@ export class SharedRateBudget {
   private known: VersionedState | undefined;
   private knownAt = Number.NEGATIVE_INFINITY;
   private fetching: Promise<void> | undefined;
+  /** Requests of this worker waiting for a token: a lease never takes more than twice that. */
+  private waiting = 0;
 
   constructor(
     private readonly store: SharedRateStore,
@@ -149,16 +151,21 @@ export class SharedRateBudget {
 
   /** Resolves when this worker may send one request. */
   async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      if (signal?.aborted) throw signal.reason as Error;
-      if (this.leased > 0) {
-        this.leased--;
-        return;
+    this.waiting++;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw signal.reason as Error;
+        if (this.leased > 0) {
+          this.leased--;
+          return;
+        }
+        this.fetching ??= this.lease(signal).finally(() => {
+          this.fetching = undefined;
+        });
+        await this.fetching;
       }
-      this.fetching ??= this.lease(signal).finally(() => {
-        this.fetching = undefined;
-      });
-      await this.fetching;
+    } finally {
+      this.waiting--;
     }
   }
 
@@ -193,7 +200,8 @@ export class SharedRateBudget {
       const known = this.known && now - this.knownAt < RATE_REFRESH_MS ? this.known : await this.refresh();
       if (!known) throw new Error('shared rate limit: the bucket item could not be created');
       const rate = known.state.rate;
-      const count = leaseSize(rate);
+      // Tokens leased and not used are lost to every worker: lease what this worker can use soon.
+      const count = Math.min(leaseSize(rate), Math.max(1, 2 * this.waiting));
       if (await this.store.take(count, (count * 1000) / rate, this.clock.now(), SHARED_BURST_SECONDS * 1000)) {
         this.leased += count;
         return;
