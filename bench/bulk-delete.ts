@@ -152,7 +152,8 @@ async function inProcess(sandbox: Sandbox, emails: string[], tunedTo?: number): 
 async function wholeCommand(sandbox: Sandbox, emailsFile: string, tunedTo?: number): Promise<Status[]> {
   const tuning =
     tunedTo === undefined ? [] : ['--rate', String(tunedTo), '--concurrency', String(TUNED_CONCURRENCY), '--rate-control', 'fixed'];
-  const run = await runCli(['users', 'delete', '--emails-file', emailsFile, '--yes', ...tuning, '--output', 'json'], {
+  // --max-deletes is the blast-radius cap (a safety setting, not a tuning flag).
+  const run = await runCli(['users', 'delete', '--emails-file', emailsFile, '--yes', '--max-deletes', '1000000', ...tuning, '--output', 'json'], {
     entry: CLI,
     env: { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) },
   });

@@ -21,6 +21,9 @@ export type {
 } from './client.js';
 export {
   resolveConfig,
+  resolveEndpoint,
+  describeEndpoint,
+  ARIZE_REGIONS,
   DEFAULT_HOST,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_REQUESTS_PER_SECOND,
@@ -29,7 +32,7 @@ export {
   DEFAULT_FIXED_REQUESTS_PER_SECOND,
   RATE_CONTROL_MODES,
 } from './config.js';
-export type { ArizeClientOptions, ArizeLogger, RateControlMode, ResolvedArizeConfig } from './config.js';
+export type { ArizeClientOptions, ArizeEndpoint, ArizeLogger, RateControlMode, ResolvedArizeConfig } from './config.js';
 export {
   ArizeError,
   ArizeApiError,

@@ -9,8 +9,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
 import {
+  EmailSchema,
   REQUEST_ID_MAX_LENGTH,
   REQUEST_TYPES,
   describeZodError,
@@ -159,10 +159,6 @@ const EventIdSchema = z
   .max(EVENT_ID_MAX_LENGTH, `eventId must be at most ${EVENT_ID_MAX_LENGTH} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/, 'eventId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const WebhookEmailSchema = z
-  .string()
-  .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
 
 const EffectiveAtSchema = z.iso
   .datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' })
@@ -171,7 +167,7 @@ const EffectiveAtSchema = z.iso
 const BulkEventSchema = z.strictObject({
   eventId: EventIdSchema,
   type: z.enum(REQUEST_TYPES),
-  emails: z.array(WebhookEmailSchema).min(1, 'emails must contain at least one address'),
+  emails: z.array(EmailSchema).min(1, 'emails must contain at least one address'),
   effectiveAt: EffectiveAtSchema,
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
 });
@@ -180,7 +176,7 @@ const SingleEventSchema = z.strictObject({
   eventId: EventIdSchema,
   type: z.enum(REQUEST_TYPES),
   employee: z.strictObject({
-    email: WebhookEmailSchema,
+    email: EmailSchema,
     id: z.string().trim().min(1).max(200).optional(),
   }),
   effectiveAt: EffectiveAtSchema,
@@ -245,17 +241,33 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   503: 'Service Unavailable',
 };
 
-export function problemResponse(status: number, detail: string, headers: Record<string, string> = {}): WebhookResponse {
+export function problemResponse(
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, string> = {},
+): WebhookResponse {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },
-    body: JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? `HTTP ${status}`, status, detail }),
+    body: JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? `HTTP ${status}`, status, detail, ...extensions }),
   };
+}
+
+/** The same eventId with other content: refused, naming the event (see requestDigest for what content is). */
+export function conflictingEventResponse(eventId: string): WebhookResponse {
+  return problemResponse(
+    409,
+    `eventId '${eventId}' was already received with different content (type, emails, effectiveAt); nothing was enqueued: send this event under a new eventId`,
+    {},
+    { eventId },
+  );
 }
 
 /** `requestId` is the event's id (`hr-<eventId>`); an event over 1,000 emails became several `requestIds`. */

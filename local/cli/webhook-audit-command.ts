@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import type { AuditReport } from '../../lambdas/core/audit.js';
 import { maskEmail } from '../../lambdas/core/email.js';
+import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { MAX_WEBHOOK_BODY_BYTES, problemResponse, type WebhookResponse } from '../../lambdas/core/webhook.js';
 import { runAudit, type ReportSink } from '../../lambdas/handlers/audit.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
@@ -92,18 +93,21 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new CliError(`offboard serve needs OFFBOARDING_WEBHOOK_SECRET: ${(error as Error).message}`, EXIT_USAGE);
   }
   const { startLocalRuntime } = await import('../runtime/index.js');
-  const apiKey = process.env.ARIZE_API_KEY?.trim();
+  // The one settings module decides where Arize is (serve used to ignore ARIZE_API_HOST and call production).
+  const arize = arizeOptionFromEnvironment(process.env);
+  announceArize(arize, (line) => process.stderr.write(`${line}\n`));
   const runtime = await startLocalRuntime({
     dataDir: flags.dataDir,
-    ...(apiKey ? { arize: { mode: 'external' as const, apiKey }, forceDryRun: !flags.confirm } : {}),
+    ...(arize.mode === 'external' ? { arize, forceDryRun: !flags.confirm } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
-  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${event.requestId}${event.status ? ` ${event.status}` : ''}\n`));
+  if (arize.mode === 'external' && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
+  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`));
 
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
     queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
   };
@@ -159,13 +163,21 @@ function renderAuditSummary(report: AuditReport & { locations: string[] }): stri
 
 interface AuditFlags {
   dataDir: string;
+  confirm?: boolean;
   output: OutputFormat;
   submit: boolean;
 }
 
 async function audit(flags: AuditFlags): Promise<void> {
   const { connectOrStartLocalRuntime, loadLocalConfig } = await import('../runtime/index.js');
-  const runtime = await connectOrStartLocalRuntime({ dataDir: flags.dataDir, log: () => undefined });
+  const arizeOption = arizeOptionFromEnvironment(process.env);
+  announceArize(arizeOption, (line) => process.stderr.write(`${line}\n`));
+  const runtime = await connectOrStartLocalRuntime({
+    dataDir: flags.dataDir,
+    arize: arizeOption,
+    forceDryRun: arizeOption.mode === 'external' && flags.confirm !== true,
+    log: () => undefined,
+  });
   try {
     const arize = runtime.arize;
     if (!arize) throw new CliError('the running `offboard serve` uses external Arize: set ARIZE_API_KEY to audit it', EXIT_USAGE);
@@ -209,6 +221,7 @@ export function registerWebhookAuditCommands(program: Command): void {
     .description('Re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
     .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .option('--no-submit', 'report only: enqueue nothing')
+    .option('--confirm', 'with ARIZE_API_KEY (real Arize): what the audit submits really deletes (default: dry runs)')
     .addOption(outputOption())
     .action((flags: AuditFlags) => audit(flags));
 }
