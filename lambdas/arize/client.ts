@@ -9,9 +9,17 @@ import { connectionFetch } from './connection.js';
 import { emailProblem, isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
 import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedArizeConfig } from './config.js';
 import { ArizeApiError, ArizeDeadlineError, ArizeError, ArizeResponseError, ArizeValidationError } from './errors.js';
+import type { RateControlSnapshot } from './adaptive-rate.js';
 import { type CallOptions, type ClientStats, HttpTransport } from './http.js';
 import { defaultSleep } from './rate-limit.js';
-import { type EmailResolution, type RequestPace, SCAN_PAGE_SIZE, resolveEmailMatches, toArizeError } from './resolve.js';
+import {
+  ASSUMED_ROUND_TRIP_MS,
+  type EmailResolution,
+  type RequestPace,
+  SCAN_PAGE_SIZE,
+  resolveEmailMatches,
+  toArizeError,
+} from './resolve.js';
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
@@ -215,6 +223,7 @@ export class ArizeUsersClient {
       sleep: options.sleep ?? defaultSleep,
       random: options.random ?? Math.random,
       logger: options.logger,
+      ...(options.sharedBudget === undefined ? {} : { sharedBudget: options.sharedBudget }),
     });
   }
 
@@ -224,6 +233,11 @@ export class ArizeUsersClient {
 
   get baseUrl(): string {
     return this.config.baseUrl;
+  }
+
+  /** The rate controller's state: current rate and concurrency, limit estimated from 429s. */
+  get rateControl(): RateControlSnapshot {
+    return this.transport.rateControl;
   }
 
   // ---- single operations -------------------------------------------------------------------
@@ -383,8 +397,18 @@ export class ArizeUsersClient {
     );
   }
 
+  /**
+   * The pace the resolver plans with. Adaptive control doubles its rate every round trip until
+   * the server objects, so it plans with what the concurrency ceiling allows (or a limit it has
+   * already measured), not with its safe starting rate.
+   */
   private get pace(): RequestPace {
-    return { concurrency: this.config.maxConcurrency, requestsPerSecond: this.config.maxRequestsPerSecond };
+    const control = this.transport.rateControl;
+    const reachable =
+      control.phase === 'fixed'
+        ? control.rate
+        : Math.min(this.config.maxRequestsPerSecond, control.estimatedLimit ?? (this.config.maxConcurrency * 1000) / ASSUMED_ROUND_TRIP_MS);
+    return { concurrency: this.config.maxConcurrency, requestsPerSecond: reachable };
   }
 
   /**

@@ -12,11 +12,20 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ArizeConfigError } from './errors.js';
+import type { SharedRateBudget } from './shared-budget.js';
 
 export const DEFAULT_HOST = 'api.arize.com';
 export const DEFAULT_SCHEME = 'https';
-export const DEFAULT_MAX_CONCURRENCY = 8;
-export const DEFAULT_MAX_REQUESTS_PER_SECOND = 10;
+/**
+ * Ceilings for the adaptive rate control (on by default), which starts at 10 req/s and finds
+ * Arize's limit itself (see adaptive-rate.ts); `maxRequestsPerSecond`/`maxConcurrency` only cap it.
+ */
+export const DEFAULT_MAX_CONCURRENCY = 32;
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = 5_000;
+/** The rate with `rateControl: 'fixed'` and no explicit rate (the client's old default). */
+export const DEFAULT_FIXED_REQUESTS_PER_SECOND = 10;
+export const RATE_CONTROL_MODES = ['adaptive', 'fixed'] as const;
+export type RateControlMode = (typeof RATE_CONTROL_MODES)[number];
 export const DEFAULT_MAX_RETRIES = 5;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** A Retry-After longer than this fails the call (retryable) instead of parking it for minutes. */
@@ -35,12 +44,17 @@ export interface ArizeClientOptions {
   port?: number;
   /** Alternative to host/scheme/port, e.g. a sandbox URL; may carry a path prefix. */
   baseUrl?: string;
+  /** Ceiling on requests in flight (adaptive), or the fixed concurrency. */
   maxConcurrency?: number;
-  /** Client-side token bucket: sustained rate and burst size. */
+  /** Ceiling on the request rate (adaptive), or the fixed token bucket's rate and burst. */
   maxRequestsPerSecond?: number;
+  /** 'adaptive' (default; env ARIZE_RATE_CONTROL) probes for the server's limit; 'fixed' never changes the rate. */
+  rateControl?: RateControlMode;
   maxRetries?: number;
   requestTimeoutMs?: number;
   maxRetryAfterMs?: number;
+  /** A rate limit shared with other workers (e.g. concurrent Lambdas); every request takes a token from it too. */
+  sharedBudget?: SharedRateBudget;
   fetch?: typeof fetch;
   /** Waits between retries (injectable so tests can record them instead of sleeping). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -57,6 +71,7 @@ export interface ResolvedArizeConfig {
   endpoint: ArizeEndpoint;
   maxConcurrency: number;
   maxRequestsPerSecond: number;
+  rateControl: RateControlMode;
   maxRetries: number;
   requestTimeoutMs: number;
   maxRetryAfterMs: number;
@@ -301,9 +316,25 @@ export function describeEndpoint(endpoint: ArizeEndpoint): string {
   return `arize: ${endpoint.baseUrl} (from ${endpoint.source})${extras.length > 0 ? `, ${extras.join(', ')}` : ''}`;
 }
 
+const rateControlMode = z
+  .string()
+  .trim()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(RATE_CONTROL_MODES));
+
 export function resolveConfig(options: ArizeClientOptions = {}, env: Record<string, string | undefined> = process.env): ResolvedArizeConfig {
+  const rateControl = setting(
+    rateControlMode,
+    options.rateControl,
+    'rateControl',
+    env,
+    'ARIZE_RATE_CONTROL',
+    'must be adaptive or fixed',
+    'adaptive',
+  );
   const endpoint = resolveEndpoint(options, env);
   return {
+    rateControl,
     baseUrl: endpoint.baseUrl,
     endpoint,
     maxConcurrency: setting(
@@ -322,7 +353,7 @@ export function resolveConfig(options: ArizeClientOptions = {}, env: Record<stri
       env,
       'ARIZE_MAX_REQUESTS_PER_SECOND',
       'must be a positive number',
-      DEFAULT_MAX_REQUESTS_PER_SECOND,
+      rateControl === 'adaptive' ? DEFAULT_MAX_REQUESTS_PER_SECOND : DEFAULT_FIXED_REQUESTS_PER_SECOND,
     ),
     maxRetries: setting(nonNegativeInt, options.maxRetries, 'maxRetries', {}, '', 'must be a non-negative integer', DEFAULT_MAX_RETRIES),
     requestTimeoutMs: setting(positiveInt, options.requestTimeoutMs, 'requestTimeoutMs', {}, '', 'must be a positive integer', DEFAULT_REQUEST_TIMEOUT_MS),

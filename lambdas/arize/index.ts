@@ -29,8 +29,10 @@ export {
   DEFAULT_MAX_REQUESTS_PER_SECOND,
   DEFAULT_MAX_RETRIES,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_FIXED_REQUESTS_PER_SECOND,
+  RATE_CONTROL_MODES,
 } from './config.js';
-export type { ArizeClientOptions, ArizeEndpoint, ArizeLogger, ResolvedArizeConfig } from './config.js';
+export type { ArizeClientOptions, ArizeEndpoint, ArizeLogger, RateControlMode, ResolvedArizeConfig } from './config.js';
 export {
   ArizeError,
   ArizeApiError,
@@ -40,6 +42,7 @@ export {
   ArizeConfigError,
   ArizeValidationError,
   ArizeDeadlineError,
+  ArizeOutcomeUnknownError,
   isRetryableStatus,
 } from './errors.js';
 export type { CallOptions, ClientStats } from './http.js';
@@ -47,4 +50,6 @@ export { LOOKUP_ONLY_BELOW, SCAN_PAGE_SIZE } from './resolve.js';
 export type { EmailResolution } from './resolve.js';
 export { parseRetryAfterMs, fullJitterBackoffMs, retryDelayMs } from './retry.js';
 export { TokenBucket } from './rate-limit.js';
+export { AdaptiveRateController, realClock } from './adaptive-rate.js';
+export type { Clock, RateControlOptions, RateControlSnapshot, SendOutcome } from './adaptive-rate.js';
 export * from './wire.js';

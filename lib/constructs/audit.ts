@@ -75,6 +75,7 @@ export class Audit extends Construct {
     this.function.bindQueue(props.intakeQueue, 'send');
     this.function.bindBucket(this.reportBucket, 'write', AUDIT_REPORT_PREFIX);
     this.function.bindSecret(props.arizeSecret);
+    this.function.bindSharedRateLimit(props.ledger);
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),

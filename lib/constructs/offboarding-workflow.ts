@@ -75,7 +75,10 @@ export class OffboardingWorkflow extends Construct {
       // ledger gets the name and deliberately no grant.
       if (spec.ledger === 'none') fn.addEnvironment('LEDGER_TABLE_NAME', props.ledger.tableName);
       else fn.bindLedger(props.ledger, spec.ledger);
-      if (spec.arize) fn.bindSecret(props.arizeSecret);
+      if (spec.arize) {
+        fn.bindSecret(props.arizeSecret);
+        fn.bindSharedRateLimit(props.ledger);
+      }
       byId[functionId] = fn;
     }
     this.functionsById = byId;

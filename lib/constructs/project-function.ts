@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
 
 /** The repository root: handler entries and the lock file are resolved from it, never from the caller's working directory. */
@@ -161,6 +162,21 @@ export class ProjectFunction extends NodejsFunction {
     }
     if (access === 'readState') table.encryptionKey?.grantDecrypt(this);
     else table.encryptionKey?.grantEncryptDecrypt(this);
+  }
+
+  /**
+   * Turns on the rate limit shared by every function calling Arize (lambdas/arize/shared-budget.ts): GetItem and
+   * UpdateItem on its one item of the ledger table, scoped to that partition key by dynamodb:LeadingKeys.
+   */
+  public bindSharedRateLimit(table: ITable): void {
+    this.addEnvironment('ARIZE_SHARED_RATE_LIMIT', 'true');
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SHARED_RATE_LIMIT_PK] } },
+    });
+    table.encryptionKey?.grantEncryptDecrypt(this);
   }
 
   /**

@@ -10,12 +10,13 @@ import {
   ArizeApiError,
   ArizeConfigError,
   ArizeError,
+  ArizeOutcomeUnknownError,
   ArizeUsersClient,
   ArizeValidationError,
   type ArizeClientOptions,
   type BulkUserDeletionResult,
 } from '../../lambdas/arize/index.js';
-import { describeEndpoint, resolveBaseUrl, resolveEndpoint } from '../../lambdas/arize/config.js';
+import { describeEndpoint, resolveBaseUrl, resolveEndpoint, type RateControlMode } from '../../lambdas/arize/config.js';
 import {
   EMAIL_FILTER_MAX,
   INVITE_MODES,
@@ -27,7 +28,7 @@ import {
   type User,
 } from '../../lambdas/arize/wire.js';
 import { emailProblem, maskEmail, normalizeEmail } from '../../lambdas/core/email.js';
-import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
+import { CliError, EXIT_OUTCOME_UNKNOWN, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
 
 export const USER_COLUMNS = ['id', 'name', 'email', 'status', 'role', 'is_developer', 'created_at'] as const;
@@ -93,7 +94,7 @@ const silentLogger: Logger = { debug: () => undefined, info: () => undefined, wa
 
 /** Builds the client from the SDK's environment variables; configuration problems are usage errors. */
 export function createClientFromEnvironment(
-  options: Pick<ArizeClientOptions, 'maxConcurrency' | 'maxRequestsPerSecond'> & GlobalOptions = {},
+  options: Pick<ArizeClientOptions, 'maxConcurrency' | 'maxRequestsPerSecond' | 'rateControl'> & GlobalOptions = {},
 ): ArizeUsersClient {
   if ((process.env.ARIZE_API_KEY ?? '').trim() === '') {
     throw new CliError(
@@ -123,6 +124,7 @@ function toCliError(error: unknown): unknown {
     const explanation = error.problem?.detail ?? error.problem?.title ?? error.message;
     return new CliError(`Arize API error ${error.status}: ${explanation}`, EXIT_PARTIAL_FAILURE);
   }
+  if (error instanceof ArizeOutcomeUnknownError) return new CliError(error.message, EXIT_OUTCOME_UNKNOWN);
   if (error instanceof ArizeError) return new CliError(error.message, EXIT_PARTIAL_FAILURE);
   return error;
 }
@@ -340,7 +342,17 @@ async function createUser(options: CreateOptions, command: Command): Promise<voi
       : { type: 'PREDEFINED', name: enumValue('--role', PREDEFINED_ROLE_NAMES, options.role ?? '') };
   const inviteMode = enumValue('--invite-mode', INVITE_MODES, options.inviteMode);
   const client = createClientFromEnvironment(globals(command));
-  const result = await client.create({ name, email, role, inviteMode, isDeveloper: options.developer });
+  const result = await client.create({ name, email, role, inviteMode, isDeveloper: options.developer }).catch((error: unknown) => {
+    if (!(error instanceof ArizeOutcomeUnknownError)) throw error;
+    // Running create again would answer "already exists" without the temporary password, so say
+    // exactly what to do instead of letting a script loop on it.
+    throw new CliError(
+      `create: outcome unknown — the request reached Arize but its answer was lost, so the user ${maskEmail(email)} may or may not have been created. ` +
+        'It was not retried. Check with `offboard users get <email>` before running create again' +
+        (inviteMode === 'TEMPORARY_PASSWORD' ? '; if it exists, run `offboard users reset-password <id>` to get a new temporary password.' : '.'),
+      EXIT_OUTCOME_UNKNOWN,
+    );
+  });
 
   const record: OutputRecord = { ...userRecord(result.user), invite_mode: result.inviteMode, created: result.created };
   const columns: string[] = [...USER_COLUMNS, 'invite_mode', 'created'];
@@ -399,6 +411,7 @@ interface DeleteOptions {
   yes?: boolean;
   concurrency?: number;
   rate?: number;
+  rateControl?: RateControlMode;
   includeProtected?: boolean;
   maxDeletes?: number;
   output: OutputFormat;
@@ -505,6 +518,7 @@ async function deleteUsers(options: DeleteOptions, command: Command): Promise<vo
     ...globals(command),
     maxConcurrency: options.concurrency,
     maxRequestsPerSecond: options.rate,
+    rateControl: options.rateControl,
   });
   if (options.yes !== true && process.stdin.isTTY !== true) {
     throw new CliError('refusing to delete without confirmation: stdin is not a terminal; re-run with --yes', EXIT_USAGE);
@@ -658,15 +672,21 @@ export function registerUsersCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option('--concurrency <n>', 'maximum requests in flight (default 8, env ARIZE_MAX_CONCURRENCY)').argParser(
+      new Option('--concurrency <n>', 'ceiling on requests in flight (default 32, env ARIZE_MAX_CONCURRENCY)').argParser(
         integerOption('--concurrency', 1, 256),
       ),
     )
     .addOption(
       new Option(
         '--rate <req/s>',
-        'maximum requests per second, kept client-side (default 10, env ARIZE_MAX_REQUESTS_PER_SECOND)',
+        'ceiling on requests per second; the client finds the server\'s limit below it (default 5000, env ARIZE_MAX_REQUESTS_PER_SECOND)',
       ).argParser(positiveNumberOption('--rate')),
+    )
+    .addOption(
+      new Option(
+        '--rate-control <mode>',
+        'adaptive: start at 10 req/s and probe for the server\'s limit, backing off on 429/5xx/slow answers; fixed: always --rate (env ARIZE_RATE_CONTROL)',
+      ).choices(['adaptive', 'fixed']),
     )
     .addOption(outputOption())
     .addHelpText('after', DELETE_HELP)

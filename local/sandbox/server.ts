@@ -57,7 +57,7 @@ export type RouteKey = 'list' | 'get' | 'create' | 'update' | 'delete' | 'resend
 export interface SandboxCounters {
   total: number;
   byRoute: Record<string, number>;
-  /** By HTTP status ('200', '429', ...); a dropped connection counts as 'dropped'. */
+  /** By HTTP status ('200', '429', ...); a dropped connection counts as 'dropped', a dropped answer as 'dropped-after-apply'. */
   status: Record<string, number>;
   reset(): void;
 }
@@ -70,8 +70,13 @@ export interface Sandbox {
   faults: {
     /** The next `times` GET/DELETE of that user's id, and list calls filtering on exactly its email, fail with `status` (default 503). */
     failUser(idOrEmail: string, times: number, status?: number, opts?: { retryAfterSeconds?: number }): void;
-    /** The next `times` requests get their socket destroyed without a response. */
+    /** The next `times` requests get their socket destroyed without a response (nothing applied). */
     dropConnections(times: number): void;
+    /**
+     * The next `times` requests (of `route` when given) are applied — a create creates — and then
+     * their socket is destroyed instead of answering: the client cannot know what happened.
+     */
+    dropResponses(times: number, route?: RouteKey): void;
     clear(): void;
   };
   counters: SandboxCounters;
@@ -514,6 +519,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       reply = problem(503, 'the service is temporarily unavailable (sandbox error rate)', url.pathname);
     } else {
       reply = dispatch(req, route, url, body);
+      if (faultPlan.takeResponseDrop(route.kind === 'route' ? route.key : undefined)) {
+        bump(counters.status, 'dropped-after-apply');
+        req.socket.destroy();
+        return;
+      }
     }
     send(res, reply);
   }
@@ -555,6 +565,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults: {
       failUser: (idOrEmail, times, status, opts) => faultPlan.failUser(idOrEmail, times, status, opts),
       dropConnections: (times) => faultPlan.dropConnections(times),
+      dropResponses: (times, routeKey) => faultPlan.dropResponses(times, routeKey),
       clear: () => faultPlan.clear(),
     },
     counters,
