@@ -20,7 +20,7 @@ function stackWith(overrides: Record<string, unknown>): { app: App; stack: Arize
 describe('deploy configuration', { timeout: 120_000 }, () => {
   it('warns at synth when alertEmail and arize.apiKeyOwnerEmail are missing (the cdk.json defaults)', () => {
     const { stack } = stackWith({});
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => JSON.stringify(w.entry.data));
     expect(warnings.some((w) => w.includes('offboarding.alertEmail is not set'))).toBe(true);
     expect(warnings.some((w) => w.includes('offboarding.arize.apiKeyOwnerEmail is not set'))).toBe(true);
   });
@@ -28,7 +28,7 @@ describe('deploy configuration', { timeout: 120_000 }, () => {
   it('does not warn once both are configured', () => {
     const arize = (cdkJsonContext().offboarding as { arize: object }).arize;
     const { stack } = stackWith({ alertEmail: 'secops@example.com', arize: { ...arize, apiKeyOwnerEmail: 'bot@example.com' } });
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => JSON.stringify(w.entry.data));
     expect(warnings.filter((w) => w.includes('is not set'))).toEqual([]);
   });
 

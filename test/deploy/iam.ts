@@ -4,7 +4,7 @@
  * target (topic policy, key policy, queue policy, Lambda permissions).
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { ACCOUNT, PARTITION, REGION, type Json, type Resolver } from './template.js';
+import { ACCOUNT, PARTITION, REGION, str, type Json, type Resolver } from './template.js';
 
 export interface PolicyDocument {
   Version: string;
@@ -63,8 +63,8 @@ export function resourcePolicyFor(resolver: Resolver, resource: string): PolicyD
     if (r.Type === 'AWS::Lambda::Permission' && resolver.resolve(props.FunctionName) === resource) {
       const statement: Record<string, Json> = {
         Effect: 'Allow',
-        Principal: { Service: String(props.Principal) },
-        Action: String(props.Action),
+        Principal: { Service: str(props.Principal) },
+        Action: str(props.Action),
         Resource: resource,
       };
       if (props.SourceArn !== undefined) statement.Condition = { ArnLike: { 'aws:SourceArn': resolver.resolve(props.SourceArn) } };
@@ -126,7 +126,7 @@ export class IamChecker {
         // Every call of the SDK and of the services goes over TLS.
         contextVariables: { 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT, ...(call.context ?? {}) },
       },
-    } as Simulation;
+    };
     const outcome = await runSimulation(simulation, {});
     const result = outcome.resultType === 'error' ? `error: ${JSON.stringify(outcome.errors)}` : String(outcome.overallResult);
     return { ...call, allowed: result === 'Allowed', result };

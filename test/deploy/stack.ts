@@ -21,7 +21,7 @@ import { LocalStepFunctions, type ExecutionResult, type TaskHandler } from '../.
 import { startSandbox, type Sandbox, type SeedUser } from '../../local/sandbox/server.js';
 import { IamChecker, type AwsCall } from './iam.js';
 import { LambdaWorker } from './bundles.js';
-import { ACCOUNT, PARTITION, REGION, functionsOf, loadTemplate, onlyResourceId, Resolver, stateMachineDefinition, type FunctionInfo, type Json } from './template.js';
+import { ACCOUNT, PARTITION, REGION, functionsOf, loadTemplate, onlyResourceId, Resolver, stateMachineDefinition, type FunctionInfo, type Json, str } from './template.js';
 
 export interface PublishedMessage {
   topicArn: string;
@@ -133,7 +133,7 @@ export class DeployedStack {
     });
     this.frontUrl = await listen(this.front);
     // Queue URLs point at the front: the SQS client sends each call to its queue's URL.
-    (this.resolver.names as { sqsEndpoint?: string }).sqsEndpoint = this.frontUrl;
+    (this.resolver.names).sqsEndpoint = this.frontUrl;
 
     [this.dynamo, this.sqs, this.sandbox] = await Promise.all([
       startDynamo(),
@@ -143,7 +143,7 @@ export class DeployedStack {
 
     const tableId = onlyResourceId(template, 'AWS::DynamoDB::Table');
     this.tableName = this.resolver.ref(tableId);
-    const table = this.resolver.resolve(this.resolver.resource(tableId).Properties as Json) as Record<string, Json>;
+    const table = this.resolver.resolve(this.resolver.resource(tableId).Properties) as Record<string, Json>;
     await ensureTable(this.dynamo.client, {
       TableName: this.tableName,
       KeySchema: table.KeySchema,
@@ -153,10 +153,10 @@ export class DeployedStack {
     } as unknown as CreateTableCommandInput);
 
     for (const queueId of ['IntakeDeadLetterQueue', 'IntakeQueue'].map((prefix) => onlyResourceId(template, 'AWS::SQS::Queue', prefix))) {
-      const props = this.resolver.resolve(this.resolver.resource(queueId).Properties as Json) as Record<string, Json>;
+      const props = this.resolver.resolve(this.resolver.resource(queueId).Properties) as Record<string, Json>;
       const attributes: Record<string, string> = {};
-      if (props.VisibilityTimeout !== undefined) attributes.VisibilityTimeout = String(props.VisibilityTimeout);
-      if (props.MessageRetentionPeriod !== undefined) attributes.MessageRetentionPeriod = String(props.MessageRetentionPeriod);
+      if (props.VisibilityTimeout !== undefined) attributes.VisibilityTimeout = str(props.VisibilityTimeout);
+      if (props.MessageRetentionPeriod !== undefined) attributes.MessageRetentionPeriod = str(props.MessageRetentionPeriod);
       if (props.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
       await this.sqs.client.send(new CreateQueueCommand({ QueueName: queueId, Attributes: attributes }));
     }
@@ -216,12 +216,12 @@ export class DeployedStack {
         const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Json> } | undefined;
         if (processor?.States) visit(processor.States);
         if (state.Type !== 'Task') continue;
-        const resource = String(state.Resource);
+        const resource = str(state.Resource);
         const parameters = (state.Parameters ?? {}) as Record<string, Json>;
         const directLambda = /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(resource);
         if (directLambda || resource.endsWith(':states:::lambda:invoke')) {
           // payloadResponseOnly tasks name the function as their Resource; lambda:invoke ones in Parameters.
-          const functionArn = directLambda ? resource : String(parameters.FunctionName);
+          const functionArn = directLambda ? resource : str(parameters.FunctionName);
           const functionId = functionArn.split(':function:')[1]!;
           handlers[name] = async (payload) => {
             await this.enforce({ caller: roleId, action: 'lambda:InvokeFunction', resource: functionArn });
@@ -341,22 +341,22 @@ export class DeployedStack {
     if (target.startsWith('DynamoDB_20120810.')) {
       const operation = target.split('.')[1]!;
       const input = json();
-      const tables = input.RequestItems ? Object.keys(input.RequestItems as object) : [String(input.TableName)];
-      const resources = tables.map((t) => (input.IndexName ? `${tableArn(t)}/index/${String(input.IndexName)}` : tableArn(t)));
+      const tables = input.RequestItems ? Object.keys(input.RequestItems as object) : [str(input.TableName)];
+      const resources = tables.map((t) => (input.IndexName ? `${tableArn(t)}/index/${str(input.IndexName)}` : tableArn(t)));
       return { service: 'dynamodb', caller, action: `dynamodb:${operation}`, resources, target, body };
     }
     if (target.startsWith('AmazonSQS.')) {
       const operation = target.split('.')[1]!;
       const input = json();
-      const name = input.QueueUrl ? String(input.QueueUrl).split('/').pop()! : String(input.QueueName);
+      const name = input.QueueUrl ? str(input.QueueUrl).split('/').pop()! : str(input.QueueName);
       return { service: 'sqs', caller, action: `sqs:${SQS_ACTION_ALIASES[operation] ?? operation}`, resources: [`arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${name}`], target, body };
     }
     if (target.startsWith('AWSStepFunctions.')) {
       const input = json();
-      return { service: 'states', caller, action: `states:${target.split('.')[1]!}`, resources: [String(input.stateMachineArn ?? input.executionArn)], target, body };
+      return { service: 'states', caller, action: `states:${target.split('.')[1]!}`, resources: [str(input.stateMachineArn ?? input.executionArn)], target, body };
     }
     if (target.startsWith('secretsmanager.')) {
-      const secretId = String(json().SecretId);
+      const secretId = str(json().SecretId);
       const arn = secretId.startsWith('arn:') ? secretId : [...this.secrets.keys()].find((a) => a.split(':secret:')[1]?.replace(/-\w{6}$/, '') === secretId) ?? `arn:${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretId}-XXXXXX`;
       return { service: 'secretsmanager', caller, action: `secretsmanager:${target.split('.')[1]!}`, resources: [arn], target, body };
     }

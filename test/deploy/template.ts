@@ -129,7 +129,7 @@ export class Resolver {
       const arg = value[key] as Json;
       if (key === 'Ref') return this.ref(arg as string);
       if (key === 'Fn::GetAtt') {
-        const [id, attribute] = (Array.isArray(arg) ? arg : String(arg).split('.')) as [string, string];
+        const [id, attribute] = (Array.isArray(arg) ? arg : str(arg).split('.')) as [string, string];
         return this.getAtt(id, attribute);
       }
       if (key === 'Fn::Join') {
@@ -142,7 +142,7 @@ export class Resolver {
       }
       if (key === 'Fn::Split') {
         const [separator, source] = arg as [string, Json];
-        return String(this.resolve(source)).split(separator);
+        return str(this.resolve(source)).split(separator);
       }
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(v)]));
@@ -174,10 +174,10 @@ export function functionsOf(resolver: Resolver): FunctionInfo[] {
       const asset = resource.Metadata?.['aws:asset:path'];
       if (typeof asset !== 'string') throw new Error(`${logicalId} has no aws:asset:path metadata`);
       const role = props.Role as { 'Fn::GetAtt': [string, string] };
-      const variables = ((props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<string, Json>;
+      const variables = ((props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {});
       return {
         logicalId,
-        handler: String(props.Handler),
+        handler: str(props.Handler),
         assetDir: path.join(CDK_OUT, asset),
         roleId: role['Fn::GetAtt'][0],
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolver.resolveString(v)])),
@@ -206,4 +206,10 @@ export function stateMachineDefinition(resolver: Resolver): { id: string; roleId
   const definition = JSON.parse(resolver.resolveString(props.DefinitionString)) as Record<string, Json>;
   const roleId = (props.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   return { id, roleId, definition };
+}
+
+/** A scalar of a JSON document as text (objects as JSON): what String() would be for the scalars we expect. */
+export function str(value: Json | undefined): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
