@@ -3,7 +3,7 @@
  * variables, then https://api.arize.com. Every problem names the option or variable at fault.
  * The API key is returned separately so the rest of the config can be logged or printed freely.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ArizeConfigError } from './errors.js';
 
 export const DEFAULT_HOST = 'api.arize.com';

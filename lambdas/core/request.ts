@@ -1,7 +1,7 @@
 /**
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidEmail, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;

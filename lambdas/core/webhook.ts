@@ -8,7 +8,7 @@
  * accepts either.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidEmail, normalizeEmail } from './email.js';
 import {
   REQUEST_ID_MAX_LENGTH,
