@@ -76,6 +76,7 @@ export class ArizeOffboardingStack extends Stack {
     this.webhook = new Webhook(this, 'Webhook', {
       webhook: config.webhook,
       intakeQueue: this.intake.queue,
+      ledger: this.ledger.table,
       logRetentionDays: config.logRetentionDays,
     });
     this.audit = new Audit(this, 'Audit', {

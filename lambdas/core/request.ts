@@ -1,6 +1,7 @@
 /**
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { isValidEmail, normalizeEmail } from './email.js';
 
@@ -119,4 +120,46 @@ export function splitRequest(
     parts.push(part.value);
   }
   return { ok: true, value: parts };
+}
+
+/**
+ * A request's identity is its id plus this digest of its content. Content = what decides who is deleted, when
+ * and how: `type`, the set of `emails` (normalised and sorted: order, case and repeats do not change it), the
+ * instant of `effectiveAt` (any zone notation of the same instant is the same), `dryRun` and
+ * `approvesHeldRequest`. Not content: `source` and `reason` (metadata; an HR system re-sending an event with a
+ * reworded reason sends the same request). Same id + same digest ⇒ a duplicate, acknowledged; same id + another
+ * digest ⇒ refused everywhere ("conflicting request id"), never merged into the first request nor dropped.
+ */
+export const REQUEST_CONTENT_FIELDS = ['type', 'emails', 'effectiveAt', 'dryRun', 'approvesHeldRequest'] as const;
+
+export function requestDigest(request: Pick<OffboardingRequest, (typeof REQUEST_CONTENT_FIELDS)[number]>): string {
+  const emails = [...new Set(request.emails.map(normalizeEmail))].sort();
+  const effectiveAt = request.effectiveAt === undefined ? null : new Date(request.effectiveAt).toISOString();
+  const canonical = JSON.stringify(['v1', request.type, emails, effectiveAt, request.dryRun, request.approvesHeldRequest ?? null]);
+  return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+}
+
+export const CONFLICTING_REQUEST_ID = 'conflicting request id';
+
+/** The reason recorded and answered when an id arrives again with other content. */
+export function conflictingRequestReason(requestId: string): string {
+  return `${CONFLICTING_REQUEST_ID}: '${requestId}' was already accepted with different content (${REQUEST_CONTENT_FIELDS.join(', ')}); send this request under a new id`;
+}
+
+export type IdentityVerdict = 'new' | 'duplicate' | 'conflict' | 'unknown';
+
+/**
+ * How a request relates to what the ledger holds under its id (the state item: its `digest`, or for items
+ * written before digests, the stored `request`). `unknown`: an item with neither (older data, or a state not
+ * created by intake) — the execution name still de-duplicates it as before.
+ */
+export function identityVerdict(stored: { digest?: unknown; request?: unknown } | undefined, request: OffboardingRequest): IdentityVerdict {
+  if (stored === undefined) return 'new';
+  let storedDigest = typeof stored.digest === 'string' ? stored.digest : undefined;
+  if (storedDigest === undefined && stored.request !== undefined) {
+    const parsed = parseRequest(stored.request);
+    if (parsed.ok) storedDigest = requestDigest(parsed.value);
+  }
+  if (storedDigest === undefined) return 'unknown';
+  return storedDigest === requestDigest(request) ? 'duplicate' : 'conflict';
 }

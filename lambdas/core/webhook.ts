@@ -245,17 +245,33 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   503: 'Service Unavailable',
 };
 
-export function problemResponse(status: number, detail: string, headers: Record<string, string> = {}): WebhookResponse {
+export function problemResponse(
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, string> = {},
+): WebhookResponse {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },
-    body: JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? `HTTP ${status}`, status, detail }),
+    body: JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? `HTTP ${status}`, status, detail, ...extensions }),
   };
+}
+
+/** The same eventId with other content: refused, naming the event (see requestDigest for what content is). */
+export function conflictingEventResponse(eventId: string): WebhookResponse {
+  return problemResponse(
+    409,
+    `eventId '${eventId}' was already received with different content (type, emails, effectiveAt); nothing was enqueued: send this event under a new eventId`,
+    {},
+    { eventId },
+  );
 }
 
 /** `requestId` is the event's id (`hr-<eventId>`); an event over 1,000 emails became several `requestIds`. */

@@ -5,7 +5,14 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executionNameFor } from '../core/execution-name.js';
-import { parseRequestJson, splitRequest, type OffboardingRequest } from '../core/request.js';
+import {
+  conflictingRequestReason,
+  identityVerdict,
+  parseRequestJson,
+  requestDigest,
+  splitRequest,
+  type OffboardingRequest,
+} from '../core/request.js';
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
 import { flushMetrics, logger, log, tracer } from '../observability.js';
@@ -57,11 +64,12 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
     return { messageId, status: 'rejected', reason: parsed.reason, rejectionId };
   }
   let allDuplicates = true;
+  let conflict: { reason: string; rejectionId: string } | undefined;
   for (const request of parsed.requests) {
     const executionName = executionNameFor(request.requestId);
     // `exists` does not skip the start: the execution name is what dedupes (ExecutionAlreadyExists ⇒ duplicate),
     // and a request whose state exists but whose execution never started or was lost must still run.
-    await deps.ledger.createRequestState({
+    const created = await deps.ledger.createRequestState({
       requestId: request.requestId,
       status: 'RECEIVED',
       at: now.toISOString(),
@@ -70,7 +78,17 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       executionName,
       ...(request.reason ? { reason: request.reason } : {}),
       request,
+      digest: requestDigest(request),
     });
+    // The conditional create decided which content the id stands for; other content under it is refused, so it
+    // is never merged into that request (nor acknowledged as its duplicate and dropped).
+    if (created === 'exists' && identityVerdict(await deps.ledger.getRequestState(request.requestId), request) === 'conflict') {
+      const reason = conflictingRequestReason(request.requestId);
+      const { rejectionId } = await recordRejection(deps.ledger, JSON.stringify(request), reason, now);
+      deps.log.warn('message rejected', { messageId, requestId: request.requestId, rejectionId, reason });
+      conflict ??= { reason, rejectionId };
+      continue;
+    }
     try {
       const started = await deps.starter.start(executionName, request);
       if (started.status === 'started') allDuplicates = false;
@@ -91,6 +109,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       throw error;
     }
   }
+  if (conflict) return { messageId, status: 'rejected', ...conflict };
   return { messageId, status: allDuplicates ? 'duplicate' : 'started', requestIds: parsed.requests.map((r) => r.requestId) };
 }
 

@@ -9,12 +9,15 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DynamoLedger, type Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { identityVerdict } from '../core/request.js';
 import {
   MAX_WEBHOOK_BODY_BYTES,
   UNAUTHORIZED_DETAIL,
   WEBHOOK_SIGNATURE_HEADER,
   acceptedResponse,
+  conflictingEventResponse,
   isJsonContentType,
   parseWebhookEvent,
   parseWebhookSecrets,
@@ -39,6 +42,8 @@ export interface WebhookDeps {
   /** Accepted secrets (current first). */
   secrets: () => Promise<readonly string[]>;
   queue: RequestQueue;
+  /** What the ledger holds under a request id: a replayed eventId with other content is answered 409. */
+  ledger: Pick<Ledger, 'getRequestState'>;
   clock: () => Date;
   log: WorkflowLog;
 }
@@ -88,6 +93,12 @@ async function processChecked(request: WebhookHttpRequest, deps: WebhookDeps): P
   }
   const requests = requestsFromEvent(event.value);
   if (!requests.ok) return problemResponse(400, requests.reason);
+  // The sender learns now; the start handler still refuses (REJECTED) a conflict this read could not see yet.
+  const verdicts = await Promise.all(requests.value.map(async (r) => identityVerdict(await deps.ledger.getRequestState(r.requestId), r)));
+  if (verdicts.includes('conflict')) {
+    deps.log.warn('webhook event conflicts with an earlier one under the same eventId', { requestId: webhookRequestId(event.value.eventId) });
+    return conflictingEventResponse(event.value.eventId);
+  }
   await deps.queue.send(requests.value);
   const requestId = webhookRequestId(event.value.eventId);
   deps.log.info('webhook event accepted', {
@@ -145,6 +156,8 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (defaultDeps) return defaultDeps;
   const queueUrl = process.env.INTAKE_QUEUE_URL?.trim();
   if (!queueUrl) throw new WebhookConfigError('invalid Lambda environment: INTAKE_QUEUE_URL: is required');
+  const ledgerTableName = process.env.LEDGER_TABLE_NAME?.trim();
+  if (!ledgerTableName) throw new WebhookConfigError('invalid Lambda environment: LEDGER_TABLE_NAME: is required');
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
@@ -152,6 +165,7 @@ function getDefaultWebhookDeps(): WebhookDeps {
   defaultDeps = {
     secrets: () => loadWebhookSecrets(process.env, secretsClient),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
+    ledger: new DynamoLedger({ tableName: ledgerTableName }),
     clock: () => new Date(),
     log,
   };

@@ -82,8 +82,9 @@ export class IntakeQueue extends Construct {
       timeout: startTimeout,
       logRetentionDays: props.logRetentionDays,
     });
-    // Creates request states and writes REJECTED records only; reading the ledger is the workflow's business.
-    this.startFunction.bindLedger(props.ledger, ['put']);
+    // Creates request states and writes REJECTED records; reads a request's state only when its id already exists
+    // (the same content, or a conflicting request to refuse).
+    this.startFunction.bindLedger(props.ledger, ['get', 'put']);
     this.startFunction.bindStateMachine(props.stateMachine);
 
     // A plain mapping instead of SqsEventSource: that one grants grantConsumeMessages (GetQueueUrl,

@@ -38,7 +38,8 @@ const CREATE_REQUIRE_BANNER =
  * UpdateItem (request state transitions). Nothing calls BatchGetItem, DeleteItem or Scan.
  */
 export type LedgerOperation = 'get' | 'query' | 'put' | 'update';
-export type LedgerAccess = 'read' | 'write' | 'readWrite' | readonly LedgerOperation[];
+/** Presets: `readState` = one request's state item (GetItem only, e.g. the webhook's conflicting-id check). */
+export type LedgerAccess = 'readState' | 'read' | 'write' | 'readWrite' | readonly LedgerOperation[];
 
 const LEDGER_OPERATION_ACTIONS: Record<LedgerOperation, readonly string[]> = {
   get: ['dynamodb:GetItem'],
@@ -46,7 +47,8 @@ const LEDGER_OPERATION_ACTIONS: Record<LedgerOperation, readonly string[]> = {
   put: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   update: ['dynamodb:UpdateItem'],
 };
-const LEDGER_ACCESS_OPERATIONS: Record<'read' | 'write' | 'readWrite', readonly LedgerOperation[]> = {
+const LEDGER_ACCESS_OPERATIONS: Record<'readState' | 'read' | 'write' | 'readWrite', readonly LedgerOperation[]> = {
+  readState: ['get'],
   read: ['get', 'query'],
   write: ['put', 'update'],
   readWrite: ['get', 'query', 'put', 'update'],
@@ -177,7 +179,9 @@ export class ProjectFunction extends NodejsFunction {
         ],
       });
     }
-    table.encryptionKey?.grantEncryptDecrypt(this);
+    // Readers only decrypt; anything that writes needs both.
+    if (operations.has('put') || operations.has('update')) table.encryptionKey?.grantEncryptDecrypt(this);
+    else table.encryptionKey?.grantDecrypt(this);
   }
 
   /**

@@ -5,6 +5,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
@@ -16,6 +17,8 @@ export const WEBHOOK_ROUTE_PATH = '/hr/events';
 export interface WebhookProps {
   readonly webhook: OffboardingConfig['webhook'];
   readonly intakeQueue: IQueue;
+  /** Read (GetItem only) to answer 409 when an eventId arrives again with other content. */
+  readonly ledger: ITable;
   readonly logRetentionDays: number;
   /**
    * Handler module of the webhook function.
@@ -62,6 +65,7 @@ export class Webhook extends Construct {
     });
     this.function.bindSecret(this.secret, 'WEBHOOK_SECRET_ID');
     this.function.bindQueue(props.intakeQueue, 'send');
+    this.function.bindLedger(props.ledger, 'readState');
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'arize-offboarding HR webhook (HMAC-signed events)',

@@ -104,6 +104,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
     queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
   };

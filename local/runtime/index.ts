@@ -60,8 +60,10 @@ export interface LocalRuntimeOptions {
   /** Merged over the cdk.json context defaults (nested groups key by key), validated by lib/config.ts. */
   config?: LocalConfigOverrides;
   /**
-   * Multiplies every wait the stack configures: Wait states, Retry intervals, the batching window and (at
-   * least 1 s) the queue's visibility timeout. Default 0.001 (the CLI); tests use 0.
+   * A demo device, only for the built-in sandbox this runtime starts itself: multiplies every wait the stack
+   * configures (Wait states — the effective date included —, Retry intervals, the batching window and, at
+   * least 1 s, the queue's visibility timeout). Default 0.001 with the built-in sandbox (announced on `log`);
+   * tests use 0. Against an external Arize every wait lasts its real time: any value but 1 is refused there.
    */
   waitTimeScale?: number;
   /** Real Arize without --confirm: every request is a dry run (DRY_RUN, as the stack's dryRun setting). */
@@ -139,6 +141,8 @@ export interface LocalRuntime extends OffboardingRuntime {
   advertise(extra: Pick<RuntimeInfo, 'controlUrl'>): void;
   /** Request ids a previous process left RECEIVED or RUNNING, queued again at start (persisted data dir only). */
   resumed: string[];
+  /** 1 = real time (always against an external Arize); below 1 only with the built-in demo sandbox. */
+  waitTimeScale: number;
   /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
   unresumable: string[];
 }
@@ -195,10 +199,34 @@ function sandboxEndpoint(sandbox: Sandbox): LocalArizeEndpoint {
   return { apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port };
 }
 
+export class WaitTimeScaleError extends Error {
+  override readonly name = 'WaitTimeScaleError';
+}
+
+/**
+ * Shortened waits are a demo device: an effective date scaled by 0.001 against a real directory deletes a
+ * leaver hours early. So the scale exists only with the sandbox this runtime starts itself (its directory
+ * lives and dies with the process); an external Arize — a real one, or a sandbox started on its own and
+ * reached like one — always gets real time, whatever the caller asks for.
+ */
+export function effectiveWaitTimeScale(arize: LocalArizeOption, requested: number | undefined): number {
+  if (requested !== undefined && (!Number.isFinite(requested) || requested < 0)) {
+    throw new WaitTimeScaleError(`waitTimeScale must be a finite number >= 0, got ${String(requested)}`);
+  }
+  if (arize.mode === 'sandbox') return requested ?? DEFAULT_WAIT_TIME_SCALE;
+  if (requested !== undefined && requested !== 1) {
+    throw new WaitTimeScaleError(
+      `waitTimeScale ${String(requested)} refused: shortened waits exist only with the built-in demo sandbox; ` +
+        'against an external Arize every wait (effective dates, retry backoff) lasts its real time',
+    );
+  }
+  return 1;
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const started = performance.now();
-  const scale = options.waitTimeScale ?? DEFAULT_WAIT_TIME_SCALE;
-  if (!Number.isFinite(scale) || scale < 0) throw new Error(`waitTimeScale must be a finite number >= 0, got ${String(scale)}`);
+  const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
+  const scale = effectiveWaitTimeScale(arizeOption, options.waitTimeScale);
   const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
   const config = loadLocalConfig(overrides);
   const write = options.log;
@@ -208,7 +236,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (running !== undefined) throw new RuntimeInUseError(dataDir, running.pid);
     mkdirSync(dataDir, { recursive: true });
   }
-  const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
+  if (scale !== 1) {
+    write?.(
+      `note: waits shortened ×${String(scale)} (effective dates, retry backoff): demo device of the built-in Arize sandbox; ` +
+        'against an external Arize every wait lasts its real time',
+    );
+  }
 
   const opened: { close(): Promise<void> }[] = [];
   try {
@@ -356,6 +389,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       definition,
       ...(dataDir !== undefined ? { dataDir } : {}),
       resumed: interrupted.resumed,
+      waitTimeScale: scale,
       unresumable: interrupted.unresumable,
       endpoints: { dynamo: dynamo.endpoint, sqs: sqs.endpoint, ...(sandbox ? { sandbox: sandbox.url } : {}) },
       timings: {

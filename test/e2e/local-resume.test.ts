@@ -15,7 +15,7 @@ async function runtimeOn(dataDir: string, sandbox: Sandbox, options: Partial<Loc
   const runtime = await startLocalRuntime({
     dataDir,
     definition: harness.definition(),
-    waitTimeScale: 0,
+    // An external Arize always gets real-time waits (the intake's 5 s batching window included).
     arize: { mode: 'external', apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port },
     ...options,
   });

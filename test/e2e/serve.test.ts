@@ -85,6 +85,25 @@ describe('offboard serve', () => {
       }, 60_000, 'the request to finish');
       expect(state).toMatchObject({ status: 'COMPLETED', source: 'webhook' });
       expect(await remote.ledger.outcomesOfRequest('hr-e2e-1')).toEqual([expect.objectContaining({ email: 'ann@example.com', status: 'DELETED' })]);
+
+      // The same eventId again: same content (other case, a reason) is a duplicate (202); other content is refused.
+      const post = (event: object) => {
+        const text = JSON.stringify(event);
+        return fetch(`${url}/hr/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-offboarding-signature': signWebhook(SECRET, text, Date.now() / 1000) },
+          body: text,
+        });
+      };
+      expect((await post({ eventId: 'e2e-1', type: 'employee.terminated', emails: ['ANN@example.com'], reason: 'resent' })).status).toBe(202);
+      const conflict = await post({ eventId: 'e2e-1', type: 'employee.terminated', emails: ['bob.smith@example.com'] });
+      expect(conflict.status).toBe(409);
+      expect(conflict.headers.get('content-type')).toBe('application/problem+json');
+      const problem = (await conflict.json()) as { status: number; eventId: string; detail: string };
+      expect(problem).toMatchObject({ status: 409, eventId: 'e2e-1', detail: expect.stringContaining("eventId 'e2e-1'") as unknown });
+      // Nothing was merged into the first request, and the replay of the duplicate left it as it was.
+      expect((await remote.ledger.outcomesOfRequest('hr-e2e-1')).map((o) => o.email)).toEqual(['ann@example.com']);
+      expect(await remote.ledger.getRequestState('hr-e2e-1')).toMatchObject({ status: 'COMPLETED', request: { emails: ['ann@example.com'] } });
     } finally {
       await remote.close();
     }
