@@ -157,6 +157,7 @@ describe('infrastructure constructs with default config', () => {
       expect(actionsOf(statements)).toEqual(
         [
           'dynamodb:BatchWriteItem',
+          'dynamodb:GetItem',
           'dynamodb:PutItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',

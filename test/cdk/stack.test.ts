@@ -84,8 +84,8 @@ describe('ArizeOffboardingStack', () => {
     expect(actionsOf(start)).toEqual(['states:StartExecution']);
     expect(start.map((s) => s.Resource)).toEqual([{ Ref: logicalIdOf(stack.workflow.stateMachine) }]);
     const ledgerActions = actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
-    // Creates request states and REJECTED outcomes: puts only, no UpdateItem.
-    expect(ledgerActions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    // Creates request states and REJECTED outcomes, reads an existing id's state: no UpdateItem, no Query.
+    expect(ledgerActions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actionsOf(statements).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
   });
 

@@ -23,7 +23,8 @@ export default defineConfig({
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['test/deploy/**/*.test.ts'],
-    testTimeout: 300_000,
+    // The 1,000-email approval deletes at the template's Arize rate (10 req/s per invocation): minutes on a busy machine.
+    testTimeout: 600_000,
     hookTimeout: 180_000,
     // One file at a time: each starts Node 24 workers for every function on a 2-core machine.
     fileParallelism: false,
