@@ -22,6 +22,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { normalizeEmail } from '../core/email.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
@@ -395,7 +396,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async historyOfEmail(email: string, range: TimeRange = {}): Promise<Outcome[]> {
-    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${email.trim().toLowerCase()}`, range);
+    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${normalizeEmail(email)}`, range);
     return items.map(toOutcome);
   }
 

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
+import { emailProblem, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;
 export const REQUEST_ID_MAX_LENGTH = 200;
@@ -21,12 +21,16 @@ export const RequestIdSchema = z
   .max(REQUEST_ID_MAX_LENGTH, `requestId must be at most ${REQUEST_ID_MAX_LENGTH} characters`)
   .regex(REQUEST_ID_PATTERN, 'requestId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const EmailSchema = z
+/** A requested address: ASCII case folded, refused with the specific reason of core/email.ts (look-alikes included). */
+export const EmailSchema = z
   .string()
   .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
+  .superRefine((email, ctx) => {
+    const problem = emailProblem(email);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.reason });
+  });
 
-/** Emails: trimmed, lower-cased, de-duplicated (first occurrence wins, order kept). */
+/** Emails: trimmed, ASCII case folded, de-duplicated (first occurrence wins, order kept). */
 export const EmailListSchema = z
   .array(EmailSchema)
   .min(1, 'emails must contain at least one address')
@@ -38,6 +42,8 @@ export const OffboardingRequestSchema = z.strictObject({
   type: z.enum(REQUEST_TYPES),
   emails: EmailListSchema,
   effectiveAt: z.iso.datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' }).optional(),
+  /** The effective date as the HR system sent it (e.g. `2026-12-04`), when `effectiveAt` was interpreted from it. */
+  effectiveAtOriginal: z.string().trim().min(1).max(64, 'effectiveAtOriginal must be at most 64 characters').optional(),
   source: z.enum(REQUEST_SOURCES).default('cli'),
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   dryRun: z.boolean().default(false),

@@ -7,10 +7,12 @@
  * request ids are deterministic, so a retried delivery can never start a second execution.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DynamoLedger, type Ledger } from '../adapters/ledger.js';
+import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { adapterForPath } from '../core/hr/registry.js';
 import { identityVerdict } from '../core/request.js';
 import {
   MAX_WEBHOOK_BODY_BYTES,
@@ -30,6 +32,7 @@ import {
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
 import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
 
 export interface WebhookHttpRequest {
@@ -172,9 +175,47 @@ function getDefaultWebhookDeps(): WebhookDeps {
   return defaultDeps;
 }
 
+let defaultHrDeps: HrIntakeDeps | undefined;
+
+/** Native HR routes: provider settings from one secret per enabled provider (`HR_<P>_SECRET_ID`). */
+function getDefaultHrDeps(): HrIntakeDeps {
+  if (defaultHrDeps) return defaultHrDeps;
+  const base = getDefaultWebhookDeps();
+  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const tableName = process.env.LEDGER_TABLE_NAME?.trim();
+  const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
+  defaultHrDeps = {
+    settings: (provider) => {
+      const adapter = adapterForPath(`/hr/${provider}`);
+      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretsClient) : Promise.resolve(undefined);
+    },
+    queue: base.queue,
+    clock: base.clock,
+    log: base.log,
+    policy: effectiveDatePolicyFromEnv(process.env),
+    fetch: (input, init) => fetch(input, init),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    lookup: DEFAULT_HR_LOOKUP,
+    ledger: base.ledger,
+    ...(ledger ? { reject: ledgerRejections(ledger, base.clock) } : {}),
+  };
+  return defaultHrDeps;
+}
+
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
   if (context) logger.addContext(context);
   try {
+    const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+    const adapter = adapterForPath(path);
+    if (adapter) {
+      const hr = await processHrWebhook(
+        adapter,
+        { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
+        getDefaultHrDeps(),
+      );
+      return { statusCode: hr.status, headers: hr.headers, body: hr.body };
+    }
     // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
     const deps = getDefaultWebhookDeps();
     const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);

@@ -8,10 +8,12 @@
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
-import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { ArizeUsersClient, type ArizeEndpoint } from '../../lambdas/arize/index.js';
+import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
@@ -45,6 +47,8 @@ export type LocalArizeOption =
   | {
       mode: 'external';
       apiKey: string;
+      /** Resolved by lambdas/arize/config.ts (the CLI's way); wins over host/scheme/port. */
+      endpoint?: ArizeEndpoint;
       host?: string;
       scheme?: 'http' | 'https';
       port?: number;
@@ -186,6 +190,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 function externalEndpoint(option: LocalArizeOption, config: OffboardingConfig): LocalArizeEndpoint {
   if (option.mode !== 'external') throw new Error('local runtime: the sandbox did not start');
+  if (option.endpoint !== undefined) {
+    // The resolved endpoint is complete: an absent port means the scheme's default, not cdk.json's port.
+    const url = new URL(option.endpoint.baseUrl);
+    return { apiKey: option.apiKey, host: url.hostname, scheme: url.protocol === 'http:' ? 'http' : 'https', ...(url.port !== '' ? { port: Number(url.port) } : {}) };
+  }
   const port = option.port ?? config.arize.port;
   return {
     apiKey: option.apiKey,
@@ -229,7 +238,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const scale = effectiveWaitTimeScale(arizeOption, options.waitTimeScale);
   const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
   const config = loadLocalConfig(overrides);
-  const write = options.log;
+  // Request ids may hold an email (`hr-ann@example.com`): every line this runtime writes is masked like a log.
+  const log = options.log;
+  const write = log === undefined ? undefined : (line: string) => log(maskEmailsInText(line));
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   if (dataDir !== undefined) {
     const running = readRuntimeInfo(dataDir);
@@ -287,7 +298,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       arize: endpoint,
       ...(sandboxOwner !== undefined ? { apiKeyOwnerEmail: sandboxOwner } : {}),
     });
-    const arize = arizeClientFor(runtimeConfig);
+    const connection = arizeOption.mode === 'external' && arizeOption.endpoint !== undefined ? connectionFetch(arizeOption.endpoint) : undefined;
+    const arize = arizeClientFor(runtimeConfig, connection !== undefined ? { fetch: connection } : {});
     const workflowLog = lineLog(write);
     const deps = localWorkflowDeps({ config: runtimeConfig, ledger, directory: arize, log: workflowLog });
 
