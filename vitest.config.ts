@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The deploy suite needs cdk.out and runs on its own (npm run test:deploy).
+    exclude: [...configDefaults.exclude, 'test/deploy/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: keep parallelism modest so timing-sensitive retry tests stay honest.

@@ -4,7 +4,7 @@
  * retries transient failures and respects a deadline.
  */
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionFetch } from './connection.js';
 import { emailProblem, isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
 import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedArizeConfig } from './config.js';

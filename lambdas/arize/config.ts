@@ -10,7 +10,7 @@
  * wrong host receives the key and, with --confirm, deletes.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ArizeConfigError } from './errors.js';
 import type { SharedRateBudget } from './shared-budget.js';
 

@@ -2,7 +2,7 @@
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { emailProblem, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;

@@ -2,7 +2,7 @@
  * Runtime configuration of the Lambdas, read from environment variables once per container.
  * Pure: takes the env as a record, so tests and the local runtime pass their own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError } from './request.js';
 import type { PlanningPolicy } from './planning.js';
 import type { RetryPolicy } from './retry-policy.js';

@@ -8,7 +8,7 @@
  * accepts either.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   EmailSchema,
   REQUEST_ID_MAX_LENGTH,

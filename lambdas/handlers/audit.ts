@@ -9,7 +9,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
 import type { ListAllParams } from '../arize/index.js';

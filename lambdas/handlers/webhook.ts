@@ -29,7 +29,9 @@ import {
   webhookRequestId,
   type WebhookResponse,
 } from '../core/webhook.js';
-import { flushMetrics, log, logger, tracer } from '../observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
+import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
 import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
 
@@ -217,6 +219,8 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Context):
     // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
     const deps = getDefaultWebhookDeps();
     const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
+    // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
+    if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
     return { statusCode: response.status, headers: response.headers, body: response.body };
   } finally {
     flushMetrics();

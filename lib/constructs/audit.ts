@@ -71,7 +71,7 @@ export class Audit extends Construct {
         AUDIT_DRIFT_LOOKBACK_DAYS: String(audit.driftLookbackDays),
       },
     });
-    this.function.bindLedger(props.ledger, 'read');
+    this.function.bindLedger(props.ledger, ['get', 'query']);
     this.function.bindQueue(props.intakeQueue, 'send');
     this.function.bindBucket(this.reportBucket, 'write', AUDIT_REPORT_PREFIX);
     this.function.bindSecret(props.arizeSecret);
