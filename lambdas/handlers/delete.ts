@@ -28,7 +28,7 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   );
   const recorder = outcomeRecorder(deps);
   const retry: DeleteTarget[] = [];
-  const toOutcome = (target: DeleteTarget, error: unknown | undefined, settled: boolean): Outcome => {
+  const toOutcome = (target: DeleteTarget, error: unknown, settled: boolean): Outcome => {
     const base = { requestId: chunk.requestId, email: target.email, userId: target.userId, attempt: chunk.attempt, recordedAt: deps.clock().toISOString() };
     if (settled) return { ...base, status: 'DELETED' };
     const failure = classifyFailure(error);
@@ -69,7 +69,7 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
 function outcomeRecorder(deps: Pick<WorkflowDeps, 'ledger'>) {
   let pending: Outcome[] = [];
   let writing: Promise<void> = Promise.resolve();
-  let failure: unknown;
+  let failure: Error | undefined;
   const flush = () => {
     writing = writing.then(async () => {
       if (pending.length === 0) return;
@@ -78,7 +78,7 @@ function outcomeRecorder(deps: Pick<WorkflowDeps, 'ledger'>) {
       try {
         await deps.ledger.recordOutcomes(batch);
       } catch (error) {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error(String(error));
       }
     });
   };
