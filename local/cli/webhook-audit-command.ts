@@ -91,7 +91,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (error) {
     throw new CliError(`offboard serve needs OFFBOARDING_WEBHOOK_SECRET: ${(error as Error).message}`, EXIT_USAGE);
   }
-  const { startLocalRuntime } = await import('../runtime/index.js');
+  const { startLocalRuntime, journaledQueue } = await import('../runtime/index.js');
   const apiKey = process.env.ARIZE_API_KEY?.trim();
   const runtime = await startLocalRuntime({
     dataDir: flags.dataDir,
@@ -101,9 +101,11 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
   runtime.onProgress((event) => process.stderr.write(`${event.kind} ${event.requestId}${event.status ? ` ${event.status}` : ''}\n`));
 
+  const sqsQueue = new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client });
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
-    queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    // 202 only once the event is durable: journaled (fsynced) in the data dir, then on the in-memory queue.
+    queue: runtime.journal ? journaledQueue(runtime.journal, sqsQueue) : sqsQueue,
     clock: () => new Date(),
     log: cliLog,
   };
