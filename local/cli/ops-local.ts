@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { ensureTable, startDynamo } from '../engines/dynamo.js';
-import { LOCAL_LEDGER_TABLE_NAME } from '../runtime/config.js';
+import { configOverridesFromEnvironment, LOCAL_LEDGER_TABLE_NAME, type LocalConfigOverrides } from '../runtime/config.js';
 import {
   connectLocalRuntime,
   connectOrStartLocalRuntime,
@@ -52,6 +52,14 @@ export function arizeOptionFromEnvironment(env: NodeJS.ProcessEnv): LocalArizeOp
     ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
     ...(port !== undefined ? { port } : {}),
   };
+}
+
+function configOverrides(env: NodeJS.ProcessEnv): LocalConfigOverrides {
+  try {
+    return configOverridesFromEnvironment(env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
+  }
 }
 
 function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): OpsBackend {
@@ -129,6 +137,7 @@ export async function openLocalBackend(options: LocalBackendOptions): Promise<Op
     const runtime = await connectOrStartLocalRuntime({
       dataDir,
       arize,
+      config: configOverrides(env),
       forceDryRun: arize.mode === 'external' && !options.confirm,
       log: options.log,
     });

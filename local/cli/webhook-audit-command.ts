@@ -92,10 +92,19 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw new CliError(`offboard serve needs OFFBOARDING_WEBHOOK_SECRET: ${(error as Error).message}`, EXIT_USAGE);
   }
   const { startLocalRuntime, journaledQueue } = await import('../runtime/index.js');
+  const { configOverridesFromEnvironment } = await import('../runtime/config.js');
   const apiKey = process.env.ARIZE_API_KEY?.trim();
+  let config;
+  try {
+    config = configOverridesFromEnvironment(process.env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
+  }
   const runtime = await startLocalRuntime({
     dataDir: flags.dataDir,
-    ...(apiKey ? { arize: { mode: 'external' as const, apiKey }, forceDryRun: !flags.confirm } : {}),
+    config,
+    // Same ARIZE_API_* reading as the other working commands (host/scheme/port included).
+    ...(apiKey ? { arize: (await import('./ops-local.js')).arizeOptionFromEnvironment(process.env), forceDryRun: !flags.confirm } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
