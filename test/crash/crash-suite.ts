@@ -241,16 +241,19 @@ async function postEvent(url: string, eventId: string, emails: string[]): Promis
 }
 
 async function serveIteration(iteration: number): Promise<void> {
-  const { proc } = await startServe().then(async (started) => {
+  let counter = 0;
+  // One to three kill cycles: start, the HR poster sends events one after another, SIGKILL at a random moment.
+  const cycles = between(1, 3);
+  for (let cycle = 0; cycle < cycles; cycle += 1) {
+    const started = await startServe();
     const killAt = Date.now() + between(200, 5_000);
-    let counter = 0;
-    // The HR poster: one event after another until the kill; only 2xx answers count as accepted.
     while (Date.now() < killAt) {
       const emails = takeLeavers(between(1, 4));
       if (emails.length === 0) break;
       const eventId = `crash-${SEED}-${iteration}-${(counter += 1)}`;
       figures.eventsSent += 1;
       const status = await postEvent(started.url, eventId, emails);
+      // Only a 2xx answer counts as accepted; a connection cut by the kill does not.
       if (typeof status === 'number' && status >= 200 && status < 300) {
         acceptedEvents.add(eventId);
         figures.eventsAccepted += 1;
@@ -260,9 +263,8 @@ async function serveIteration(iteration: number): Promise<void> {
       }
       await sleep(between(0, 120));
     }
-    return started;
-  });
-  await kill(proc, 'serve');
+    await kill(started.proc, 'serve');
+  }
   // Restart: it must pick up every accepted event and resume every started request.
   const again = await startServe();
   const info = await waitFor(() => readRuntimeInfo(dataDir), 30_000, 'runtime.json');
