@@ -13,6 +13,7 @@ import {
   connectLocalRuntime,
   connectOrStartLocalRuntime,
   readRuntimeInfo,
+  startLocalRuntime,
   RuntimeInUseError,
   type LocalArizeOption,
   type LocalRuntime,
@@ -133,17 +134,41 @@ export async function openLocalBackend(options: LocalBackendOptions): Promise<Op
   const dataDir = resolve(options.dataDir);
   if (options.purpose === 'read') return openLedgerOnly(dataDir);
   const arize = arizeOptionFromEnvironment(env);
-  try {
-    const runtime = await connectOrStartLocalRuntime({
-      dataDir,
-      arize,
-      config: configOverrides(env),
-      forceDryRun: arize.mode === 'external' && !options.confirm,
-      log: options.log,
-    });
-    return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
-  } catch (error) {
-    if (error instanceof RuntimeInUseError) throw new CliError(error.message, EXIT_USAGE);
-    throw error;
+  const runtimeOptions = {
+    dataDir,
+    arize,
+    config: configOverrides(env),
+    forceDryRun: arize.mode === 'external' && !options.confirm,
+    log: options.log,
+  };
+  // A running `offboard serve` is long-lived: connect to it. Another working command (its runtime closes when its
+  // own requests are done) is waited for instead, so this one never hands work to a process about to stop.
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const info = readRuntimeInfo(dataDir);
+    if (info?.controlUrl !== undefined) {
+      const runtime = await connectOrStartLocalRuntime(runtimeOptions);
+      return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+    }
+    if (info === undefined) {
+      try {
+        const runtime = await startLocalRuntime(runtimeOptions);
+        return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+      } catch (error) {
+        if (!(error instanceof RuntimeInUseError)) throw error;
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(`data dir ${options.dataDir} is still in use by another offboard command after ${HOLDER_WAIT_MS / 1000} s; try again when it has finished`, EXIT_USAGE);
+    }
+    if (!told) {
+      told = true;
+      options.log(`Data dir ${options.dataDir} is in use by another offboard command${info ? ` (process ${info.pid})` : ''}; waiting for it to finish…`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }
 }
+
+/** How long a working command waits for another one holding the data dir. */
+const HOLDER_WAIT_MS = 600_000;

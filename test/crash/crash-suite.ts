@@ -37,7 +37,7 @@ const CI = process.env.CI === 'true';
 const SEED = Number(option('seed') ?? process.env.CRASH_SEED ?? 20261202);
 const TARGET_KILLS = Number(option('kills') ?? (CI ? 1000 : 50));
 const BUDGET_MS = Number(option('budget-seconds') ?? (CI ? 150 : 900)) * 1000;
-const USERS = Number(option('users') ?? 400);
+const USERS = Number(option('users') ?? 1500);
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_crash_suite_0123456789abcdef';
 const API_KEY = 'crash-suite-key';
@@ -246,24 +246,33 @@ async function serveIteration(iteration: number): Promise<void> {
   const cycles = between(1, 3);
   for (let cycle = 0; cycle < cycles; cycle += 1) {
     const started = await startServe();
-    const killAt = Date.now() + between(200, 5_000);
-    while (Date.now() < killAt) {
-      const emails = takeLeavers(between(1, 4));
-      if (emails.length === 0) break;
-      const eventId = `crash-${SEED}-${iteration}-${(counter += 1)}`;
-      figures.eventsSent += 1;
-      const status = await postEvent(started.url, eventId, emails);
-      // Only a 2xx answer counts as accepted; a connection cut by the kill does not.
-      if (typeof status === 'number' && status >= 200 && status < 300) {
-        acceptedEvents.add(eventId);
-        figures.eventsAccepted += 1;
-        for (const email of emails) submitted.add(email);
-      } else if (typeof status === 'number') {
-        problems.push(`event ${eventId} answered ${status}`);
+    // Two HR posters send events one after another; the kill lands at a random moment, often mid-request.
+    let stop = false;
+    const poster = async () => {
+      while (!stop) {
+        const emails = takeLeavers(between(1, 4));
+        if (emails.length === 0) return;
+        const eventId = `crash-${SEED}-${iteration}-${(counter += 1)}`;
+        figures.eventsSent += 1;
+        const status = await postEvent(started.url, eventId, emails);
+        // Only a 2xx answer counts as accepted; a connection cut by the kill does not.
+        if (typeof status === 'number' && status >= 200 && status < 300) {
+          acceptedEvents.add(eventId);
+          figures.eventsAccepted += 1;
+          for (const email of emails) submitted.add(email);
+        } else if (typeof status === 'number') {
+          problems.push(`event ${eventId} answered ${status}`);
+        } else if (!stop) {
+          return;
+        }
+        await sleep(between(0, 120));
       }
-      await sleep(between(0, 120));
-    }
+    };
+    const posters = [poster(), poster()];
+    await sleep(between(200, 5_000));
     await kill(started.proc, 'serve');
+    stop = true;
+    await Promise.all(posters);
   }
   // Restart: it must pick up every accepted event and resume every started request.
   const again = await startServe();
