@@ -210,7 +210,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
 
   const opened: { close(): Promise<void> }[] = [];
-  if (lock !== undefined) opened.push({ close: () => lock.release() });
+  // Released only after every service is closed (closeAll closes them concurrently): the next holder must
+  // never open the store while this process still has it open.
+  const releaseLock = () => lock?.release() ?? Promise.resolve();
   try {
     const definitionPromise: Promise<WorkflowDefinition> = options.definition
       ? Promise.resolve(options.definition)
@@ -403,6 +405,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           if (dataDir !== undefined) removeRuntimeInfo(dataDir);
           await Promise.allSettled([...finishing]);
           await closeAll(opened);
+          await releaseLock();
         })();
         return closing;
       },
@@ -410,6 +413,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return runtime;
   } catch (error) {
     await closeAll(opened);
+    await releaseLock();
     throw error;
   }
 }
