@@ -51,7 +51,7 @@ export function configOverridesFromEnvironment(env: NodeJS.ProcessEnv = process.
     throw new Error(`${CONFIG_OVERRIDES_ENV} must be a JSON object of offboarding settings (it does not parse)`);
   }
   if (!isPlainObject(parsed)) throw new Error(`${CONFIG_OVERRIDES_ENV} must be a JSON object of offboarding settings`);
-  return parsed as LocalConfigOverrides;
+  return parsed;
 }
 
 /** cdk.json defaults, overrides merged over them, validated like `cdk synth` would (errors name the key). */

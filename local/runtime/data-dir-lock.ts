@@ -8,7 +8,7 @@
  * owner's pid is kept beside the lock: a dead owner is waited out (at most about STALE_MS), a live one is
  * reported at once (RuntimeInUseError) so the caller can connect to it instead.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
@@ -95,6 +95,10 @@ export async function lockDataDir(
   const deadline = Date.now() + (options.waitForDeadOwnerMs ?? DEAD_OWNER_WAIT_MS);
   let told = false;
   for (;;) {
+    // A live owner is never "stale", however long its event loop was blocked (synthesis on a loaded machine can
+    // exceed STALE_MS): proper-lockfile would take such a lock over, so it is not even asked.
+    const holder = existsSync(lockPath) ? ownerPid(lockPath) : undefined;
+    if (holder !== undefined && isProcessAlive(holder)) throw new RuntimeInUseError(dataDir, holder);
     try {
       const release = await lockfile.lock(dataDir, {
         lockfilePath: lockPath,

@@ -37,7 +37,7 @@ const CI = process.env.CI === 'true';
 const SEED = Number(option('seed') ?? process.env.CRASH_SEED ?? 20261202);
 const TARGET_KILLS = Number(option('kills') ?? (CI ? 1000 : 50));
 const BUDGET_MS = Number(option('budget-seconds') ?? (CI ? 150 : 900)) * 1000;
-const USERS = Number(option('users') ?? 1500);
+const USERS = Number(option('users') ?? 2500);
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_crash_suite_0123456789abcdef';
 const API_KEY = 'crash-suite-key';
@@ -173,7 +173,7 @@ function kill(proc: Proc, label: string): Promise<number | null> {
 // ---- iterations ----------------------------------------------------------------------------------
 
 async function runIteration(iteration: number): Promise<void> {
-  const emails = takeLeavers(between(8, 40));
+  const emails = takeLeavers(between(8, 30));
   if (emails.length === 0) return;
   const requestId = `crash-${SEED}-run-${iteration}`;
   const file = join(workDir, `${requestId}.json`);

@@ -76,6 +76,7 @@ describe('one data dir, several commands', () => {
       );
       const runs = await Promise.all(files.map((file) => runCli(['run', file, '--data-dir', dataDir, '--confirm'], { env: arizeEnv() })));
       for (const run of runs) {
+        if (/Database is closed/.test(run.stderr)) console.log(run.stderr.slice(0, 3000));
         expect(run.stderr).not.toMatch(/Database is closed|\n\s+at /);
         expect(run.code).toBe(0);
       }
