@@ -133,7 +133,7 @@ async function inProcess(sandbox: Sandbox, emails: string[]): Promise<Status[]> 
 
 async function wholeCommand(sandbox: Sandbox, emailsFile: string): Promise<Status[]> {
   const run = await runCli(
-    ['users', 'delete', '--emails-file', emailsFile, '--yes', '--rate', String(RATE_LIMIT), '--concurrency', String(CONCURRENCY), '--output', 'json'],
+    ['users', 'delete', '--emails-file', emailsFile, '--yes', '--max-deletes', '1000000', '--rate', String(RATE_LIMIT), '--concurrency', String(CONCURRENCY), '--output', 'json'],
     { entry: CLI, env: { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) } },
   );
   if (run.code === 2 || run.stdout.trim() === '') throw new Error(`offboard users delete exited ${run.code}: ${run.stderr.trim()}`);

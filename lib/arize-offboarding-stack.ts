@@ -62,7 +62,9 @@ export class ArizeOffboardingStack extends Stack {
 
     this.webhook = new Webhook(this, 'Webhook', {
       webhook: config.webhook,
+      hr: { hrProviders: config.hrProviders, hrTimeZone: config.hrTimeZone, hrGraceMinutes: config.hrGraceMinutes, ledger: this.ledger.table },
       intakeQueue: this.intake.queue,
+      ledger: this.ledger.table,
       logRetentionDays: config.logRetentionDays,
     });
     this.audit = new Audit(this, 'Audit', {

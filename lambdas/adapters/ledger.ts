@@ -23,6 +23,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { normalizeEmail } from '../core/email.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
@@ -47,6 +48,8 @@ export interface RequestState extends RequestStateFields {
    * (the local runtime's executions do not survive a restart). Absent on items written before it was stored.
    */
   request?: OffboardingRequest;
+  /** requestDigest of `request`, written with it by the same conditional create (see core/request.ts). */
+  digest?: string;
 }
 
 export interface RequestStateUpdate extends RequestStateFields {
@@ -57,6 +60,20 @@ export interface RequestStateUpdate extends RequestStateFields {
 export interface RequestStateCreation extends RequestStateUpdate {
   requestId: string;
   request?: OffboardingRequest;
+  /** The request's content digest: the one creation that wins decides what this id means. */
+  digest?: string;
+}
+
+/**
+ * An email of a request accepted with a future effective date, recorded when the workflow starts waiting
+ * (Task Validate, so AWS and the local runtime write it by the same rule): until the request records an
+ * outcome for the email, `offboard status <email>` shows it scheduled instead of "no record".
+ */
+export interface ScheduledEmail {
+  requestId: string;
+  email: string;
+  effectiveAt: string;
+  recordedAt: string;
 }
 
 export interface TimeRange {
@@ -110,6 +127,10 @@ export interface Ledger {
   outcomesByStatus(status: OutcomeStatus, range?: TimeRange): Promise<Outcome[]>;
   /** Request states with this status (e.g. HELD requests awaiting approval), oldest first. */
   requestsByStatus(status: RequestStateStatus, range?: TimeRange): Promise<RequestState[]>;
+  /** Idempotent per request and email: a resumed wait writes the same items again. */
+  recordScheduled(scheduled: readonly ScheduledEmail[]): Promise<void>;
+  /** Every schedule recorded for one email, across requests (whether or not still waiting). */
+  scheduledForEmail(email: string): Promise<ScheduledEmail[]>;
 }
 
 const MAX_ERROR_TEXT = 1000;
@@ -138,6 +159,7 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 const pad = (attempt: number) => String(attempt).padStart(4, '0');
 const INTENT_INDEX_KEY = 'INTENT#DELETING';
 const requestKey = (requestId: string) => `REQ#${requestId}`;
+const scheduleKey = (email: string) => `SCHED#${email}`;
 
 function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -396,6 +418,7 @@ export class DynamoLedger implements Ledger {
             counts: update.counts,
             detail: update.detail,
             request: update.request,
+            digest: update.digest,
             gsi2pk: `REQSTATE#${update.status}`,
             gsi2sk: `${update.at}#${update.requestId}`,
           },
@@ -464,7 +487,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async historyOfEmail(email: string, range: TimeRange = {}): Promise<Outcome[]> {
-    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${email.trim().toLowerCase()}`, range);
+    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${normalizeEmail(email)}`, range);
     return items.map(toOutcome);
   }
 
@@ -476,6 +499,36 @@ export class DynamoLedger implements Ledger {
   async requestsByStatus(status: RequestStateStatus, range: TimeRange = {}): Promise<RequestState[]> {
     const items = await this.queryIndex(LEDGER_INDEX_BY_STATUS, 'gsi2pk', 'gsi2sk', `REQSTATE#${status}`, range);
     return items.map(toRequestState);
+  }
+
+  async recordScheduled(scheduled: readonly ScheduledEmail[]): Promise<void> {
+    // Keyed by email (not under the request, not in the history index): history stays outcomes only.
+    await this.batchPut(
+      scheduled.map((entry) => ({
+        pk: scheduleKey(entry.email),
+        sk: entry.requestId,
+        kind: 'SCHEDULE',
+        requestId: entry.requestId,
+        email: entry.email,
+        effectiveAt: entry.effectiveAt,
+        recordedAt: entry.recordedAt,
+      })),
+    );
+  }
+
+  async scheduledForEmail(email: string): Promise<ScheduledEmail[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': scheduleKey(email.trim().toLowerCase()) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({
+      requestId: String(item.requestId),
+      email: String(item.email),
+      effectiveAt: String(item.effectiveAt),
+      recordedAt: String(item.recordedAt),
+    }));
   }
 
   private async queryIndex(

@@ -5,7 +5,8 @@
  */
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
+import { connectionFetch } from './connection.js';
+import { emailProblem, isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
 import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedArizeConfig } from './config.js';
 import { ArizeApiError, ArizeDeadlineError, ArizeError, ArizeResponseError, ArizeValidationError } from './errors.js';
 import { type CallOptions, type ClientStats, HttpTransport } from './http.js';
@@ -141,9 +142,10 @@ function requireUserId(userId: unknown, field = 'userId'): string {
 }
 
 function requireEmail(email: unknown, field = 'email'): string {
-  if (typeof email !== 'string' || !isValidEmail(email)) {
+  const problem = typeof email === 'string' ? emailProblem(email) : undefined;
+  if (typeof email !== 'string' || problem !== undefined) {
     const shown = typeof email === 'string' ? ` (${maskEmail(email)})` : '';
-    throw new ArizeValidationError(`${field} is not a valid email address${shown}`, field);
+    throw new ArizeValidationError(`${field} ${problem?.reason ?? 'is not a valid email address'}${shown}`, field);
   }
   return email.trim();
 }
@@ -206,7 +208,8 @@ export class ArizeUsersClient {
     const apiKey = resolveApiKey(options, env);
     this.config = resolveConfig(options, env);
     this.logger = options.logger;
-    const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+    // CA / no-verify / proxy settings need a node:https transport (connection.ts); otherwise the platform fetch.
+    const fetchImpl = options.fetch ?? connectionFetch(this.config.endpoint) ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
     this.transport = new HttpTransport(this.config, apiKey, {
       fetch: fetchImpl,
       sleep: options.sleep ?? defaultSleep,
@@ -274,7 +277,7 @@ export class ArizeUsersClient {
     return this.transport.request({ method: 'GET', path: userPath(id), route: USER_ROUTE, expect: { 200: UserSchema } }, opts);
   }
 
-  /** Exact, case-insensitive match; the API's substring hits (joann@ for ann@) are discarded. */
+  /** Exact match after ASCII-only case folding (core/email.ts); the API's substring and look-alike hits are discarded. */
   async findByEmail(email: string, opts: CallOptions = {}): Promise<User | undefined> {
     const normalized = normalizeEmail(requireEmail(email));
     const matches = await this.exactMatches(normalized, opts);
@@ -538,7 +541,9 @@ export class ArizeUsersClient {
     }
     const ids = userIds.map((id, index) => requireUserId(id, `userIds[${index}]`));
     const invalid = emails.flatMap((email, index) =>
-      typeof email === 'string' && isValidEmail(email) ? [] : [`emails[${index}] (${typeof email === 'string' ? maskEmail(email) : typeof email})`],
+      typeof email === 'string' && isValidEmail(email)
+        ? []
+        : [`emails[${index}] (${typeof email === 'string' ? `${maskEmail(email)}: ${emailProblem(email)?.reason ?? 'invalid'}` : typeof email})`],
     );
     if (invalid.length > 0) {
       const field = invalid[0]?.split(' ')[0] ?? 'emails';

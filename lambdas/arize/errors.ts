@@ -5,7 +5,7 @@
  * opaque ids), never query strings: a list call's `email` filter is personal data and must not
  * travel into logs through an error message. The API key never appears anywhere here.
  */
-import { maskEmail } from '../core/email.js';
+import { maskEmailsInText } from '../core/email.js';
 import type { ProblemDetails } from './wire.js';
 
 export class ArizeError extends Error {
@@ -127,9 +127,5 @@ function networkErrorCode(cause: unknown): string | undefined {
   return undefined;
 }
 
-const EMAIL_IN_TEXT = /[^\s@"'<>(),;]+@[^\s@"'<>(),;]+\.[^\s@"'<>(),;]+/g;
-
-/** Replaces every email-looking token with its masked form. */
-export function maskEmailsIn(text: string): string {
-  return text.replace(EMAIL_IN_TEXT, (email) => maskEmail(email));
-}
+/** Replaces every email-looking token with its masked form (the rule lives in core/email.ts). */
+export const maskEmailsIn = maskEmailsInText;

@@ -21,13 +21,16 @@ export type {
 } from './client.js';
 export {
   resolveConfig,
+  resolveEndpoint,
+  describeEndpoint,
+  ARIZE_REGIONS,
   DEFAULT_HOST,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_REQUESTS_PER_SECOND,
   DEFAULT_MAX_RETRIES,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './config.js';
-export type { ArizeClientOptions, ArizeLogger, ResolvedArizeConfig } from './config.js';
+export type { ArizeClientOptions, ArizeEndpoint, ArizeLogger, ResolvedArizeConfig } from './config.js';
 export {
   ArizeError,
   ArizeApiError,

@@ -1,8 +1,9 @@
 /**
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
+import { emailProblem, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;
 export const REQUEST_ID_MAX_LENGTH = 200;
@@ -20,12 +21,16 @@ export const RequestIdSchema = z
   .max(REQUEST_ID_MAX_LENGTH, `requestId must be at most ${REQUEST_ID_MAX_LENGTH} characters`)
   .regex(REQUEST_ID_PATTERN, 'requestId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const EmailSchema = z
+/** A requested address: ASCII case folded, refused with the specific reason of core/email.ts (look-alikes included). */
+export const EmailSchema = z
   .string()
   .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
+  .superRefine((email, ctx) => {
+    const problem = emailProblem(email);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.reason });
+  });
 
-/** Emails: trimmed, lower-cased, de-duplicated (first occurrence wins, order kept). */
+/** Emails: trimmed, ASCII case folded, de-duplicated (first occurrence wins, order kept). */
 export const EmailListSchema = z
   .array(EmailSchema)
   .min(1, 'emails must contain at least one address')
@@ -37,6 +42,8 @@ export const OffboardingRequestSchema = z.strictObject({
   type: z.enum(REQUEST_TYPES),
   emails: EmailListSchema,
   effectiveAt: z.iso.datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' }).optional(),
+  /** The effective date as the HR system sent it (e.g. `2026-12-04`), when `effectiveAt` was interpreted from it. */
+  effectiveAtOriginal: z.string().trim().min(1).max(64, 'effectiveAtOriginal must be at most 64 characters').optional(),
   source: z.enum(REQUEST_SOURCES).default('cli'),
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   dryRun: z.boolean().default(false),
@@ -149,4 +156,46 @@ function splitInto(
     parts.push(part.value);
   }
   return { ok: true, value: parts };
+}
+
+/**
+ * A request's identity is its id plus this digest of its content. Content = what decides who is deleted, when
+ * and how: `type`, the set of `emails` (normalised and sorted: order, case and repeats do not change it), the
+ * instant of `effectiveAt` (any zone notation of the same instant is the same), `dryRun` and
+ * `approvesHeldRequest`. Not content: `source` and `reason` (metadata; an HR system re-sending an event with a
+ * reworded reason sends the same request). Same id + same digest ⇒ a duplicate, acknowledged; same id + another
+ * digest ⇒ refused everywhere ("conflicting request id"), never merged into the first request nor dropped.
+ */
+export const REQUEST_CONTENT_FIELDS = ['type', 'emails', 'effectiveAt', 'dryRun', 'approvesHeldRequest'] as const;
+
+export function requestDigest(request: Pick<OffboardingRequest, (typeof REQUEST_CONTENT_FIELDS)[number]>): string {
+  const emails = [...new Set(request.emails.map(normalizeEmail))].sort();
+  const effectiveAt = request.effectiveAt === undefined ? null : new Date(request.effectiveAt).toISOString();
+  const canonical = JSON.stringify(['v1', request.type, emails, effectiveAt, request.dryRun, request.approvesHeldRequest ?? null]);
+  return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+}
+
+export const CONFLICTING_REQUEST_ID = 'conflicting request id';
+
+/** The reason recorded and answered when an id arrives again with other content. */
+export function conflictingRequestReason(requestId: string): string {
+  return `${CONFLICTING_REQUEST_ID}: '${requestId}' was already accepted with different content (${REQUEST_CONTENT_FIELDS.join(', ')}); send this request under a new id`;
+}
+
+export type IdentityVerdict = 'new' | 'duplicate' | 'conflict' | 'unknown';
+
+/**
+ * How a request relates to what the ledger holds under its id (the state item: its `digest`, or for items
+ * written before digests, the stored `request`). `unknown`: an item with neither (older data, or a state not
+ * created by intake) — the execution name still de-duplicates it as before.
+ */
+export function identityVerdict(stored: { digest?: unknown; request?: unknown } | undefined, request: OffboardingRequest): IdentityVerdict {
+  if (stored === undefined) return 'new';
+  let storedDigest = typeof stored.digest === 'string' ? stored.digest : undefined;
+  if (storedDigest === undefined && stored.request !== undefined) {
+    const parsed = parseRequest(stored.request);
+    if (parsed.ok) storedDigest = requestDigest(parsed.value);
+  }
+  if (storedDigest === undefined) return 'unknown';
+  return storedDigest === requestDigest(request) ? 'duplicate' : 'conflict';
 }

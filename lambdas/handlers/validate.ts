@@ -41,6 +41,11 @@ export async function validateRequest(input: unknown, deps: Pick<WorkflowDeps, '
   });
   const effective = request.effectiveAt ? new Date(request.effectiveAt) : undefined;
   const shouldWait = effective !== undefined && effective.getTime() > now.getTime();
+  if (shouldWait && effective) {
+    // A person waiting for their effective date is on the record from now on, not only once deleted.
+    const effectiveAt = effective.toISOString();
+    await deps.ledger.recordScheduled(request.emails.map((email) => ({ requestId: request.requestId, email, effectiveAt, recordedAt: now.toISOString() })));
+  }
   return {
     request,
     // The Wait state's TimestampPath needs a UTC timestamp; when not waiting it is simply "now".

@@ -7,14 +7,19 @@
  * request ids are deterministic, so a retried delivery can never start a second execution.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { MessageTooLargeError, SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { adapterForPath } from '../core/hr/registry.js';
+import { identityVerdict } from '../core/request.js';
 import {
   MAX_WEBHOOK_BODY_BYTES,
   UNAUTHORIZED_DETAIL,
   WEBHOOK_SIGNATURE_HEADER,
   acceptedResponse,
+  conflictingEventResponse,
   isJsonContentType,
   parseWebhookEvent,
   parseWebhookSecrets,
@@ -25,6 +30,7 @@ import {
   type WebhookResponse,
 } from '../core/webhook.js';
 import { flushMetrics, log, logger, tracer } from '../observability.js';
+import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
 
 export interface WebhookHttpRequest {
@@ -37,6 +43,8 @@ export interface WebhookDeps {
   /** Accepted secrets (current first). */
   secrets: () => Promise<readonly string[]>;
   queue: RequestQueue;
+  /** What the ledger holds under a request id: a replayed eventId with other content is answered 409. */
+  ledger: Pick<Ledger, 'getRequestState'>;
   clock: () => Date;
   log: WorkflowLog;
 }
@@ -91,6 +99,12 @@ async function processChecked(request: WebhookHttpRequest, deps: WebhookDeps): P
   }
   const requests = requestsFromEvent(event.value);
   if (!requests.ok) return problemResponse(400, requests.reason);
+  // The sender learns now; the start handler still refuses (REJECTED) a conflict this read could not see yet.
+  const verdicts = await Promise.all(requests.value.map(async (r) => identityVerdict(await deps.ledger.getRequestState(r.requestId), r)));
+  if (verdicts.includes('conflict')) {
+    deps.log.warn('webhook event conflicts with an earlier one under the same eventId', { requestId: webhookRequestId(event.value.eventId) });
+    return conflictingEventResponse(event.value.eventId);
+  }
   await deps.queue.send(requests.value);
   const requestId = webhookRequestId(event.value.eventId);
   deps.log.info('webhook event accepted', {
@@ -148,6 +162,8 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (defaultDeps) return defaultDeps;
   const queueUrl = process.env.INTAKE_QUEUE_URL?.trim();
   if (!queueUrl) throw new WebhookConfigError('invalid Lambda environment: INTAKE_QUEUE_URL: is required');
+  const ledgerTableName = process.env.LEDGER_TABLE_NAME?.trim();
+  if (!ledgerTableName) throw new WebhookConfigError('invalid Lambda environment: LEDGER_TABLE_NAME: is required');
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
@@ -155,15 +171,54 @@ function getDefaultWebhookDeps(): WebhookDeps {
   defaultDeps = {
     secrets: () => loadWebhookSecrets(process.env, secretsClient),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
+    ledger: new DynamoLedger({ tableName: ledgerTableName }),
     clock: () => new Date(),
     log,
   };
   return defaultDeps;
 }
 
+let defaultHrDeps: HrIntakeDeps | undefined;
+
+/** Native HR routes: provider settings from one secret per enabled provider (`HR_<P>_SECRET_ID`). */
+function getDefaultHrDeps(): HrIntakeDeps {
+  if (defaultHrDeps) return defaultHrDeps;
+  const base = getDefaultWebhookDeps();
+  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const tableName = process.env.LEDGER_TABLE_NAME?.trim();
+  const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
+  defaultHrDeps = {
+    settings: (provider) => {
+      const adapter = adapterForPath(`/hr/${provider}`);
+      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretsClient) : Promise.resolve(undefined);
+    },
+    queue: base.queue,
+    clock: base.clock,
+    log: base.log,
+    policy: effectiveDatePolicyFromEnv(process.env),
+    fetch: (input, init) => fetch(input, init),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    lookup: DEFAULT_HR_LOOKUP,
+    ledger: base.ledger,
+    ...(ledger ? { reject: ledgerRejections(ledger, base.clock) } : {}),
+  };
+  return defaultHrDeps;
+}
+
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
   if (context) logger.addContext(context);
   try {
+    const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+    const adapter = adapterForPath(path);
+    if (adapter) {
+      const hr = await processHrWebhook(
+        adapter,
+        { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
+        getDefaultHrDeps(),
+      );
+      return { statusCode: hr.status, headers: hr.headers, body: hr.body };
+    }
     // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
     const deps = getDefaultWebhookDeps();
     const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);

@@ -32,7 +32,8 @@ const BUNDLE_TARGET = 'node22';
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __projectCreateRequire } from 'node:module'; const require = __projectCreateRequire(import.meta.url);";
 
-export type LedgerAccess = 'read' | 'write' | 'readWrite';
+/** `readState`: one request's state item only (GetItem on the table), e.g. the webhook's conflicting-id check. */
+export type LedgerAccess = 'readState' | 'read' | 'write' | 'readWrite';
 
 /** What lambdas/adapters/ledger.ts calls: Get/Query to read, Put/Update/BatchWrite to write. */
 export const LEDGER_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -142,6 +143,9 @@ export class ProjectFunction extends NodejsFunction {
    */
   public bindLedger(table: ITable, access: LedgerAccess): void {
     this.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
+    if (access === 'readState') {
+      iam.Grant.addToPrincipal({ grantee: this, actions: ['dynamodb:GetItem'], resourceArns: [table.tableArn] });
+    }
     if (access === 'read' || access === 'readWrite') {
       iam.Grant.addToPrincipal({
         grantee: this,
@@ -155,7 +159,8 @@ export class ProjectFunction extends NodejsFunction {
     if (access === 'write' || access === 'readWrite') {
       iam.Grant.addToPrincipal({ grantee: this, actions: LEDGER_WRITE_ACTIONS, resourceArns: [table.tableArn] });
     }
-    table.encryptionKey?.grantEncryptDecrypt(this);
+    if (access === 'readState') table.encryptionKey?.grantDecrypt(this);
+    else table.encryptionKey?.grantEncryptDecrypt(this);
   }
 
   /**

@@ -9,21 +9,24 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
 import { redriveRequests, selectRedrive, type RedriveSelection } from '../../lambdas/core/audit.js';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import { OUTCOME_STATUSES, type Outcome, type OutcomeStatus } from '../../lambdas/core/outcome.js';
 import {
+  conflictingRequestReason,
+  identityVerdict,
   parseRequest,
   REQUEST_ID_MAX_LENGTH,
   RequestIdSchema,
   splitRequest,
   type OffboardingRequest,
 } from '../../lambdas/core/request.js';
+import { maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import type { OpsBackend } from './ops-backend.js';
 import { parseRequestsFile, type InputDefaults } from './ops-input.js';
 import {
   buildReport,
-  emailStatusView,
+  emailStatus,
   OUTCOME_COLUMNS,
   outcomeRecord,
   outcomeView,
@@ -99,6 +102,8 @@ async function reportRun(
     throw new CliError(`${pending.length} request(s) did not finish in time: ${pending.slice(0, 5).join(', ')} (see offboard status)`, EXIT_PARTIAL_FAILURE);
   }
   if (failed > 0) throw new CliError(`${failed} deletion(s) failed: see offboard failures; retry with offboard redrive`, EXIT_PARTIAL_FAILURE);
+  const rejected = report.totals.REJECTED;
+  if (rejected > 0) throw new CliError(`${rejected} email(s) were REJECTED (see the reason column): nobody was deleted for them`, EXIT_PARTIAL_FAILURE);
 }
 
 /** `outcomes`: one row per email; `requests`: one row per request; totals always. */
@@ -131,11 +136,53 @@ interface RunOptions extends DeleteFlags {
   output: OutputFormat;
 }
 
-async function enqueueAndReport(requests: OffboardingRequest[], options: RunOptions): Promise<void> {
+/**
+ * The ledger's side of the identity rule, checked before anything is sent: a request id the ledger already holds
+ * for other content would be REJECTED by the start handler, and the command would then wait on — and report —
+ * the earlier request instead. Returns the requests to send; `skipped` names the refused ones.
+ */
+async function refuseLedgerConflicts(
+  backend: OpsBackend,
+  requests: readonly OffboardingRequest[],
+  locations: readonly string[],
+  skipInvalid: boolean,
+): Promise<{ requests: OffboardingRequest[]; skipped: string[] }> {
+  const verdicts = await Promise.all(requests.map(async (request) => identityVerdict(await backend.ledger.getRequestState(request.requestId), request)));
+  const skipped: string[] = [];
+  const kept: OffboardingRequest[] = [];
+  requests.forEach((request, index) => {
+    if (verdicts[index] !== 'conflict') return void kept.push(request);
+    const where = locations[index];
+    skipped.push(where ? `${where} (${request.requestId})` : request.requestId);
+    note(`${where ? `${where}: ` : ''}${conflictingRequestReason(request.requestId)} (in the ledger of ${backend.label}); nothing of it is enqueued`);
+  });
+  if (skipped.length > 0 && !skipInvalid) {
+    throw new CliError(`request id already used for different content: ${skipped.join(', ')}; nothing was enqueued (give a new --request-id)`, EXIT_USAGE);
+  }
+  return { requests: kept, skipped };
+}
+
+async function enqueueAndReport(requests: OffboardingRequest[], options: RunOptions, locations: readonly string[] = [], refusedInFile: readonly string[] = []): Promise<void> {
   const safe = applySafety(requests, options, note);
   await withBackend(options, 'work', async (backend) => {
-    const { waited, states } = await submitAndWait(backend, safe, options);
-    await reportRun(backend, safe.map((r) => r.requestId), states, waited, options.output);
+    const { requests: sendable, skipped } = await refuseLedgerConflicts(backend, safe, locations, options.skipInvalid === true);
+    const refused = [...refusedInFile, ...skipped];
+    if (sendable.length > 0) {
+      const now = Date.now();
+      for (const request of sendable) {
+        if (request.effectiveAt === undefined || Date.parse(request.effectiveAt) <= now || backend.canLeaveEarly) continue;
+        note(
+          `Request ${maskEmailsInText(request.requestId)} waits until ${request.effectiveAt}: this process keeps it waiting (at most --timeout); ` +
+            'if it stops first, the request stays scheduled in the ledger and the next runtime on this data dir (e.g. `offboard serve`) resumes the wait.',
+        );
+      }
+      const { waited, states } = await submitAndWait(backend, sendable, options);
+      await reportRun(backend, sendable.map((r) => r.requestId), states, waited, options.output);
+    }
+    // Skipped with --skip-invalid, still never silent: the command fails naming them.
+    if (refused.length > 0) {
+      throw new CliError(`not offboarded (conflicting request id): ${refused.join(', ')}`, EXIT_PARTIAL_FAILURE);
+    }
   });
 }
 
@@ -155,16 +202,19 @@ async function runFile(file: string, options: RunOptions): Promise<void> {
   };
   const parsed = parseRequestsFile(text, file, defaults);
   for (const problem of parsed.problems) note(`${file}: ${problem.location}: ${problem.message}`);
+  const conflicts = parsed.problems.filter((problem) => problem.conflict === true).map((problem) => problem.location);
   if (parsed.problems.length > 0 && options.skipInvalid !== true) {
+    const what = conflicts.length > 0 ? `${conflicts.length} conflicting request id(s) (${conflicts.join(', ')})` : '';
+    const invalid = parsed.problems.length - conflicts.length;
     throw new CliError(
-      `${parsed.problems.length} invalid entr${parsed.problems.length === 1 ? 'y' : 'ies'} in ${file}; nothing was enqueued (--skip-invalid enqueues the valid ones)`,
+      `${[invalid > 0 ? `${invalid} invalid entr${invalid === 1 ? 'y' : 'ies'}` : '', what].filter(Boolean).join(' and ')} in ${file}; nothing was enqueued (--skip-invalid enqueues the valid ones)`,
       EXIT_USAGE,
     );
   }
   if (parsed.requests.length === 0) throw new CliError(`nothing to enqueue from ${file}`, EXIT_USAGE);
   const emails = parsed.requests.reduce((n, r) => n + r.emails.length, 0);
   note(`${file}: ${parsed.format}, ${parsed.requests.length} request(s), ${emails} email(s)${parsed.problems.length > 0 ? `, ${parsed.problems.length} invalid entr${parsed.problems.length === 1 ? 'y' : 'ies'} skipped` : ''}.`);
-  await enqueueAndReport(parsed.requests, options);
+  await enqueueAndReport(parsed.requests, options, parsed.locations, conflicts);
 }
 
 interface SubmitOptions extends RunOptions {
@@ -178,8 +228,11 @@ export function submitRequestId(emails: readonly string[]): string {
 }
 
 async function submitEmails(options: SubmitOptions): Promise<void> {
-  const invalid = options.email.filter((email) => !isValidEmail(email));
-  if (invalid.length > 0) throw new CliError(`invalid email for --email: ${invalid.map((e) => `'${e}'`).join(', ')}; nothing was enqueued`, EXIT_USAGE);
+  const invalid = options.email.flatMap((email) => {
+    const problem = emailProblem(email);
+    return problem ? [`'${email}' (${problem.reason})`] : [];
+  });
+  if (invalid.length > 0) throw new CliError(`invalid email for --email: ${invalid.join(', ')}; nothing was enqueued`, EXIT_USAGE);
   if (options.email.length === 0) throw new CliError('give at least one --email', EXIT_USAGE);
   const split = splitRequest({
     requestId: options.requestId ?? submitRequestId(options.email),
@@ -210,6 +263,7 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
       ...(view.source !== undefined ? { source: view.source } : {}),
       ...(view.reason !== undefined ? { reason: view.reason } : {}),
       ...(view.detail !== undefined ? { detail: view.detail } : {}),
+      ...(view.effectiveAt !== undefined ? { effectiveAt: view.effectiveAt } : {}),
       counts: view.counts,
       outcomes: outcomes.map(({ recordedAt: _recordedAt, ...rest }) => rest),
     });
@@ -221,7 +275,10 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-  const header = `Request ${view.requestId}: ${view.state}${view.source ? ` (source ${view.source})` : ''}${counts ? ` — ${counts}` : ''}\n`;
+  const waiting = view.effectiveAt !== undefined && (view.state === 'RECEIVED' || view.state === 'RUNNING') && view.outcomes.length === 0;
+  const header =
+    `Request ${view.requestId}: ${view.state}${view.source ? ` (source ${view.source})` : ''}${counts ? ` — ${counts}` : ''}\n` +
+    (waiting ? `scheduled: waits until ${view.effectiveAt ?? ''} (nothing deleted before)\n` : '');
   const detail = view.detail ? `${view.detail}\n` : '';
   return `${header}${detail}\n${render('table', { records, columns, emptyMessage: 'No outcomes recorded yet.' })}`;
 }
@@ -229,14 +286,19 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
 async function showStatus(subject: string, options: StatusOptions): Promise<void> {
   await withBackend(options, 'read', async (backend) => {
     if (subject.includes('@')) {
-      if (!isValidEmail(subject)) throw new CliError(`invalid email: '${subject}'`, EXIT_USAGE);
+      const problem = emailProblem(subject);
+      if (problem) throw new CliError(`invalid email: '${subject}' (${problem.reason})`, EXIT_USAGE);
       const email = normalizeEmail(subject);
-      const view = emailStatusView(email, await backend.ledger.historyOfEmail(email));
+      const view = await emailStatus(backend.ledger, email);
       if (options.output === 'json') out(renderJson(view));
       else {
         const records = view.history.map((entry) => outcomeRecord(entry));
         if (options.output === 'csv') out(renderCsv(records, OUTCOME_COLUMNS));
-        else out(`${email}: ${view.latest === 'NONE' ? 'no record in the ledger' : `latest ${view.latest}`}\n\n${render('table', { records, columns: OUTCOME_COLUMNS, emptyMessage: 'No history.' })}`);
+        else {
+          const scheduled = (view.scheduled ?? []).map((s) => `scheduled: request ${s.requestId} waits until ${s.effectiveAt} (nothing deleted before)\n`).join('');
+          const latest = view.latest === 'NONE' ? 'no record in the ledger' : view.latest === 'SCHEDULED' ? 'SCHEDULED' : `latest ${view.latest}`;
+          out(`${email}: ${latest}\n${scheduled}\n${render('table', { records, columns: OUTCOME_COLUMNS, emptyMessage: 'No history.' })}`);
+        }
       }
       if (view.latest === 'NONE') throw new CliError('the ledger has no record of this email', EXIT_PARTIAL_FAILURE);
       return;
@@ -460,7 +522,10 @@ from the file name and the set of addresses: running the same file again is the 
 deletion. --request-id sets it explicitly.
 
 Every entry is validated first; any invalid entry is reported with its line (or JSON item) and nothing is
-enqueued, unless --skip-invalid. The command waits for the requests to finish and prints every outcome.
+enqueued, unless --skip-invalid. A requestId is one request: repeated with the same content (emails in any
+order or case, effectiveAt, dryRun) it is sent once; with other content — in the file or already in the ledger —
+the entry is refused as a conflicting request id, named by its line (with --skip-invalid the rest runs and the
+command exits 1). The command waits for the requests to finish and prints every outcome.
 ${SAFETY_HELP}
 ${WHERE_HELP}`;
 
@@ -503,7 +568,8 @@ export function registerOpsCommands(program: Command): void {
     .addHelpText(
       'after',
       '\n--output json for a request: {"requestId","state","source"?,"detail"?,"counts","outcomes":[{"email","status",\n' +
-        '"userId"?,"error"?,"reason"?,"attempts"}]}; for an email: {"email","latest","history":[…]}.\n' +
+        '"userId"?,"error"?,"reason"?,"attempts"}]}; for an email: {"email","latest","scheduled"?:[{"requestId","effectiveAt"}],"history":[…]}\n' +
+        '(latest SCHEDULED while a request for it waits for its effective date).\n' +
         'Exit 1 when the ledger has no such request or email.\n' +
         WHERE_HELP,
     )

@@ -5,10 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import {
+  conflictingRequestReason,
   MAX_EMAILS_PER_REQUEST,
   parseRequest,
+  requestDigest,
   splitRequest,
   type OffboardingRequest,
   type ParseResult,
@@ -22,11 +24,15 @@ export interface InputProblem {
   /** `line 3`, `item 2` (0-based, as in the JSON array) or `file`. */
   location: string;
   message: string;
+  /** A request id the file already used for other content (the entry itself may be valid). */
+  conflict?: boolean;
 }
 
 export interface ParsedInput {
   format: InputFormat;
   requests: OffboardingRequest[];
+  /** Where each request came from (`line 3`, `item 2`, `file`), aligned with `requests`. */
+  locations: string[];
   problems: InputProblem[];
 }
 
@@ -79,18 +85,24 @@ function parseJsonDocument(value: unknown, defaults: InputDefaults, fileName: st
   if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
     return emailList('json', value.map((email, index) => ({ value: email, location: `item ${index}` })), defaults, fileName);
   }
+  const locations: string[] = [];
   const items: unknown[] = Array.isArray(value) ? value : [value];
   if (items.length === 0) problems.push({ location: 'file', message: 'the JSON array is empty' });
   items.forEach((item, index) => {
+    const location = Array.isArray(value) ? `item ${index}` : 'file';
     const parsed = requestsFromObject(item, defaults);
-    if (parsed.ok) requests.push(...parsed.value);
-    else problems.push({ location: Array.isArray(value) ? `item ${index}` : 'file', message: parsed.reason });
+    if (parsed.ok) {
+      requests.push(...parsed.value);
+      locations.push(...parsed.value.map(() => location));
+    } else problems.push({ location, message: parsed.reason });
   });
-  return { format: 'json', requests, problems };
+  return withoutConflicts({ format: 'json', requests, locations, problems });
 }
 
 function parseNdjson(lines: readonly string[], defaults: InputDefaults): ParsedInput {
   const requests: OffboardingRequest[] = [];
+  const locations: string[] = [];
+  const lineOf = new Map<string, number>();
   const problems: InputProblem[] = [];
   lines.forEach((text, index) => {
     const line = index + 1;
@@ -103,10 +115,52 @@ function parseNdjson(lines: readonly string[], defaults: InputDefaults): ParsedI
       return;
     }
     const parsed = requestsFromObject(raw, defaults);
-    if (parsed.ok) requests.push(...parsed.value);
-    else problems.push({ line, location: `line ${line}`, message: parsed.reason });
+    if (parsed.ok) {
+      requests.push(...parsed.value);
+      locations.push(...parsed.value.map(() => `line ${line}`));
+      lineOf.set(`line ${line}`, line);
+    } else problems.push({ line, location: `line ${line}`, message: parsed.reason });
   });
-  return { format: 'ndjson', requests, problems };
+  return withoutConflicts({ format: 'ndjson', requests, locations, problems }, lineOf);
+}
+
+/**
+ * One id, one content (core/request.ts requestDigest): a later entry repeating an id with the same content is
+ * the same request and is sent once; with other content it is a problem naming both places, and nothing of
+ * that entry is kept — it would otherwise be acknowledged as a duplicate and its people never offboarded.
+ */
+function withoutConflicts(input: ParsedInput, lineOf: ReadonlyMap<string, number> = new Map()): ParsedInput {
+  const first = new Map<string, { digest: string; location: string }>();
+  const conflicted = new Set<string>();
+  const conflicts: InputProblem[] = [];
+  input.requests.forEach((request, index) => {
+    const location = input.locations[index] ?? 'file';
+    const digest = requestDigest(request);
+    const seen = first.get(request.requestId);
+    if (seen === undefined) first.set(request.requestId, { digest, location });
+    else if (seen.digest !== digest && seen.location !== location && !conflicted.has(location)) {
+      conflicted.add(location);
+      const line = lineOf.get(location);
+      conflicts.push({
+        ...(line !== undefined ? { line } : {}),
+        location,
+        message: `${conflictingRequestReason(request.requestId)} (${seen.location} uses it); nothing of ${location} is enqueued`,
+        conflict: true,
+      });
+    }
+  });
+  const kept = new Set<string>();
+  const requests: OffboardingRequest[] = [];
+  const locations: string[] = [];
+  input.requests.forEach((request, index) => {
+    const location = input.locations[index] ?? 'file';
+    const key = `${request.requestId}\n${requestDigest(request)}`;
+    if (conflicted.has(location) || kept.has(key)) return;
+    kept.add(key);
+    requests.push(request);
+    locations.push(location);
+  });
+  return { ...input, requests, locations, problems: [...input.problems, ...conflicts] };
 }
 
 /** RFC 4180 fields of one line (quoted fields with doubled quotes); multi-line fields are not supported. */
@@ -144,7 +198,7 @@ function parseDelimited(lines: readonly string[], defaults: InputDefaults, fileN
     .filter((row) => row.text !== '' && !row.text.startsWith('#'));
   const first = rows[0];
   if (first === undefined) {
-    return { format: 'list', requests: [], problems: [{ location: 'file', message: 'no emails in the file' }] };
+    return { format: 'list', requests: [], locations: [], problems: [{ location: 'file', message: 'no emails in the file' }] };
   }
   const header = splitCsvLine(first.text).map((cell) => cell.toLowerCase());
   const emailColumn = header.findIndex((cell) => cell === 'email' || cell === 'emails' || cell === 'email_address');
@@ -153,6 +207,7 @@ function parseDelimited(lines: readonly string[], defaults: InputDefaults, fileN
     return {
       format: 'csv',
       requests: [],
+      locations: [],
       problems: [{ line: first.line, location: `line ${first.line}`, message: 'a CSV file needs a header row with an "email" column' }],
     };
   }
@@ -169,18 +224,19 @@ function emailList(format: InputFormat, values: readonly Located[], defaults: In
   const problems: InputProblem[] = [];
   const emails: string[] = [];
   for (const item of values) {
-    if (isValidEmail(item.value)) emails.push(item.value);
+    const problem = emailProblem(item.value);
+    if (problem === undefined) emails.push(item.value);
     else {
       problems.push({
         ...(item.line !== undefined ? { line: item.line } : {}),
         location: item.location,
-        message: item.value === '' ? 'empty email' : `not a valid email address: '${item.value}'`,
+        message: item.value === '' ? 'empty email' : problem.kind === 'syntax' ? `not a valid email address: '${item.value}'` : `'${item.value}' ${problem.reason}`,
       });
     }
   }
   if (emails.length === 0) {
     if (problems.length === 0) problems.push({ location: 'file', message: 'no emails in the file' });
-    return { format, requests: [], problems };
+    return { format, requests: [], locations: [], problems };
   }
   const split = splitRequest({
     requestId: defaults.requestId ?? emailListRequestId(fileName, emails),
@@ -191,8 +247,8 @@ function emailList(format: InputFormat, values: readonly Located[], defaults: In
     ...(defaults.reason !== undefined ? { reason: defaults.reason } : {}),
     ...(defaults.effectiveAt !== undefined ? { effectiveAt: defaults.effectiveAt } : {}),
   });
-  if (!split.ok) return { format, requests: [], problems: [...problems, { location: 'options', message: split.reason }] };
-  return { format, requests: split.value, problems };
+  if (!split.ok) return { format, requests: [], locations: [], problems: [...problems, { location: 'options', message: split.reason }] };
+  return { format, requests: split.value, locations: split.value.map(() => 'file'), problems };
 }
 
 /**
@@ -202,14 +258,14 @@ function emailList(format: InputFormat, values: readonly Located[], defaults: In
 export function parseRequestsFile(text: string, fileName: string, defaults: InputDefaults = {}): ParsedInput {
   const content = text.replace(/^\uFEFF/, '');
   const trimmed = content.trim();
-  if (trimmed === '') return { format: 'list', requests: [], problems: [{ location: 'file', message: 'the file is empty' }] };
+  if (trimmed === '') return { format: 'list', requests: [], locations: [], problems: [{ location: 'file', message: 'the file is empty' }] };
   const lines = content.split(/\r?\n/);
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     try {
       return parseJsonDocument(JSON.parse(trimmed) as unknown, defaults, fileName);
     } catch {
       if (trimmed.startsWith('[')) {
-        return { format: 'json', requests: [], problems: [{ location: 'file', message: 'starts with [ but is not valid JSON' }] };
+        return { format: 'json', requests: [], locations: [], problems: [{ location: 'file', message: 'starts with [ but is not valid JSON' }] };
       }
       return parseNdjson(lines, defaults);
     }

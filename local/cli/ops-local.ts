@@ -15,12 +15,13 @@ import {
   readRuntimeInfo,
   startLocalRuntime,
   RuntimeInUseError,
-  type LocalArizeOption,
   type LocalRuntime,
   type OffboardingRuntime,
   type RemoteRuntime,
 } from '../runtime/index.js';
+import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { CliError, EXIT_USAGE } from './errors.js';
+export { announceArize, arizeOptionFromEnvironment };
 import { allFinal, pollUntilFinal, readStates, type OpsBackend } from './ops-backend.js';
 
 export interface LocalBackendOptions {
@@ -30,29 +31,6 @@ export interface LocalBackendOptions {
   confirm: boolean;
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-}
-
-/** ARIZE_API_KEY set ⇒ the real API (host/scheme/port as the SDK reads them); otherwise the demo sandbox. */
-export function arizeOptionFromEnvironment(env: NodeJS.ProcessEnv): LocalArizeOption {
-  const apiKey = (env.ARIZE_API_KEY ?? '').trim();
-  if (apiKey === '') return { mode: 'sandbox' };
-  const scheme = env.ARIZE_API_SCHEME?.trim();
-  if (scheme !== undefined && scheme !== '' && scheme !== 'http' && scheme !== 'https') {
-    throw new CliError(`invalid ARIZE_API_SCHEME '${scheme}' (expected http or https)`, EXIT_USAGE);
-  }
-  const portText = env.ARIZE_API_PORT?.trim();
-  const port = portText ? Number(portText) : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-    throw new CliError(`invalid ARIZE_API_PORT '${portText ?? ''}' (expected 1-65535)`, EXIT_USAGE);
-  }
-  const host = env.ARIZE_API_HOST?.trim();
-  return {
-    mode: 'external',
-    apiKey,
-    ...(host ? { host } : {}),
-    ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
-    ...(port !== undefined ? { port } : {}),
-  };
 }
 
 function configOverrides(env: NodeJS.ProcessEnv): LocalConfigOverrides {
@@ -94,7 +72,8 @@ function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): O
 
 function describeRuntime(runtime: OffboardingRuntime, dataDir: string, env: NodeJS.ProcessEnv): string {
   if (runtime.mode === 'remote') return `the running local runtime on ${dataDir}`;
-  const arize = (env.ARIZE_API_KEY ?? '').trim() === '' ? 'the Arize sandbox (demo directory)' : `Arize at ${env.ARIZE_API_HOST?.trim() || 'api.arize.com'}`;
+  const option = arizeOptionFromEnvironment(env);
+  const arize = option.mode === 'sandbox' ? 'the Arize sandbox (demo directory)' : `Arize at ${option.endpoint?.baseUrl ?? 'api.arize.com'}`;
   return `the local runtime on ${dataDir} with ${arize}`;
 }
 
@@ -134,6 +113,7 @@ export async function openLocalBackend(options: LocalBackendOptions): Promise<Op
   const dataDir = resolve(options.dataDir);
   if (options.purpose === 'read') return openLedgerOnly(dataDir);
   const arize = arizeOptionFromEnvironment(env);
+  announceArize(arize, options.log);
   const runtimeOptions = {
     dataDir,
     arize,

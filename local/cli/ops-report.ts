@@ -59,6 +59,8 @@ export interface RequestStatusView {
   detail?: string;
   createdAt?: string;
   updatedAt?: string;
+  /** The request's effective date, when it has one (stored with the request by the start handler). */
+  effectiveAt?: string;
   counts: OutcomeCounts;
   outcomes: OutcomeView[];
 }
@@ -67,10 +69,22 @@ export interface EmailHistoryEntry extends OutcomeView {
   requestId: string;
 }
 
+/** A request waiting for its effective date that has not recorded an outcome for this email yet. */
+export interface ScheduledView {
+  requestId: string;
+  effectiveAt: string;
+  recordedAt: string;
+}
+
 export interface EmailStatusView {
   email: string;
-  /** The most recent outcome across requests, or NONE when the ledger never saw the address. */
-  latest: OutcomeStatus | 'NONE';
+  /**
+   * SCHEDULED while a request for the address waits for its effective date; otherwise the most recent outcome
+   * across requests, or NONE when the ledger never saw the address.
+   */
+  latest: OutcomeStatus | 'SCHEDULED' | 'NONE';
+  /** Present when some request for the address is still waiting for its effective date. */
+  scheduled?: ScheduledView[];
   history: EmailHistoryEntry[];
 }
 
@@ -99,6 +113,7 @@ export function requestStatusView(requestId: string, state: RequestState | undef
   if (state?.detail !== undefined) view.detail = state.detail;
   if (state?.createdAt !== undefined) view.createdAt = state.createdAt;
   if (state?.updatedAt !== undefined) view.updatedAt = state.updatedAt;
+  if (state?.request?.effectiveAt !== undefined) view.effectiveAt = state.request.effectiveAt;
   return view;
 }
 
@@ -108,10 +123,29 @@ export async function requestStatus(ledger: Ledger, requestId: string): Promise<
   return requestStatusView(requestId, state, outcomes);
 }
 
-export function emailStatusView(email: string, history: readonly Outcome[]): EmailStatusView {
+export function emailStatusView(email: string, history: readonly Outcome[], scheduled: readonly ScheduledView[] = []): EmailStatusView {
   const entries = history.map((outcome) => ({ requestId: outcome.requestId, ...outcomeView(outcome) }));
   const last = entries[entries.length - 1];
+  if (scheduled.length > 0) return { email, latest: 'SCHEDULED', scheduled: [...scheduled], history: entries };
   return { email, latest: last?.status ?? 'NONE', history: entries };
+}
+
+const WAITING_STATES: ReadonlySet<RequestStateStatus> = new Set(['RECEIVED', 'RUNNING']);
+
+/** One email's history, plus the requests still waiting to act on it (recorded by the workflow's Validate). */
+export async function emailStatus(ledger: Ledger, email: string): Promise<EmailStatusView> {
+  const [history, schedules] = await Promise.all([ledger.historyOfEmail(email), ledger.scheduledForEmail(email)]);
+  const settled = new Set(history.map((outcome) => outcome.requestId));
+  const candidates = schedules.filter((entry) => !settled.has(entry.requestId));
+  const states = await Promise.all(candidates.map((entry) => ledger.getRequestState(entry.requestId)));
+  const waiting = candidates
+    .filter((_, index) => {
+      const state = states[index];
+      return state !== undefined && WAITING_STATES.has(state.status);
+    })
+    .map(({ requestId, effectiveAt, recordedAt }) => ({ requestId, effectiveAt, recordedAt }))
+    .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt));
+  return emailStatusView(email, history, waiting);
 }
 
 /** Every request the ledger knows (optionally since a time), oldest first. */

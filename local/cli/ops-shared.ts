@@ -11,6 +11,7 @@ import { CliError, EXIT_USAGE } from './errors.js';
 import { connectStack, type OpsBackend } from './ops-backend.js';
 import { FINAL_REQUEST_STATES } from './ops-report.js';
 import { readRuntimeInfo } from '../runtime/runtime-file.js';
+import { arizeOptionFromEnvironment } from './arize-target.js';
 
 export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_SECONDS = 600;
@@ -87,8 +88,8 @@ export function isRealArize(flags: TargetFlags, env: NodeJS.ProcessEnv = process
 function arizeTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): string {
   if (flags.stack !== undefined) return `the Arize account configured in stack ${flags.stack}`;
   if (runningRuntimeUsesRealArize(flags)) return `the real Arize API used by the running local runtime on ${flags.dataDir}`;
-  const host = env.ARIZE_API_HOST?.trim() || 'api.arize.com';
-  return `the real Arize API at ${host}`;
+  const option = arizeOptionFromEnvironment(env);
+  return `the real Arize API at ${option.mode === 'external' && option.endpoint !== undefined ? new URL(option.endpoint.baseUrl).host : 'api.arize.com'}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { normalizeEmail } from '../../lambdas/core/email.js';
+import { maskEmailsInText, normalizeEmail } from '../../lambdas/core/email.js';
 import { parseRequestJson } from '../../lambdas/core/request.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
 import { expectedRequestIds } from '../runtime/queue.js';
@@ -97,7 +97,7 @@ function progressLine(total: number): { event(e: ProgressEvent): void; done(): v
       if (seen.has(e.requestId)) return;
       seen.add(e.requestId);
       if (tty) draw();
-      else process.stderr.write(`[${seen.size}/${total}] ${e.requestId}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
+      else process.stderr.write(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
     },
     done() {
       if (tty) process.stderr.write('\r\x1b[2K');
@@ -200,6 +200,12 @@ async function runStart(file: string | undefined, options: StartOptions): Promis
       `Local pipeline up in ${(runtime.timings.totalMs / 1000).toFixed(1)} s (state machine ${runtime.timings.definitionSource}): ` +
         `SQS ${runtime.endpoints.sqs}, ledger ${shownDir}/ledger, Arize sandbox ${runtime.endpoints.sandbox ?? '-'}\n`,
     );
+    if (runtime.waitTimeScale !== 1) {
+      out(
+        `Waits are shortened ×${runtime.waitTimeScale} for this demo (effective dates, retry backoff): allowed only with the ` +
+          'built-in sandbox; against an external Arize every wait lasts its real time.\n',
+      );
+    }
     out(`Submitting ${plural(lines.length, 'HR event')} from ${relative(process.cwd(), eventsFile) || eventsFile}\n\n`);
     const expected = new Set(lines.flatMap((l) => l.ledgerIds));
     const progress = progressLine(expected.size);
@@ -222,7 +228,7 @@ async function runStart(file: string | undefined, options: StartOptions): Promis
     out(`\n${render('table', { records: summaryRecords(report.totals), columns: ['outcome', 'emails'] })}\n`);
     out('What happened:\n');
     for (const line of explain(report, lines, shownDir, { transient: transient.map((o) => ({ status: o.status, attempts: o.attempt })) })) out(`  - ${line}\n`);
-    for (const warning of warnings.filter((w) => !w.includes('message rejected'))) process.stderr.write(`${warning}\n`);
+    for (const warning of warnings.filter((w) => !w.includes('message rejected') && !w.startsWith('note: waits shortened'))) process.stderr.write(`${warning}\n`);
 
     const survivors = new Set(sandbox?.store.users().filter((u) => !u.deleted).map((u) => normalizeEmail(u.email)) ?? []);
     const touched = DEMO_NEAR_DUPLICATES.filter((email) => !survivors.has(email));

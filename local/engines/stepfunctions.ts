@@ -83,6 +83,8 @@ interface ExecutionRecord {
   transitions: { count: number };
   finished: Promise<void>;
   abort: () => void;
+  /** Aborts the local waits of this execution along with it. */
+  waits: AbortController;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -92,7 +94,7 @@ type AslStates = Record<string, JsonObject>;
 const MAX_PAYLOAD_BYTES = 262_144;
 const LAMBDA_INVOKE_RESOURCE = /^arn:aws[a-z-]*:states:::lambda:invoke$/;
 const LAMBDA_FUNCTION_RESOURCE = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:/;
-/** Resource given to Wait states rewritten into scaled local waits; never called remotely. */
+/** Resource given to Wait states rewritten into local waits; never called remotely. */
 const SCALED_WAIT_RESOURCE = `arn:aws:lambda:${LOCAL_AWS_REGION}:${LOCAL_AWS_ACCOUNT_ID}:function:LocalScaledWait`;
 /** Below Node's setTimeout ceiling (2^31-1 ms), which the engine uses for Task timeouts. */
 const MAX_LOCAL_TASK_TIMEOUT_SECONDS = 2_000_000;
@@ -166,8 +168,21 @@ function forEachState(states: AslStates, visit: (name: string, state: JsonObject
   }
 }
 
-function scaledWaitTask(state: JsonObject): JsonObject {
-  const parameters: JsonObject = { 'input.$': '$' };
+/** Thrown by a local wait whose deadline lies beyond one Task's reach; its Retry calls it again. */
+const WAIT_CONTINUES_ERROR = 'Local.WaitContinues';
+/**
+ * The longest a local wait sleeps in one Task invocation: below MAX_LOCAL_TASK_TIMEOUT_SECONDS (the engine
+ * times Tasks out with setTimeout, whose ceiling is 2^31-1 ms). A later timestamp is reached by retrying.
+ */
+const MAX_WAIT_SLICE_MS = 1_000_000_000;
+
+/**
+ * Every Wait state runs as a local task, also at scale 1: the engine's own Wait sleeps with one setTimeout,
+ * and a Timestamp more than ~24.8 days ahead would overflow it and fire at once — an effective date ignored.
+ * The task waits in slices against the clock and is abortable with its execution.
+ */
+function localWaitTask(state: JsonObject): JsonObject {
+  const parameters: JsonObject = { 'input.$': '$', 'execution.$': '$$.Execution.Id' };
   if (state.Seconds !== undefined) parameters.seconds = state.Seconds;
   if (state.SecondsPath !== undefined) parameters['seconds.$'] = state.SecondsPath;
   if (state.Timestamp !== undefined) parameters.timestamp = state.Timestamp;
@@ -177,6 +192,7 @@ function scaledWaitTask(state: JsonObject): JsonObject {
     Resource: SCALED_WAIT_RESOURCE,
     Parameters: parameters,
     TimeoutSeconds: MAX_LOCAL_TASK_TIMEOUT_SECONDS,
+    Retry: [{ ErrorEquals: [WAIT_CONTINUES_ERROR], IntervalSeconds: 1, MaxAttempts: 99_999_999, BackoffRate: 1 }],
   };
   for (const field of ['Comment', 'InputPath', 'OutputPath', 'Next', 'End']) {
     if (state[field] !== undefined) task[field] = state[field];
@@ -184,22 +200,43 @@ function scaledWaitTask(state: JsonObject): JsonObject {
   return task;
 }
 
-function scaledWaitHandler(scale: number): TaskHandler {
+function localWaitHandler(scale: number, signalOf: (executionArn: string) => AbortSignal | undefined): TaskHandler {
   return async (raw) => {
-    const request = raw as { input: unknown; seconds?: unknown; timestamp?: unknown };
-    let waitMs = 0;
+    const request = raw as { input: unknown; execution?: unknown; seconds?: unknown; timestamp?: unknown };
+    const signal = typeof request.execution === 'string' ? signalOf(request.execution) : undefined;
+    const pause = async (ms: number) => {
+      try {
+        await sleep(ms, undefined, signal ? { signal } : undefined);
+      } catch (error) {
+        // Aborted with its execution: the engine has already ended it ABORTED.
+        if (!signal?.aborted) throw error;
+      }
+    };
     if (request.seconds !== undefined) {
       if (typeof request.seconds !== 'number' || !Number.isInteger(request.seconds) || request.seconds < 0) {
         throw new StatesRuntimeFailure(`Wait seconds must be a non-negative integer, got ${JSON.stringify(request.seconds)}`);
       }
-      waitMs = request.seconds * 1000;
-    } else if (request.timestamp !== undefined) {
+      const waitMs = request.seconds * 1000 * scale;
+      if (waitMs > MAX_WAIT_SLICE_MS) {
+        throw new StatesRuntimeFailure(`Wait of ${request.seconds} s is above what the local engine can time (${MAX_WAIT_SLICE_MS / 1000} s); use a Timestamp`);
+      }
+      if (waitMs > 0) await pause(waitMs);
+      return request.input;
+    }
+    if (request.timestamp !== undefined) {
       const at = typeof request.timestamp === 'string' ? Date.parse(request.timestamp) : Number.NaN;
       if (Number.isNaN(at)) throw new StatesRuntimeFailure(`Wait timestamp must be an ISO-8601 string, got ${JSON.stringify(request.timestamp)}`);
-      waitMs = at - Date.now();
+      if (scale !== 1) {
+        const scaledMs = Math.max(0, (at - Date.now()) * scale);
+        if (scaledMs > 0) await pause(Math.min(scaledMs, MAX_WAIT_SLICE_MS));
+        return request.input;
+      }
+      // Real time: measured against the clock after every slice, never ahead of the timestamp.
+      const remaining = at - Date.now();
+      if (remaining > 0) await pause(Math.min(remaining, MAX_WAIT_SLICE_MS));
+      if (signal?.aborted) return request.input;
+      if (Date.now() < at) throw new TaskFailure(WAIT_CONTINUES_ERROR, `waiting until ${new Date(at).toISOString()}`);
     }
-    const scaledMs = Math.max(0, waitMs * scale);
-    if (scaledMs > 0) await sleep(scaledMs);
     return request.input;
   };
 }
@@ -241,7 +278,11 @@ function wrapTaskHandler(stateName: string, resource: string, handler: TaskHandl
   };
 }
 
-function prepareMachine(options: LocalStepFunctionsOptions, scale: number): PreparedMachine {
+function prepareMachine(
+  options: LocalStepFunctionsOptions,
+  scale: number,
+  signalOf: (executionArn: string) => AbortSignal | undefined,
+): PreparedMachine {
   const definition = cloneJson(options.definition) as JsonObject;
   if (!isObject(definition.States) || typeof definition.StartAt !== 'string') {
     throw new Error('LocalStepFunctions: definition must be ASL JSON with StartAt and States');
@@ -251,9 +292,9 @@ function prepareMachine(options: LocalStepFunctionsOptions, scale: number): Prep
   const rewrittenWaits = new Set<string>();
   const taskStates: string[] = [];
   forEachState(definition.States as AslStates, (name, state, container) => {
-    if (state.Type === 'Wait' && scale !== 1) {
-      container[name] = scaledWaitTask(state);
-      handlers[name] = scaledWaitHandler(scale);
+    if (state.Type === 'Wait') {
+      container[name] = localWaitTask(state);
+      handlers[name] = localWaitHandler(scale, signalOf);
       rewrittenWaits.add(name);
       return;
     }
@@ -315,7 +356,7 @@ export class LocalStepFunctions {
     if (!Number.isFinite(scale) || scale < 0) throw new Error(`LocalStepFunctions: waitTimeScale must be a finite number >= 0, got ${scale}`);
     this.stateMachineName = options.stateMachineName ?? 'local';
     this.stateMachineArn = `arn:aws:states:${LOCAL_AWS_REGION}:${LOCAL_AWS_ACCOUNT_ID}:stateMachine:${this.stateMachineName}`;
-    this.prepared = prepareMachine(options, scale);
+    this.prepared = prepareMachine(options, scale, (executionArn) => this.executions.get(executionArn)?.waits.signal);
     // Validates the definition (paths, ARNs, reachability) up front, as CreateStateMachine would.
     this.machine = new StateMachine(this.prepared.definition);
   }
@@ -391,6 +432,7 @@ export class LocalStepFunctions {
     const record = this.get(executionArn);
     if (record.description.status !== 'RUNNING') return;
     record.abort();
+    record.waits.abort();
     await record.finished;
   }
 
@@ -468,10 +510,12 @@ export class LocalStepFunctions {
         description.status = 'FAILED';
       }
     })();
-    return { description, inputJson, events, transitions, finished, abort: execution.abort };
+    const waits = new AbortController();
+    void finished.finally(() => waits.abort());
+    return { description, inputJson, events, transitions, finished, abort: execution.abort, waits };
   }
 
-  /** Wait states rewritten for scaling show up as what they are in the definition. */
+  /** Wait states rewritten into local waits show up as what they are in the definition. */
   private presentEvent(event: ExecutionEvent): ExecutionEvent {
     if ('state' in event && this.prepared.rewrittenWaits.has(event.state.name)) {
       return { ...event, state: { ...event.state, type: 'Wait' } };

@@ -7,10 +7,12 @@
  */
 import { resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { ArizeUsersClient, type ArizeEndpoint } from '../../lambdas/arize/index.js';
+import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
@@ -48,6 +50,8 @@ export type LocalArizeOption =
   | {
       mode: 'external';
       apiKey: string;
+      /** Resolved by lambdas/arize/config.ts (the CLI's way); wins over host/scheme/port. */
+      endpoint?: ArizeEndpoint;
       host?: string;
       scheme?: 'http' | 'https';
       port?: number;
@@ -63,8 +67,10 @@ export interface LocalRuntimeOptions {
   /** Merged over the cdk.json context defaults (nested groups key by key), validated by lib/config.ts. */
   config?: LocalConfigOverrides;
   /**
-   * Multiplies every wait the stack configures: Wait states, Retry intervals, the batching window and (at
-   * least 1 s) the queue's visibility timeout. Default 0.001 (the CLI); tests use 0.
+   * A demo device, only for the built-in sandbox this runtime starts itself: multiplies every wait the stack
+   * configures (Wait states — the effective date included —, Retry intervals, the batching window and, at
+   * least 1 s, the queue's visibility timeout). Default 0.001 with the built-in sandbox (announced on `log`);
+   * tests use 0. Against an external Arize every wait lasts its real time: any value but 1 is refused there.
    */
   waitTimeScale?: number;
   /** Real Arize without --confirm: every request is a dry run (DRY_RUN, as the stack's dryRun setting). */
@@ -142,6 +148,8 @@ export interface LocalRuntime extends OffboardingRuntime {
   advertise(extra: Pick<RuntimeInfo, 'controlUrl'>): void;
   /** Request ids a previous process left RECEIVED or RUNNING, queued again at start (persisted data dir only). */
   resumed: string[];
+  /** 1 = real time (always against an external Arize); below 1 only with the built-in demo sandbox. */
+  waitTimeScale: number;
   /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
   unresumable: string[];
   /** Persisted data dir only: where `offboard serve` makes accepted events durable before answering 202. */
@@ -179,6 +187,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 function externalEndpoint(option: LocalArizeOption, config: OffboardingConfig): LocalArizeEndpoint {
   if (option.mode !== 'external') throw new Error('local runtime: the sandbox did not start');
+  if (option.endpoint !== undefined) {
+    // The resolved endpoint is complete: an absent port means the scheme's default, not cdk.json's port.
+    const url = new URL(option.endpoint.baseUrl);
+    return { apiKey: option.apiKey, host: url.hostname, scheme: url.protocol === 'http:' ? 'http' : 'https', ...(url.port !== '' ? { port: Number(url.port) } : {}) };
+  }
   const port = option.port ?? config.arize.port;
   return {
     apiKey: option.apiKey,
@@ -192,13 +205,39 @@ function sandboxEndpoint(sandbox: Sandbox): LocalArizeEndpoint {
   return { apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port };
 }
 
+export class WaitTimeScaleError extends Error {
+  override readonly name = 'WaitTimeScaleError';
+}
+
+/**
+ * Shortened waits are a demo device: an effective date scaled by 0.001 against a real directory deletes a
+ * leaver hours early. So the scale exists only with the sandbox this runtime starts itself (its directory
+ * lives and dies with the process); an external Arize — a real one, or a sandbox started on its own and
+ * reached like one — always gets real time, whatever the caller asks for.
+ */
+export function effectiveWaitTimeScale(arize: LocalArizeOption, requested: number | undefined): number {
+  if (requested !== undefined && (!Number.isFinite(requested) || requested < 0)) {
+    throw new WaitTimeScaleError(`waitTimeScale must be a finite number >= 0, got ${String(requested)}`);
+  }
+  if (arize.mode === 'sandbox') return requested ?? DEFAULT_WAIT_TIME_SCALE;
+  if (requested !== undefined && requested !== 1) {
+    throw new WaitTimeScaleError(
+      `waitTimeScale ${String(requested)} refused: shortened waits exist only with the built-in demo sandbox; ` +
+        'against an external Arize every wait (effective dates, retry backoff) lasts its real time',
+    );
+  }
+  return 1;
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const started = performance.now();
-  const scale = options.waitTimeScale ?? DEFAULT_WAIT_TIME_SCALE;
-  if (!Number.isFinite(scale) || scale < 0) throw new Error(`waitTimeScale must be a finite number >= 0, got ${String(scale)}`);
+  const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
+  const scale = effectiveWaitTimeScale(arizeOption, options.waitTimeScale);
   const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
   const config = loadLocalConfig(overrides);
-  const write = options.log;
+  // Request ids may hold an email (`hr-ann@example.com`): every line this runtime writes is masked like a log.
+  const log = options.log;
+  const write = log === undefined ? undefined : (line: string) => log(maskEmailsInText(line));
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
@@ -207,7 +246,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Before the store is opened: LevelDB allows one process, and the loser must get a clear answer.
     lock = await lockDataDir(dataDir, write ? { log: write } : {});
   }
-  const arizeOption: LocalArizeOption = options.arize ?? { mode: 'sandbox' };
+  if (scale !== 1) {
+    write?.(
+      `note: waits shortened ×${String(scale)} (effective dates, retry backoff): demo device of the built-in Arize sandbox; ` +
+        'against an external Arize every wait lasts its real time',
+    );
+  }
 
   const opened: { close(): Promise<void> }[] = [];
   // Released only after every service is closed (closeAll closes them concurrently): the next holder must
@@ -256,7 +300,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       arize: endpoint,
       ...(sandboxOwner !== undefined ? { apiKeyOwnerEmail: sandboxOwner } : {}),
     });
-    const arize = arizeClientFor(runtimeConfig);
+    const connection = arizeOption.mode === 'external' && arizeOption.endpoint !== undefined ? connectionFetch(arizeOption.endpoint) : undefined;
+    const arize = arizeClientFor(runtimeConfig, connection !== undefined ? { fetch: connection } : {});
     const workflowLog = lineLog(write);
     const deps = localWorkflowDeps({ config: runtimeConfig, ledger, directory: arize, log: workflowLog });
 
@@ -362,6 +407,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       definition,
       ...(dataDir !== undefined ? { dataDir } : {}),
       resumed: interrupted.resumed,
+      waitTimeScale: scale,
       unresumable: interrupted.unresumable,
       recoveredIntake,
       ...(journal ? { journal } : {}),

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { DynamoLedger, createDocumentClient } from '../../lambdas/adapters/ledger.js';
 import type { RequestStateStatus } from '../../lambdas/core/outcome.js';
 import { createLocalDynamoClient } from '../engines/dynamo.js';
@@ -37,9 +38,13 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
     external !== undefined
       ? new ArizeUsersClient({
           apiKey: external.apiKey,
-          ...(external.host !== undefined ? { host: external.host } : {}),
-          ...(external.scheme !== undefined ? { scheme: external.scheme } : {}),
-          ...(external.port !== undefined ? { port: external.port } : {}),
+          ...(external.endpoint !== undefined
+            ? { baseUrl: external.endpoint.baseUrl, ...(connectionFetch(external.endpoint) ? { fetch: connectionFetch(external.endpoint) } : {}) }
+            : {
+                ...(external.host !== undefined ? { host: external.host } : {}),
+                ...(external.scheme !== undefined ? { scheme: external.scheme } : {}),
+                ...(external.port !== undefined ? { port: external.port } : {}),
+              }),
           env: {},
         })
       : info.sandboxUrl !== undefined && info.sandboxApiKey !== undefined

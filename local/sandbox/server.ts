@@ -6,7 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import { isValidEmail } from '../../lambdas/core/email.js';
+import { hasEmailSyntax } from '../../lambdas/core/email.js';
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
@@ -322,7 +322,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const page = directory.list({
       statuses,
-      emailSubstring: email === null ? undefined : email.toLowerCase(),
+      emailSubstring: email === null ? undefined : email,
       limit,
       after,
     });
@@ -338,7 +338,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!parsed.success) return problem(400, describeIssues(parsed.error.issues), instance);
     const request = parsed.data;
     if (request.name.trim().length === 0) return problem(422, 'name: must not be blank', instance);
-    if (request.email !== request.email.trim() || !isValidEmail(request.email)) {
+    if (/^[\t\n\v\f\r ]|[\t\n\v\f\r ]$/.test(request.email) || !hasEmailSyntax(request.email)) {
       return problem(422, 'email: not a valid email address', instance);
     }
     const existing = directory.findByEmail(request.email);

@@ -68,7 +68,7 @@ describe('Webhook construct', () => {
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', Properties: { RetentionInDays: 90 } });
   });
 
-  it('generates a retained secret and reads it by WEBHOOK_SECRET_ID; sends to the intake queue only', () => {
+  it('generates a retained secret and reads it by WEBHOOK_SECRET_ID; sends to the intake queue; reads only ledger state items', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
       Properties: { Name: 'arize-offboarding/webhook-secret', GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) },
@@ -78,7 +78,11 @@ describe('Webhook construct', () => {
     const statements = statementsForRole(template, fn.Properties.Role['Fn::GetAtt'][0]);
     const actions = actionsOf(statements);
     expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue']));
-    expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('states:') || a.startsWith('s3:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('s3:'))).toEqual([]);
+    // The conflicting-eventId check reads one state item: GetItem on the table, no query, no index, no write.
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
+    expect(statementsWithAction(statements, 'dynamodb:GetItem')[0]?.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.ledger.table), 'Arn'] });
+    expect(fn.Properties.Environment.Variables).toMatchObject({ LEDGER_TABLE_NAME: { Ref: logicalIdOf(stack.ledger.table) } });
     expect(statementsWithAction(statements, 'sqs:SendMessage')[0]?.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.intake.queue), 'Arn'] });
     expect(statementsWithAction(statements, 'secretsmanager:GetSecretValue')[0]?.Resource).toEqual({ Ref: logicalIdOf(stack.webhook.secret) });
   });

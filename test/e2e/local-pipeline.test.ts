@@ -185,4 +185,23 @@ describe('local pipeline through SQS', () => {
     const reopened = harness.track(await startLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
     expect(await reopened.ledger.getRequestState('remote-1')).toMatchObject({ status: 'COMPLETED' });
   }, 120_000);
+
+  it('a reused request id with new emails in a later process is REJECTED (conflicting request id), never merged into the old request', async () => {
+    const definition = harness.definition();
+    const dataDir = harness.tempDir('offboard-identity-');
+    const first = harness.track(await startLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
+    await first.submit(request('same-id', ['ann@example.com']));
+    await first.drain({ timeoutMs: 60_000 });
+    await first.close();
+
+    // A new process has no execution named same-id: without the identity rule, tom would run under it.
+    const second = harness.track(await startLocalRuntime({ dataDir, waitTimeScale: 0, definition }));
+    await second.submit(request('same-id', ['tom@example.com']));
+    await second.drain({ timeoutMs: 60_000 });
+    expect(second.executions.listExecutions()).toEqual([]);
+    expect(second.sandbox?.store.find('tom@example.com')?.deleted).toBe(false);
+    expect((await second.ledger.outcomesOfRequest('same-id')).map((o) => o.email)).toEqual(['ann@example.com']);
+    const tom = await second.ledger.historyOfEmail('tom@example.com');
+    expect(tom).toEqual([expect.objectContaining({ status: 'REJECTED', reason: expect.stringContaining("conflicting request id: 'same-id'") as unknown })]);
+  }, 120_000);
 });

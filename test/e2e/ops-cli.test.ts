@@ -41,6 +41,8 @@ describe('offboard start, then status and approve on its ledger', () => {
       const start = await cli(['start', '--data-dir', dataDir]);
       expect(start.stderr).not.toContain('Error');
       expect(start.code).toBe(0);
+      // The demo's shortened waits are announced (they exist only with its built-in sandbox).
+      expect(start.stdout).toMatch(/^Waits are shortened ×0\.001 for this demo/m);
       expect(start.stdout).toMatch(/^deleted\s+6$/m);
       expect(start.stdout).toMatch(/^held\s+6$/m);
       expect(start.stdout).toMatch(/^rejected\s+1$/m);

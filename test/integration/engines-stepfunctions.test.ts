@@ -308,6 +308,22 @@ describe('LocalStepFunctions Wait until a timestamp', () => {
     expect(bad).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
   });
 
+  it('at real time (scale 1) never runs past a TimestampPath wait before its timestamp, even beyond the setTimeout ceiling', async () => {
+    const acted: number[] = [];
+    const engine = new LocalStepFunctions({ definition: waitUntil, taskHandlers: { Act: task(() => (acted.push(Date.now()), null)) } });
+    // 30 days: the engine's own Wait would overflow setTimeout (~24.8 days) and fire at once.
+    const far = await engine.startExecution({ name: 'far', input: { effectiveAt: new Date(Date.now() + 30 * 86_400_000).toISOString() } });
+    const soonAt = Date.now() + 1_500;
+    const soon = await engine.startExecution({ name: 'soon', input: { effectiveAt: new Date(soonAt).toISOString() } });
+    expect((await engine.waitForExecution(soon.executionArn)).status).toBe('SUCCEEDED');
+    expect(acted).toHaveLength(1);
+    expect(acted[0]).toBeGreaterThanOrEqual(soonAt);
+    expect(engine.describeExecution(far.executionArn).status).toBe('RUNNING');
+    await engine.stopExecution(far.executionArn);
+    expect(engine.describeExecution(far.executionArn).status).toBe('ABORTED');
+    expect(acted).toHaveLength(1);
+  });
+
   it('stopExecution aborts a running execution', async () => {
     const engine = new LocalStepFunctions({ definition: waitUntil, taskHandlers: { Act: task(() => null) } });
     const effectiveAt = new Date(Date.now() + 3600 * 1000).toISOString();

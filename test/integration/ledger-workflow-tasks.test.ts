@@ -13,6 +13,7 @@ import { resolveEmails } from '../../lambdas/handlers/resolve.js';
 import { noopMetrics, type WorkflowDeps } from '../../lambdas/handlers/runtime.js';
 import { summarize } from '../../lambdas/handlers/summarize.js';
 import { validateRequest } from '../../lambdas/handlers/validate.js';
+import { emailStatus } from '../../local/cli/ops-report.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
 import { selectRedrive } from '../../lambdas/core/audit.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
@@ -60,6 +61,34 @@ describe('Validate', () => {
     const past = await validateRequest({ requestId: 'v2', type: 'employee.terminated', emails: ['a@x.io'], effectiveAt: '2026-01-01T00:00:00Z' }, deps);
     expect(past.schedule).toEqual({ shouldWait: false, waitUntil: NOW.toISOString() });
     expect(await deps.ledger.getRequestState('v1')).toMatchObject({ status: 'RUNNING', emailCount: 1 });
+  });
+
+  it('records every email of a waiting request as scheduled; status shows SCHEDULED until the request records an outcome', async () => {
+    const deps = await makeDeps();
+    const input = { requestId: 'v3', type: 'employee.terminated', emails: ['Ann@Example.com', 'bo@example.com'], effectiveAt: '2026-11-28T09:00:00+01:00' };
+    await deps.ledger.createRequestState({ requestId: 'v3', status: 'RECEIVED', at: NOW.toISOString() });
+    await validateRequest(input, deps);
+    // Run again (a resumed wait): the same items, not a second schedule.
+    await validateRequest(input, deps);
+    expect(await deps.ledger.scheduledForEmail('ann@example.com')).toEqual([
+      { requestId: 'v3', email: 'ann@example.com', effectiveAt: '2026-11-28T08:00:00.000Z', recordedAt: NOW.toISOString() },
+    ]);
+    expect(await deps.ledger.historyOfEmail('ann@example.com')).toEqual([]);
+    expect(await emailStatus(deps.ledger, 'ann@example.com')).toMatchObject({
+      latest: 'SCHEDULED',
+      scheduled: [{ requestId: 'v3', effectiveAt: '2026-11-28T08:00:00.000Z' }],
+      history: [],
+    });
+    // A request not waiting records nothing of the kind.
+    await validateRequest({ requestId: 'v4', type: 'employee.terminated', emails: ['cy@example.com'] }, deps);
+    expect(await deps.ledger.scheduledForEmail('cy@example.com')).toEqual([]);
+
+    // Once the request decides for the email, the outcome is what status shows.
+    await deps.ledger.recordOutcomes([{ requestId: 'v3', email: 'ann@example.com', status: 'NOT_FOUND', attempt: 0, recordedAt: NOW.toISOString() }]);
+    expect(await emailStatus(deps.ledger, 'ann@example.com')).toMatchObject({ latest: 'NOT_FOUND' });
+    // A request that ended without an outcome for an email (e.g. stopped) no longer shows it scheduled.
+    await deps.ledger.updateRequestState('v3', { status: 'FAILED', at: NOW.toISOString() });
+    expect((await emailStatus(deps.ledger, 'bo@example.com')).latest).toBe('NONE');
   });
 
   it('records an invalid execution input as REJECTED and throws InvalidRequestError', async () => {

@@ -138,4 +138,51 @@ describe('start handler', () => {
     const { results } = await startRequests(sqsEvent([valid('hr-1'), valid('hr-1')]), { ...d, starter });
     expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'started']);
   });
+
+  it('the same id with other content is REJECTED (conflicting request id) for the new emails, never started nor merged', async () => {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: NOW });
+    const d = await deps();
+    await startRequests(sqsEvent([valid('hr-7', ['ann@example.com', 'bob@example.com'])]), d);
+    // Same content (order, case, reason differ): a duplicate, acknowledged.
+    const same = JSON.stringify({ requestId: 'hr-7', type: 'employee.terminated', emails: ['BOB@example.com', 'ann@example.com'], source: 'webhook', reason: 'resent' });
+    const other = valid('hr-7', ['carol@example.com']);
+    const { response, results } = await startRequests(sqsEvent([same]), d);
+    expect(results[0]?.status).not.toBe('rejected');
+    const second = await startRequests(sqsEvent([other]), d);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(second.results[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('conflicting request id') as unknown });
+    const rejectionId = (second.results[0] as { rejectionId: string }).rejectionId;
+    expect(await d.ledger.getRequestState(rejectionId)).toMatchObject({ status: 'REJECTED', detail: 'claimed requestId: hr-7' });
+    const carol = await d.ledger.historyOfEmail('carol@example.com');
+    expect(carol.map((o) => [o.status, o.requestId])).toEqual([['REJECTED', rejectionId]]);
+    expect(carol[0]).toMatchObject({ reason: expect.stringContaining('conflicting request id') as unknown });
+    // The first request is untouched: no outcome for carol under it, its stored request unchanged.
+    expect(await d.ledger.outcomesOfRequest('hr-7')).toEqual([]);
+    expect(await d.ledger.getRequestState('hr-7')).toMatchObject({ request: { emails: ['ann@example.com', 'bob@example.com'] } });
+    const started = sfnMock.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input ?? '{}') as { emails: string[] });
+    expect(started.flatMap((input) => input.emails)).not.toContain('carol@example.com');
+  });
+
+  it('two racing starts of one id with different content: exactly one wins the conditional write, the other is REJECTED', async () => {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: NOW });
+    for (let round = 0; round < 5; round += 1) {
+      const d = await deps();
+      const bodies = [valid('hr-race', ['ann@example.com']), valid('hr-race', ['bob@example.com'])];
+      const { results } = await startRequests(sqsEvent(bodies), d);
+      expect(results.map((r) => r.status).sort()).toEqual(['rejected', 'started']);
+      const winner = results.findIndex((r) => r.status === 'started');
+      const stored = await d.ledger.getRequestState('hr-race');
+      expect(stored?.request?.emails).toEqual([winner === 0 ? 'ann@example.com' : 'bob@example.com']);
+      sfnMock.resetHistory();
+    }
+  });
+
+  it('a state written before digests is compared through its stored request', async () => {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: NOW });
+    const d = await deps();
+    const request = { requestId: 'hr-old', type: 'employee.terminated' as const, emails: ['ann@example.com'], source: 'webhook' as const, dryRun: false };
+    await d.ledger.createRequestState({ requestId: 'hr-old', status: 'COMPLETED', at: NOW.toISOString(), request });
+    expect((await startRequests(sqsEvent([valid('hr-old', ['bob@example.com'])]), d)).results[0]?.status).toBe('rejected');
+    expect((await startRequests(sqsEvent([valid('hr-old', ['ann@example.com'])]), d)).results[0]?.status).toBe('started');
+  });
 });

@@ -5,6 +5,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsRequestQueue, type RequestQueue } from '../../lambdas/adapters/queue.js';
+import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import { requestDigest } from '../../lambdas/core/request.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { decodeApiGatewayBody, loadWebhookSecrets, processWebhook, resetWebhookSecretCache, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
@@ -22,7 +24,9 @@ function deps(queue: RequestQueue): WebhookDeps {
   const capture = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
     logLines.push(`${level} ${message} ${JSON.stringify(attributes ?? {})}`);
   };
-  return { secrets: () => Promise.resolve([SECRET]), queue, clock: () => NOW, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } };
+  // An empty ledger: the conflicting-eventId answer is tested over HTTP through `offboard serve` (test/e2e/serve.test.ts).
+  const ledger = { getRequestState: () => Promise.resolve(undefined) };
+  return { secrets: () => Promise.resolve([SECRET]), queue, ledger, clock: () => NOW, log: { info: capture('info'), warn: capture('warn'), error: capture('error') } };
 }
 
 function signedRequest(body: string | Buffer, options: { contentType?: string; secret?: string; t?: number } = {}) {
@@ -83,6 +87,26 @@ describe('processWebhook with a real local SQS', () => {
     const messages = await receiveAll();
     expect(messages.map((m) => m.requestId)).toEqual(['hr-evt-replay', 'hr-evt-replay']);
     expect(messages[0]).toEqual(messages[1]);
+  });
+
+  it('an eventId the ledger holds for other content answers 409 problem+json naming eventId and enqueues nothing', async () => {
+    const queue = new SqsRequestQueue({ queueUrl, client: sqs.client });
+    const known: RequestState = {
+      requestId: 'hr-evt-known',
+      status: 'COMPLETED',
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+      digest: requestDigest({ type: 'employee.terminated', emails: ['x@example.com'], dryRun: false }),
+    };
+    const withLedger = { ...deps(queue), ledger: { getRequestState: (id: string) => Promise.resolve(id === 'hr-evt-known' ? known : undefined) } };
+    const other = await processWebhook(signedRequest(JSON.stringify({ eventId: 'evt-known', type: 'employee.terminated', emails: ['y@example.com'] })), withLedger);
+    expect(other.status).toBe(409);
+    expect(other.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(other.body)).toMatchObject({ status: 409, title: 'Conflict', eventId: 'evt-known', detail: expect.stringContaining("eventId 'evt-known'") as unknown });
+    expect(await queueDepth()).toBe(0);
+    const same = await processWebhook(signedRequest(JSON.stringify({ eventId: 'evt-known', type: 'employee.terminated', emails: ['X@example.com'], reason: 'again' })), withLedger);
+    expect(same.status).toBe(202);
+    expect(await queueDepth()).toBe(1);
   });
 
   it('splits 2,500 emails into three parts, all enqueued', async () => {

@@ -3,7 +3,7 @@
  * Asynchronous on purpose: a sandbox started in the calling process answers from its event loop
  * while the CLI runs, so a synchronous spawn would deadlock.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -30,6 +30,11 @@ export interface CliRunOptions {
 }
 
 export function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  return spawnCli(args, options).done;
+}
+
+/** The CLI as a running process: for tests that signal it (e.g. SIGKILL mid-wait) before it exits. */
+export function spawnCli(args: readonly string[], options: CliRunOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const entry = options.entry ?? CLI_ENTRY;
   // ARIZE_* from the developer's shell must never point a test at a real Arize.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
@@ -50,8 +55,9 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((done, fail) => {
+  const done = new Promise<CliRun>((finish, fail) => {
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => finish({ code, stdout, stderr }));
   });
+  return { child, done };
 }

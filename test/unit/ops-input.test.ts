@@ -43,6 +43,25 @@ describe('parseRequestsFile: NDJSON', () => {
     expect(parsed.problems[2]?.location).toBe('line 5');
   });
 
+  it('a requestId repeated with other content is a conflict naming the line; the same content is sent once', () => {
+    const text = [
+      request('a-1', ['ann@example.com', 'bob@example.com']),
+      request('a-2', ['cy@example.com']),
+      request('a-1', ['BOB@example.com', 'ann@example.com'], { reason: 'same request, resent' }),
+      request('a-1', ['dee@example.com']),
+    ].join('\n');
+    const parsed = parseRequestsFile(text, 'events.ndjson');
+    expect(parsed.requests.map((r) => [r.requestId, r.emails])).toEqual([
+      ['a-1', ['ann@example.com', 'bob@example.com']],
+      ['a-2', ['cy@example.com']],
+    ]);
+    expect(parsed.locations).toEqual(['line 1', 'line 2']);
+    expect(parsed.problems).toEqual([
+      expect.objectContaining({ line: 4, location: 'line 4', conflict: true, message: expect.stringContaining("conflicting request id: 'a-1'") as unknown }),
+    ]);
+    expect(parsed.problems[0]?.message).toContain('line 1 uses it');
+  });
+
   it('--dry-run forces dryRun on requests written in the file', () => {
     const parsed = parseRequestsFile(request('a-1', ['ann@example.com'], { dryRun: false }), 'x.ndjson', { dryRun: true });
     expect(parsed.requests[0]?.dryRun).toBe(true);
