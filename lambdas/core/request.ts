@@ -98,7 +98,20 @@ export function parseRequestJson(body: string): ParseResult<OffboardingRequest> 
 }
 
 /**
- * Larger inputs are split at intake into requests of at most `maxPerRequest` distinct emails.
+ * The largest queue message a request may become: SQS takes 256 KiB per message and per batch; a margin is
+ * kept for attributes and framing. Every sender (the webhook Lambda, the CLI, the local runtime) checks this one.
+ */
+export const MAX_REQUEST_MESSAGE_BYTES = 240 * 1024;
+
+/** The size of a request as a queue message body. */
+export function requestMessageBytes(request: OffboardingRequest): number {
+  return new TextEncoder().encode(JSON.stringify(request)).byteLength;
+}
+
+/**
+ * Larger inputs are split at intake into requests of at most `maxPerRequest` distinct emails, and into more
+ * parts when a part would not fit in one queue message (1,000 long addresses exceed it): a valid input must
+ * never be answered "try again" forever.
  * Part ids are derived deterministically (`<id>.p<i>of<n>`) so a re-submitted input maps onto the same
  * executions and is de-duplicated by the execution name.
  */
@@ -110,17 +123,34 @@ export function splitRequest(
     return { ok: false, reason: `maxPerRequest must be an integer in 1..${MAX_EMAILS_PER_REQUEST}` };
   }
   const distinct = [...new Set(input.emails.map(normalizeEmail))];
-  if (distinct.length <= maxPerRequest) {
+  // Parts of `maxPerRequest` first (what fits stays split as it always was); otherwise the smallest number of
+  // parts, hence a deterministic one, for which every part fits.
+  let perPart = maxPerRequest;
+  for (;;) {
+    const parts = splitInto(input, distinct, perPart);
+    if (!parts.ok || parts.value.every((part) => requestMessageBytes(part) <= MAX_REQUEST_MESSAGE_BYTES)) return parts;
+    if (perPart <= 1) return { ok: false, reason: `a single-email part is larger than ${MAX_REQUEST_MESSAGE_BYTES} bytes as a queue message` };
+    const total = Math.ceil(distinct.length / perPart) + 1;
+    perPart = Math.min(perPart - 1, Math.ceil(distinct.length / total));
+  }
+}
+
+function splitInto(
+  input: Omit<OffboardingRequestInput, 'emails'> & { emails: readonly string[] },
+  distinct: readonly string[],
+  perPart: number,
+): ParseResult<OffboardingRequest[]> {
+  if (distinct.length <= perPart) {
     const single = parseRequest({ ...input, emails: distinct });
     return single.ok ? { ok: true, value: [single.value] } : single;
   }
-  const total = Math.ceil(distinct.length / maxPerRequest);
+  const total = Math.ceil(distinct.length / perPart);
   const parts: OffboardingRequest[] = [];
   for (let index = 0; index < total; index += 1) {
     const part = parseRequest({
       ...input,
       requestId: `${String(input.requestId).trim()}.p${index + 1}of${total}`,
-      emails: distinct.slice(index * maxPerRequest, (index + 1) * maxPerRequest),
+      emails: distinct.slice(index * perPart, (index + 1) * perPart),
     });
     if (!part.ok) return { ok: false, reason: `part ${index + 1} of ${total}: ${part.reason}` };
     parts.push(part.value);

@@ -18,6 +18,8 @@ import { log, powertoolsOutcomeMetrics, tracer, type OutcomeMetricsSink } from '
 export interface UserDirectory {
   resolveEmailMatches(emails: string[], opts?: CallOptions): Promise<Map<string, EmailResolution>>;
   delete(userId: string, opts?: CallOptions): Promise<void>;
+  /** By id: reconciles a recorded delete intent (404 ⇒ the deletion happened). */
+  get(userId: string, opts?: CallOptions): Promise<unknown>;
 }
 
 export interface WorkflowLog {

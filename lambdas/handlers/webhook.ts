@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
-import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { MessageTooLargeError, SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
 import { adapterForPath } from '../core/hr/registry.js';
 import { identityVerdict } from '../core/request.js';
 import {
@@ -60,6 +60,11 @@ export async function processWebhook(request: WebhookHttpRequest, deps: WebhookD
   try {
     return await processChecked(request, deps);
   } catch (error) {
+    // Permanent: retrying the same event can never fit it in the queue, so it must not look retryable.
+    if (error instanceof MessageTooLargeError) {
+      deps.log.warn('webhook event too large for the queue', { reason: error.message });
+      return problemResponse(413, `the event cannot be queued: ${error.message}`);
+    }
     deps.log.error('webhook failed; the sender should retry', { error: error instanceof Error ? error.name : 'unknown' });
     return problemResponse(503, 'the event could not be accepted right now; retry later', { 'retry-after': '30' });
   }

@@ -8,11 +8,12 @@ import { resolve } from 'node:path';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { ensureTable, startDynamo } from '../engines/dynamo.js';
-import { LOCAL_LEDGER_TABLE_NAME } from '../runtime/config.js';
+import { configOverridesFromEnvironment, LOCAL_LEDGER_TABLE_NAME, type LocalConfigOverrides } from '../runtime/config.js';
 import {
   connectLocalRuntime,
   connectOrStartLocalRuntime,
   readRuntimeInfo,
+  startLocalRuntime,
   RuntimeInUseError,
   type LocalRuntime,
   type OffboardingRuntime,
@@ -30,6 +31,14 @@ export interface LocalBackendOptions {
   confirm: boolean;
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+function configOverrides(env: NodeJS.ProcessEnv): LocalConfigOverrides {
+  try {
+    return configOverridesFromEnvironment(env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
+  }
 }
 
 function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): OpsBackend {
@@ -105,16 +114,41 @@ export async function openLocalBackend(options: LocalBackendOptions): Promise<Op
   if (options.purpose === 'read') return openLedgerOnly(dataDir);
   const arize = arizeOptionFromEnvironment(env);
   announceArize(arize, options.log);
-  try {
-    const runtime = await connectOrStartLocalRuntime({
-      dataDir,
-      arize,
-      forceDryRun: arize.mode === 'external' && !options.confirm,
-      log: options.log,
-    });
-    return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
-  } catch (error) {
-    if (error instanceof RuntimeInUseError) throw new CliError(error.message, EXIT_USAGE);
-    throw error;
+  const runtimeOptions = {
+    dataDir,
+    arize,
+    config: configOverrides(env),
+    forceDryRun: arize.mode === 'external' && !options.confirm,
+    log: options.log,
+  };
+  // A running `offboard serve` is long-lived: connect to it. Another working command (its runtime closes when its
+  // own requests are done) is waited for instead, so this one never hands work to a process about to stop.
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const info = readRuntimeInfo(dataDir);
+    if (info?.controlUrl !== undefined) {
+      const runtime = await connectOrStartLocalRuntime(runtimeOptions);
+      return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+    }
+    if (info === undefined) {
+      try {
+        const runtime = await startLocalRuntime(runtimeOptions);
+        return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+      } catch (error) {
+        if (!(error instanceof RuntimeInUseError)) throw error;
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(`data dir ${options.dataDir} is still in use by another offboard command after ${HOLDER_WAIT_MS / 1000} s; try again when it has finished`, EXIT_USAGE);
+    }
+    if (!told) {
+      told = true;
+      options.log(`Data dir ${options.dataDir} is in use by another offboard command${info ? ` (process ${info.pid})` : ''}; waiting for it to finish…`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }
 }
+
+/** How long a working command waits for another one holding the data dir. */
+const HOLDER_WAIT_MS = 600_000;

@@ -117,21 +117,31 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (error) {
     throw new CliError(`offboard serve: ${(error as Error).message}`, EXIT_USAGE);
   }
-  const { startLocalRuntime } = await import('../runtime/index.js');
+  const { startLocalRuntime, journaledQueue } = await import('../runtime/index.js');
+  const { configOverridesFromEnvironment } = await import('../runtime/config.js');
+  let config;
+  try {
+    config = configOverridesFromEnvironment(process.env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
+  }
   // The one settings module decides where Arize is (serve used to ignore ARIZE_API_HOST and call production).
   const arize = arizeOptionFromEnvironment(process.env);
   announceArize(arize, (line) => process.stderr.write(`${line}\n`));
   const runtime = await startLocalRuntime({
     dataDir: flags.dataDir,
+    config,
     ...(arize.mode === 'external' ? { arize, forceDryRun: !flags.confirm } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   if (arize.mode === 'external' && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
   runtime.onProgress((event) => process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`));
 
+  const sqsQueue = new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client });
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
-    queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    // 202 only once the event is durable: journaled (fsynced) in the data dir, then on the in-memory queue.
+    queue: runtime.journal ? journaledQueue(runtime.journal, sqsQueue) : sqsQueue,
     ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,

@@ -6,7 +6,6 @@
  * Only the engines are local: handlers, state machine, SDK calls and settings are the deployed ones.
  */
 import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { ArizeUsersClient, type ArizeEndpoint } from '../../lambdas/arize/index.js';
 import { connectionFetch } from '../../lambdas/arize/connection.js';
@@ -35,11 +34,15 @@ import {
 import { loadWorkflowDefinition, type WorkflowDefinition } from './definition.js';
 import { redriveDeadLetters, sendBodies, type IntakeQueueRef } from './queue.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+import { lockDataDir, RuntimeInUseError, type DataDirLock } from './data-dir-lock.js';
+import { IntakeJournal } from './intake-journal.js';
 import { arizeClientFor, createLocalWorkflow, lineLog, localWorkflowDeps, type TaskHandlerMap } from './workflow.js';
 
 export { loadLocalConfig, type LocalConfigOverrides } from './config.js';
 export { loadWorkflowDefinition, type WorkflowDefinition, type IntakeSettings } from './definition.js';
 export { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+export { DataDirError, RuntimeInUseError } from './data-dir-lock.js';
+export { IntakeJournal, journaledQueue } from './intake-journal.js';
 export { createLocalWorkflow, localWorkflowDeps, arizeClientFor, type TaskHandlerMap } from './workflow.js';
 
 export type LocalArizeOption =
@@ -149,6 +152,10 @@ export interface LocalRuntime extends OffboardingRuntime {
   waitTimeScale: number;
   /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
   unresumable: string[];
+  /** Persisted data dir only: where `offboard serve` makes accepted events durable before answering 202. */
+  journal?: IntakeJournal;
+  /** Request ids a previous process accepted (journal) but never started, queued again at start. */
+  recoveredIntake: string[];
 }
 
 export interface RemoteRuntime extends OffboardingRuntime {
@@ -161,16 +168,6 @@ export interface RemoteRuntime extends OffboardingRuntime {
 export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_TIME_SCALE = 0.001;
 const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
-
-export class RuntimeInUseError extends Error {
-  override readonly name = 'RuntimeInUseError';
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-  ) {
-    super(`data dir ${dataDir} is in use by process ${pid}; connect to it (connectOrStartLocalRuntime) or stop it first`);
-  }
-}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -242,10 +239,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log;
   const write = log === undefined ? undefined : (line: string) => log(maskEmailsInText(line));
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
     const running = readRuntimeInfo(dataDir);
     if (running !== undefined) throw new RuntimeInUseError(dataDir, running.pid);
-    mkdirSync(dataDir, { recursive: true });
+    // Before the store is opened: LevelDB allows one process, and the loser must get a clear answer.
+    lock = await lockDataDir(dataDir, write ? { log: write } : {});
   }
   if (scale !== 1) {
     write?.(
@@ -255,6 +254,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 
   const opened: { close(): Promise<void> }[] = [];
+  // Released only after every service is closed (closeAll closes them concurrently): the next holder must
+  // never open the store while this process still has it open.
+  const releaseLock = () => lock?.release() ?? Promise.resolve();
   try {
     const definitionPromise: Promise<WorkflowDefinition> = options.definition
       ? Promise.resolve(options.definition)
@@ -351,9 +353,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const starter = options.seams?.wrapStarter ? options.seams.wrapStarter(baseStarter) : baseStarter;
     const startDeps = { ledger, starter, clock: () => new Date(), log: workflowLog };
 
+    const journal = dataDir === undefined ? undefined : new IntakeJournal(dataDir);
     const handleBatch = async (event: SQSEvent) => {
       const { response, results } = await startRequests(event, startDeps);
       for (const result of results) {
+        // The ledger holds these requests now (state item with the request): their journal entries are done.
+        if (journal && (result.status === 'started' || result.status === 'duplicate')) for (const requestId of result.requestIds) journal.settle(requestId);
         if (result.status === 'started') for (const requestId of result.requestIds) emit({ requestId, kind: 'started' });
         else if (result.status === 'rejected') emit({ requestId: result.rejectionId, kind: 'rejected', status: result.reason });
       }
@@ -372,6 +377,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // before the poller takes new work, through the start handler as any request (its ledger writes are idempotent
     // per request/email/attempt, and a deletion already recorded stays the email's outcome).
     const interrupted = dataDir === undefined ? { resumed: [], unresumable: [] } : await resumeInterrupted(ledger, queue, write);
+    const recoveredIntake = journal === undefined ? [] : await recoverIntake(journal, ledger, queue, write);
     await poller.start();
 
     const info: RuntimeInfo | undefined =
@@ -403,6 +409,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       resumed: interrupted.resumed,
       waitTimeScale: scale,
       unresumable: interrupted.unresumable,
+      recoveredIntake,
+      ...(journal ? { journal } : {}),
       endpoints: { dynamo: dynamo.endpoint, sqs: sqs.endpoint, ...(sandbox ? { sandbox: sandbox.url } : {}) },
       timings: {
         definitionMs: options.definition ? 0 : definition.millis,
@@ -443,6 +451,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           if (dataDir !== undefined) removeRuntimeInfo(dataDir);
           await Promise.allSettled([...finishing]);
           await closeAll(opened);
+          await releaseLock();
         })();
         return closing;
       },
@@ -450,6 +459,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return runtime;
   } catch (error) {
     await closeAll(opened);
+    await releaseLock();
     throw error;
   }
 }
@@ -464,8 +474,11 @@ async function resumeInterrupted(
   const resumed: string[] = [];
   const unresumable: string[] = [];
   const bodies: string[] = [];
-  for (const status of UNFINISHED_STATES) {
-    for (const state of await ledger.requestsByStatus(status)) {
+  // The state items themselves, not the by-status index: dynalite writes an item and its index entries
+  // separately, so after a kill the index can still say COMPLETED for an item that says RUNNING.
+  {
+    for (const state of await ledger.scanRequestStates(UNFINISHED_STATES)) {
+      const status = state.status;
       // The stored request went through validation once; parsing it again keeps a damaged item from being queued.
       const stored = state.request === undefined ? undefined : parseRequest(state.request);
       if (stored?.ok && stored.value.requestId === state.requestId) {
@@ -484,6 +497,29 @@ async function resumeInterrupted(
   }
   if (bodies.length > 0) await sendBodies(queue.client, queue.queueUrl, bodies);
   return { resumed, unresumable };
+}
+
+async function recoverIntake(
+  journal: IntakeJournal,
+  ledger: DynamoLedger,
+  queue: IntakeQueueRef,
+  write: ((line: string) => void) | undefined,
+): Promise<string[]> {
+  const { entries, invalid } = journal.pending();
+  for (const name of invalid) write?.(`warn: intake journal entry ${name} in ${journal.dir} is unreadable; left in place for a human`);
+  const recovered: string[] = [];
+  const bodies: string[] = [];
+  for (const entry of entries) {
+    if ((await ledger.getRequestState(entry.requestId)) !== undefined) {
+      journal.settle(entry.requestId);
+      continue;
+    }
+    recovered.push(entry.requestId);
+    bodies.push(JSON.stringify(entry.request));
+    write?.(`resume: request ${entry.requestId} was accepted but not started when the previous process stopped; queued again`);
+  }
+  if (bodies.length > 0) await sendBodies(queue.client, queue.queueUrl, bodies);
+  return recovered;
 }
 
 async function closeAll(opened: { close(): Promise<void> }[]): Promise<void> {
