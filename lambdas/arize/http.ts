@@ -37,7 +37,7 @@ export interface ClientStats {
   throttled: number;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestSpec<T> {
   method: HttpMethod;
