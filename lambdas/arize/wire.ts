@@ -175,3 +175,9 @@ export const AuditLogSchema = z.object({
 });
 export type AuditLog = z.infer<typeof AuditLogSchema>;
 export const ListAuditLogsResponseSchema = z.object({ logs: z.array(AuditLogSchema), pagination: PaginationSchema });
+export type ListApiKeysResponse = z.infer<typeof ListApiKeysResponseSchema>;
+export type ListRoleBindingsResponse = z.infer<typeof ListRoleBindingsResponseSchema>;
+export type ListRolesResponse = z.infer<typeof ListRolesResponseSchema>;
+export type ListSpacesResponse = z.infer<typeof ListSpacesResponseSchema>;
+export type ListOrganizationsResponse = z.infer<typeof ListOrganizationsResponseSchema>;
+export type ListAuditLogsResponse = z.infer<typeof ListAuditLogsResponseSchema>;
