@@ -272,7 +272,7 @@ export function handleAccess(
   segments: readonly string[],
   params: URLSearchParams,
   principal: Principal,
-  options: { auditLogging: boolean; now: () => number; userExists: (id: string) => boolean },
+  options: { auditLogging: boolean; now: () => number },
 ): AccessReply {
   const [collection, rawId, action, ...extra] = segments;
   let id: string | undefined;

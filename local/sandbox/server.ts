@@ -478,8 +478,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (segments[0] === '' && segments[1] === 'v2' && segments.length > 2 && !body.tooLarge) {
         const answer = handleAccess(access, req.method ?? 'GET', segments.slice(2), url.searchParams, principal, {
           auditLogging,
-          now: Date.now,
-          userExists: (id) => directory.getVisible(id) !== undefined,
+          now,
         });
         if ('error' in answer) {
           return problem(answer.error, answer.detail, instance, answer.allow === undefined ? undefined : { Allow: answer.allow });
