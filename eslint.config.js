@@ -18,6 +18,20 @@ export default tseslint.config(
     },
   },
   {
+    // Lambda bundles: the named `z` export keeps every zod locale (≈370 KB minified) in each bundle; the
+    // namespace import lets esbuild drop what is unused (issue 12: cold start).
+    files: ['lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']",
+          message: "Use `import * as z from 'zod'` (tree-shakable) in Lambda code.",
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -1,10 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // The deploy suite needs cdk.out and runs on its own (npm run test:deploy).
+    exclude: [...configDefaults.exclude, 'test/deploy/**'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // Two cores: keep parallelism modest so timing-sensitive retry tests stay honest.
     maxWorkers: 2,
     // CI also writes machine-readable results, from which .ci/run prints a plain "N passed, N failed" line.

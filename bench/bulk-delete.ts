@@ -19,19 +19,29 @@ import { generateDirectory, startSandbox, type Sandbox, type SeedUser } from '..
 import { CLI_ENTRY, runCli } from '../test/support/cli.js';
 
 const LATENCY_MS = 40;
-const RATE_LIMIT = 200;
+/** Server-side limits the client is never told about (`-- --rates 200` to pick some). */
+const RATES = argList('--rates', [20, 200, 1_000]);
 const DIRECTORY_SIZE = 2_000;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-/** `-- --small-only` skips the 1,000-email runs (the sequential reference alone takes ~90 s). */
+/** The "tuned" rows: a user who knows the limit passes --rate R --concurrency 32 --rate-control fixed. */
+const TUNED_CONCURRENCY = 32;
+/** `-- --small-only` skips the 1,000-email runs; `-- --no-reference` skips the sequential reference. */
 const SMALL_ONLY = process.argv.includes('--small-only');
+const NO_REFERENCE = process.argv.includes('--no-reference');
 const API_KEY = 'bench-key';
 /** BENCH_CLI=<file> runs another build of the CLI (e.g. an esbuild bundle) to compare start-up costs. */
 const CLI = process.env.BENCH_CLI ?? CLI_ENTRY;
+
+function argList(name: string, fallback: number[]): number[] {
+  const index = process.argv.indexOf(name);
+  const value = index >= 0 ? process.argv[index + 1] : undefined;
+  return value === undefined ? fallback : value.split(',').map(Number);
+}
 
 type Status = 'deleted' | 'not_found' | 'failed';
 
 interface RunResult {
   scenario: string;
+  limit: number;
   emails: number;
   wallMs: number;
   requests: number;
@@ -51,8 +61,8 @@ function pickEmails(count: number): string[] {
   });
 }
 
-function freshSandbox(): Promise<Sandbox> {
-  return startSandbox({ seed: directory, apiKey: API_KEY, latencyMs: LATENCY_MS, rateLimit: RATE_LIMIT });
+function freshSandbox(rateLimit: number): Promise<Sandbox> {
+  return startSandbox({ seed: directory, apiKey: API_KEY, latencyMs: LATENCY_MS, rateLimit });
 }
 
 function tally(statuses: readonly Status[]): Record<Status, number> {
@@ -63,10 +73,11 @@ function tally(statuses: readonly Status[]): Record<Status, number> {
 
 async function measure(
   scenario: string,
+  limit: number,
   emails: string[],
   run: (sandbox: Sandbox) => Promise<Status[]>,
 ): Promise<RunResult> {
-  const sandbox = await freshSandbox();
+  const sandbox = await freshSandbox(limit);
   try {
     sandbox.counters.reset();
     const started = performance.now();
@@ -74,13 +85,14 @@ async function measure(
     const wallMs = performance.now() - started;
     const result: RunResult = {
       scenario,
+      limit,
       emails: emails.length,
       wallMs,
       requests: sandbox.counters.total,
       throttled: sandbox.counters.status['429'] ?? 0,
       statuses: tally(statuses),
     };
-    process.stderr.write(`  done: ${scenario} (${emails.length} emails) in ${(wallMs / 1000).toFixed(2)} s\n`);
+    process.stderr.write(`  done: R=${limit} ${scenario} (${emails.length} emails) in ${(wallMs / 1000).toFixed(2)} s\n`);
     return result;
   } finally {
     await sandbox.close();
@@ -120,22 +132,31 @@ async function sdkReference(sandbox: Sandbox, emails: string[]): Promise<Status[
   return statuses;
 }
 
-async function inProcess(sandbox: Sandbox, emails: string[]): Promise<Status[]> {
+/** The client with its defaults (adaptive), or tuned to a known limit. */
+async function inProcess(sandbox: Sandbox, emails: string[], tunedTo?: number): Promise<Status[]> {
   const client = new ArizeUsersClient({
     baseUrl: sandbox.url,
     apiKey: sandbox.apiKey,
-    maxConcurrency: CONCURRENCY,
-    maxRequestsPerSecond: RATE_LIMIT,
+    env: {},
+    ...(tunedTo === undefined ? {} : { maxConcurrency: TUNED_CONCURRENCY, maxRequestsPerSecond: tunedTo, rateControl: 'fixed' as const }),
   });
   const results = await client.bulkDelete({ emails });
+  const control = client.rateControl;
+  process.stderr.write(
+    `    client: final rate ${control.rate.toFixed(0)} req/s, estimated limit ${control.estimatedLimit?.toFixed(0) ?? '-'}, ${client.stats.throttled} × 429\n`,
+  );
   return results.map((r) => r.status);
 }
 
-async function wholeCommand(sandbox: Sandbox, emailsFile: string): Promise<Status[]> {
-  const run = await runCli(
-    ['users', 'delete', '--emails-file', emailsFile, '--yes', '--rate', String(RATE_LIMIT), '--concurrency', String(CONCURRENCY), '--output', 'json'],
-    { entry: CLI, env: { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) } },
-  );
+/** The whole `offboard users delete` command as a process: no flags, or tuned to a known limit. */
+async function wholeCommand(sandbox: Sandbox, emailsFile: string, tunedTo?: number): Promise<Status[]> {
+  const tuning =
+    tunedTo === undefined ? [] : ['--rate', String(tunedTo), '--concurrency', String(TUNED_CONCURRENCY), '--rate-control', 'fixed'];
+  // --max-deletes is the blast-radius cap (a safety setting, not a tuning flag).
+  const run = await runCli(['users', 'delete', '--emails-file', emailsFile, '--yes', '--max-deletes', '1000000', ...tuning, '--output', 'json'], {
+    entry: CLI,
+    env: { ARIZE_API_KEY: sandbox.apiKey, ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) },
+  });
   if (run.code === 2 || run.stdout.trim() === '') throw new Error(`offboard users delete exited ${run.code}: ${run.stderr.trim()}`);
   return (JSON.parse(run.stdout) as { status: Status }[]).map((r) => r.status);
 }
@@ -152,14 +173,16 @@ async function startupMs(): Promise<number> {
 
 function row(result: RunResult, reference: RunResult | undefined): string[] {
   const seconds = result.wallMs / 1000;
+  const rate = result.requests / seconds;
   return [
+    String(result.limit),
     result.scenario,
     String(result.emails),
     `${seconds.toFixed(2)} s`,
     String(result.requests),
-    (result.requests / seconds).toFixed(0),
+    `${rate.toFixed(0)} (${(rate / result.limit).toFixed(2)} R)`,
     (result.requests / result.emails).toFixed(2),
-    String(result.throttled),
+    `${result.throttled} (${((100 * result.throttled) / result.requests).toFixed(1)} %)`,
     `${result.statuses.deleted}/${result.statuses.not_found}/${result.statuses.failed}`,
     reference === undefined ? 'n/a' : reference === result ? '1.0×' : `${(reference.wallMs / result.wallMs).toFixed(1)}×`,
   ];
@@ -171,53 +194,56 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-const TABLE_HEADER = ['scenario', 'emails', 'wall', 'requests', 'req/s', 'calls/email', '429s', 'deleted/not_found/failed', 'speed-up'];
+const TABLE_HEADER = ['R', 'scenario', 'emails', 'wall', 'requests', 'req/s', 'calls/email', '429s', 'deleted/not_found/failed', 'speed-up'];
+
+function verdict(met: boolean): string {
+  return met ? 'MET' : 'MISSED';
+}
 
 async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'bench-bulk-delete-'));
   try {
-    process.stderr.write(
-      `Sandbox: ${DIRECTORY_SIZE} users, ${LATENCY_MS} ms latency, ${RATE_LIMIT} req/s limit; our concurrency ${CONCURRENCY}, rate ${RATE_LIMIT} req/s\n`,
-    );
+    process.stderr.write(`Sandbox: ${DIRECTORY_SIZE} users, ${LATENCY_MS} ms latency, limits ${RATES.join(', ')} req/s (unknown to the client)\n`);
     const startup = await startupMs();
     const rows: string[][] = [];
     const checks: string[] = [];
-
     const small = pickEmails(170);
     const smallFile = join(workDir, 'emails-170.txt');
     await writeFile(smallFile, `# bench leavers\n${small.join('\n')}\n`);
-    const smallReference = await measure('SDK-style sequential reference', small, (s) => sdkReference(s, small));
-    const smallCli = await measure('offboard users delete (process)', small, (s) => wholeCommand(s, smallFile));
-    const smallClient = await measure('client bulkDelete (in-process)', small, (s) => inProcess(s, small));
-    rows.push(row(smallReference, smallReference), row(smallCli, smallReference), row(smallClient, smallReference));
-    const speedUp = smallReference.wallMs / smallCli.wallMs;
-    checks.push(`170 emails, whole command vs reference: ${speedUp.toFixed(1)}× (target ≥ 8×) ${speedUp >= 8 ? 'MET' : 'MISSED'}`);
-
-    if (SMALL_ONLY) {
-      process.stdout.write(`\n${markdownTable(TABLE_HEADER, rows)}\n\nCLI start-up (\`node ${CLI} --help\`, median of 3): ${startup.toFixed(0)} ms\n${checks.join('\n')}\n`);
-      return;
-    }
     const large = pickEmails(1_000);
     const largeFile = join(workDir, 'emails-1000.txt');
     await writeFile(largeFile, `${large.join('\n')}\n`);
-    const largeReference =
-      process.env.BENCH_SKIP_LARGE_REFERENCE === '1'
-        ? undefined
-        : await measure('SDK-style sequential reference', large, (s) => sdkReference(s, large));
-    const largeClient = await measure('client bulkDelete (in-process)', large, (s) => inProcess(s, large));
-    const largeCli = await measure('offboard users delete (process)', large, (s) => wholeCommand(s, largeFile));
-    if (largeReference !== undefined) rows.push(row(largeReference, largeReference));
-    rows.push(row(largeClient, largeReference), row(largeCli, largeReference));
-    const achieved = largeClient.requests / (largeClient.wallMs / 1000);
-    checks.push(
-      `1,000 emails, in-process client: ${achieved.toFixed(0)} req/s = ${(achieved / RATE_LIMIT).toFixed(2)} of the limit (target ≥ 0.9) ${achieved >= 0.9 * RATE_LIMIT ? 'MET' : 'MISSED'}`,
-    );
-    const cliAchieved = largeCli.requests / (largeCli.wallMs / 1000);
-    checks.push(`1,000 emails, whole command (start-up included): ${cliAchieved.toFixed(0)} req/s = ${(cliAchieved / RATE_LIMIT).toFixed(2)} of the limit`);
 
-    process.stdout.write(
-      `\n${markdownTable(TABLE_HEADER, rows)}\n\n`,
-    );
+    for (const limit of RATES) {
+      const smallReference = NO_REFERENCE ? undefined : await measure('SDK-style sequential reference', limit, small, (s) => sdkReference(s, small));
+      const smallCli = await measure('`offboard users delete`, no flags', limit, small, (s) => wholeCommand(s, smallFile));
+      const smallTuned = await measure('`offboard users delete`, tuned', limit, small, (s) => wholeCommand(s, smallFile, limit));
+      if (smallReference) rows.push(row(smallReference, smallReference));
+      rows.push(row(smallCli, smallReference), row(smallTuned, smallReference));
+      if (smallReference) {
+        const speedUp = smallReference.wallMs / smallCli.wallMs;
+        checks.push(`R=${limit}: 170 emails, whole command with no flags vs reference: ${speedUp.toFixed(1)}× (target ≥ 8×) ${verdict(speedUp >= 8)}`);
+      }
+      if (SMALL_ONLY) continue;
+
+      const largeReference = NO_REFERENCE ? undefined : await measure('SDK-style sequential reference', limit, large, (s) => sdkReference(s, large));
+      const largeClient = await measure('client bulkDelete, defaults (in-process)', limit, large, (s) => inProcess(s, large));
+      const largeCli = await measure('`offboard users delete`, no flags', limit, large, (s) => wholeCommand(s, largeFile));
+      const largeTuned = await measure('`offboard users delete`, tuned', limit, large, (s) => wholeCommand(s, largeFile, limit));
+      if (largeReference) rows.push(row(largeReference, largeReference));
+      rows.push(row(largeClient, largeReference), row(largeCli, largeReference), row(largeTuned, largeReference));
+      for (const [label, result] of [['in-process client', largeClient], ['whole command', largeCli]] as const) {
+        const achieved = result.requests / (result.wallMs / 1000);
+        const share = result.throttled / result.requests;
+        const lost = result.statuses.failed + result.statuses.not_found;
+        checks.push(
+          `R=${limit}: 1,000 emails, ${label}, no flags: ${achieved.toFixed(0)} req/s = ${(achieved / limit).toFixed(2)} R (target ≥ 0.9) ${verdict(achieved >= 0.9 * limit)}; ` +
+            `429s ${(100 * share).toFixed(1)} % (target ≤ 3 %) ${verdict(share <= 0.03)}; lost ${lost} ${verdict(lost === 0)}`,
+        );
+      }
+    }
+
+    process.stdout.write(`\n${markdownTable(TABLE_HEADER, rows)}\n\n`);
     process.stdout.write(`CLI start-up (\`node ${CLI} --help\`, median of 3): ${startup.toFixed(0)} ms\n`);
     for (const check of checks) process.stdout.write(`${check}\n`);
   } finally {

@@ -29,6 +29,11 @@ try {
   } else if (error instanceof CliError) {
     process.stderr.write(`offboard: ${error.message}\n`);
     process.exitCode = error.exitCode;
+  } else if (error instanceof Error && (error.name === 'DataDirError' || error.name === 'RuntimeInUseError')) {
+    // The data dir cannot be used or is held by another process: nothing was attempted (names, not classes,
+    // so this entry point does not load the runtime).
+    process.stderr.write(`offboard: ${error.message}\n`);
+    process.exitCode = EXIT_USAGE;
   } else {
     process.stderr.write(`offboard: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

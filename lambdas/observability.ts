@@ -8,14 +8,10 @@ import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { maskEmail } from './core/email.js';
+import { maskEmailsInText } from './core/email.js';
 import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
 
-const EMAIL_IN_TEXT = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g;
-
-export function maskEmailsInText(text: string): string {
-  return text.replace(EMAIL_IN_TEXT, (match) => maskEmail(match));
-}
+export { maskEmailsInText };
 
 /** Deep copy with every string's email addresses masked. */
 export function maskEmailsDeep(value: unknown, depth = 0): unknown {

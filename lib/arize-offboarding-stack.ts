@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { loadConfig, type OffboardingConfig } from './config.js';
 import { Alerts } from './constructs/alerts.js';
@@ -37,6 +37,19 @@ export class ArizeOffboardingStack extends Stack {
     });
     this.config = props.config ?? loadConfig(this.node);
     const config = this.config;
+    // Both deploy fine without, which is why they must be said out loud at synth (README: deploy checklist).
+    if (config.alertEmail === undefined) {
+      Annotations.of(this).addWarningV2(
+        'arize-offboarding:noAlertEmail',
+        'offboarding.alertEmail is not set: alarms and HELD alerts go to a topic nobody subscribes to. Set it in cdk.json (or subscribe to AlertTopicArn yourself).',
+      );
+    }
+    if (config.arize.apiKeyOwnerEmail === undefined) {
+      Annotations.of(this).addWarningV2(
+        'arize-offboarding:noApiKeyOwnerEmail',
+        "offboarding.arize.apiKeyOwnerEmail is not set: the API key owner's own Arize user is not protected from deletion. Set it in cdk.json.",
+      );
+    }
 
     this.ledger = new Ledger(this, 'Ledger');
     this.arizeApiKey = new ArizeApiKeySecret(this, 'ArizeApiKey', {
@@ -62,6 +75,7 @@ export class ArizeOffboardingStack extends Stack {
 
     this.webhook = new Webhook(this, 'Webhook', {
       webhook: config.webhook,
+      hr: { hrProviders: config.hrProviders, hrTimeZone: config.hrTimeZone, hrGraceMinutes: config.hrGraceMinutes, ledger: this.ledger.table },
       intakeQueue: this.intake.queue,
       ledger: this.ledger.table,
       logRetentionDays: config.logRetentionDays,
@@ -80,6 +94,7 @@ export class ArizeOffboardingStack extends Stack {
       intakeQueue: this.intake.queue,
       stateMachine: this.workflow.stateMachine,
       functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function].map((fn) => ({ label: fn.node.id, fn })),
+      webhookApi: this.webhook.api,
     });
 
     new CfnOutput(this, 'QueueUrl', {

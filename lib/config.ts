@@ -1,6 +1,8 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { MAX_GRACE_MINUTES, isValidTimeZone } from '../lambdas/core/hr/effective-date.js';
+import { HR_PROVIDERS } from '../lambdas/core/hr/types.js';
 
 /** The cdk.json context key holding all deploy-time settings of the offboarding stack. */
 export const CONFIG_CONTEXT_KEY = 'offboarding';
@@ -109,6 +111,14 @@ const configSchema = z
       })
       .default(90),
     webhook: webhookSchema.default({ throttlingRateLimit: 10, throttlingBurstLimit: 20, secretName: 'arize-offboarding/webhook-secret' }),
+    // Native HR routes (/hr/<provider>), one Secrets Manager secret each; a provider not listed answers 404.
+    hrProviders: z
+      .array(z.enum(HR_PROVIDERS))
+      .default([])
+      .refine((list) => new Set(list).size === list.length, { message: 'must not repeat a provider' }),
+    // A date-only HR effective date ends at midnight in this IANA zone (unless the event names the employee's).
+    hrTimeZone: z.string().trim().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. America/Los_Angeles' }).default('UTC'),
+    hrGraceMinutes: z.number().int().min(0).max(MAX_GRACE_MINUTES).default(0),
     audit: auditSchema.default({
       schedule: 'cron(0 6 * * ? *)',
       timeZone: 'UTC',

@@ -7,8 +7,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * - request state   pk=REQ#<requestId>  sk=STATE                      gsi2pk=REQSTATE#<status> gsi2sk=<updatedAt>#<requestId>
  * - current outcome pk=REQ#<requestId>  sk=OUT#<email>                gsi2pk=STATUS#<status>   gsi2sk=<recordedAt>#<requestId>#<email>
  * - attempt record  pk=REQ#<requestId>  sk=ATT#<email>#<attempt:4>    gsi1pk=EMAIL#<email>     gsi1sk=<recordedAt>#<requestId>#<attempt:4>
+ * - delete intent   pk=REQ#<requestId>  sk=INT#<email>#<attempt:4>    gsi2pk=INTENT#DELETING       gsi2sk=<recordedAt>#<requestId>#<email>#<attempt:4>
+ * - shared Arize rate limit (not ledger data; no index attributes)  pk=RATELIMIT#arize  sk=BUCKET  (shared-rate-limit.ts)
  */
 export const LEDGER_INDEX_BY_EMAIL = 'byEmail';
+/** The shared rate limit's partition key; the functions' GetItem/UpdateItem grant on it is scoped to this key. */
+export const SHARED_RATE_LIMIT_PK = 'RATELIMIT#arize';
+export const SHARED_RATE_LIMIT_SK = 'BUCKET';
 export const LEDGER_INDEX_BY_STATUS = 'byStatus';
 
 export function ledgerTableDefinition(tableName: string): CreateTableCommandInput {

@@ -19,9 +19,11 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { normalizeEmail } from '../core/email.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
@@ -91,7 +93,27 @@ export interface RecordOptions {
   mode?: 'normal' | 'fallback';
 }
 
+/**
+ * Written (and acknowledged) before a DELETE is sent: "this request is deleting this user id, attempt N".
+ * One item per request/email/attempt, never overwritten by the outcome, so the history of attempts keeps
+ * every intent; a crash between the DELETE and its outcome leaves the intent, and whoever picks the
+ * request up again reconciles it by id (`GET /v2/users/{id}` ⇒ 404 means the deletion happened).
+ */
+export interface DeleteIntent {
+  requestId: string;
+  email: string;
+  userId: string;
+  attempt: number;
+  recordedAt: string;
+}
+
 export interface Ledger {
+  /** Write-ahead intents of a chunk; resolves once every one is stored. */
+  recordDeleteIntents(intents: readonly DeleteIntent[]): Promise<void>;
+  /** Every intent of one request, per email and attempt (oldest attempt first per email). */
+  deleteIntentsOfRequest(requestId: string): Promise<DeleteIntent[]>;
+  /** Intents recorded in a time range, oldest first (the audit reconciles those without a settled outcome). */
+  deleteIntents(range?: TimeRange): Promise<DeleteIntent[]>;
   recordOutcomes(outcomes: readonly Outcome[], options?: RecordOptions): Promise<void>;
   /** Creates the state item only if absent; `exists` for a request seen before. */
   createRequestState(update: RequestStateCreation): Promise<'created' | 'exists'>;
@@ -135,6 +157,7 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 }
 
 const pad = (attempt: number) => String(attempt).padStart(4, '0');
+const INTENT_INDEX_KEY = 'INTENT#DELETING';
 const requestKey = (requestId: string) => `REQ#${requestId}`;
 const scheduleKey = (email: string) => `SCHED#${email}`;
 
@@ -202,6 +225,16 @@ function toOutcome(item: Record<string, unknown>): Outcome {
   }
 }
 
+function toDeleteIntent(item: Record<string, unknown>): DeleteIntent {
+  return {
+    requestId: String(item.requestId),
+    email: String(item.email),
+    userId: String(item.userId),
+    attempt: Number(item.attempt ?? 0),
+    recordedAt: String(item.recordedAt),
+  };
+}
+
 function toRequestState(item: Record<string, unknown>): RequestState {
   const { pk: _pk, sk: _sk, gsi2pk: _g, gsi2sk: _s, kind: _k, ...rest } = item;
   return rest as unknown as RequestState;
@@ -218,6 +251,65 @@ export class DynamoLedger implements Ledger {
     this.client = options.client ?? defaultDocumentClient();
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxBatchRetries = options.maxBatchRetries ?? 8;
+  }
+
+  async recordDeleteIntents(intents: readonly DeleteIntent[]): Promise<void> {
+    const items = intents.map((intent) => ({
+      pk: requestKey(intent.requestId),
+      sk: `INT#${intent.email}#${pad(intent.attempt)}`,
+      kind: 'INTENT',
+      requestId: intent.requestId,
+      email: intent.email,
+      userId: intent.userId,
+      attempt: intent.attempt,
+      recordedAt: intent.recordedAt,
+      gsi2pk: INTENT_INDEX_KEY,
+      gsi2sk: `${intent.recordedAt}#${intent.requestId}#${intent.email}#${pad(intent.attempt)}`,
+    }));
+    await this.batchPut([...new Map(items.map((item) => [item.sk, item])).values()]);
+  }
+
+  async deleteIntentsOfRequest(requestId: string): Promise<DeleteIntent[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': requestKey(requestId), ':prefix': 'INT#' },
+      ConsistentRead: true,
+    });
+    return items.map(toDeleteIntent);
+  }
+
+  async deleteIntents(range: TimeRange = {}): Promise<DeleteIntent[]> {
+    const items = await this.queryIndex(LEDGER_INDEX_BY_STATUS, 'gsi2pk', 'gsi2sk', INTENT_INDEX_KEY, range);
+    return items.map(toDeleteIntent);
+  }
+
+  /**
+   * Request states read from the state items themselves (a Scan, consistent), not from the by-status index.
+   * Local engines only (dynalite writes an item and its index entries separately, so a kill can leave them
+   * disagreeing); the deployed functions never scan.
+   */
+  async scanRequestStates(statuses: readonly RequestStateStatus[]): Promise<RequestState[]> {
+    const names: Record<string, string> = { '#kind': 'kind', '#status': 'status' };
+    const values: Record<string, unknown> = { ':kind': 'REQUEST' };
+    statuses.forEach((status, index) => (values[`:s${index}`] = status));
+    const states: RequestState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: `#kind = :kind AND #status IN (${statuses.map((_, index) => `:s${index}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      states.push(...(page.Items ?? []).map(toRequestState));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return states.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   }
 
   async recordOutcomes(outcomes: readonly Outcome[], options: RecordOptions = {}): Promise<void> {
@@ -395,7 +487,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async historyOfEmail(email: string, range: TimeRange = {}): Promise<Outcome[]> {
-    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${email.trim().toLowerCase()}`, range);
+    const items = await this.queryIndex(LEDGER_INDEX_BY_EMAIL, 'gsi1pk', 'gsi1sk', `EMAIL#${normalizeEmail(email)}`, range);
     return items.map(toOutcome);
   }
 

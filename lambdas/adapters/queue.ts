@@ -7,7 +7,7 @@
  * then duplicates that the start handler acknowledges without a second execution.
  */
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import type { OffboardingRequest } from '../core/request.js';
+import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequest } from '../core/request.js';
 
 export interface RequestQueue {
   send(requests: readonly OffboardingRequest[]): Promise<void>;
@@ -26,7 +26,24 @@ export class QueueSendError extends Error {
 
 /** SendMessageBatch limits: 10 entries and 256 KiB in total; a margin is kept for attributes and framing. */
 const MAX_BATCH_ENTRIES = 10;
-const MAX_BATCH_BYTES = 240 * 1024;
+const MAX_BATCH_BYTES = MAX_REQUEST_MESSAGE_BYTES;
+
+/**
+ * The size rule every sender applies (this adapter, and the local runtime's raw-body sender): a body over the
+ * limit is a permanent condition, named as such, never a retryable failure.
+ */
+export function checkMessageSizes(bodies: readonly { body: string; requestId?: string }[]): void {
+  const oversized = bodies.find((entry) => Buffer.byteLength(entry.body) > MAX_BATCH_BYTES);
+  if (oversized) {
+    throw new MessageTooLargeError(
+      `${oversized.requestId ? `request ${oversized.requestId}` : 'a message'} is ${Buffer.byteLength(oversized.body)} bytes; one queue message holds at most ${MAX_BATCH_BYTES}`,
+    );
+  }
+}
+
+export class MessageTooLargeError extends Error {
+  override readonly name = 'MessageTooLargeError';
+}
 
 export interface SqsRequestQueueOptions {
   queueUrl: string;
@@ -54,9 +71,8 @@ export class SqsRequestQueue implements RequestQueue {
 
   async send(requests: readonly OffboardingRequest[]): Promise<void> {
     const entries = requests.map((request, index) => ({ Id: `m${index}`, MessageBody: JSON.stringify(request), requestId: request.requestId }));
-    const oversized = entries.find((entry) => Buffer.byteLength(entry.MessageBody) > MAX_BATCH_BYTES);
-    if (oversized) throw new QueueSendError(`request ${oversized.requestId} is too large for one message`, [oversized.requestId]);
-    for (const batch of batches(entries)) await this.sendBatch(batch);
+    checkMessageSizes(entries.map((entry) => ({ body: entry.MessageBody, requestId: entry.requestId })));
+    for (const batch of messageBatches(entries)) await this.sendBatch(batch);
   }
 
   private async sendBatch(batch: (SendMessageBatchRequestEntry & { requestId: string })[]): Promise<void> {
@@ -86,7 +102,8 @@ export class SqsRequestQueue implements RequestQueue {
   }
 }
 
-function* batches<T extends { MessageBody?: string }>(entries: readonly T[]): Generator<T[]> {
+/** Groups entries into SendMessageBatch calls within both limits (entries and bytes). */
+export function* messageBatches<T extends { MessageBody?: string }>(entries: readonly T[]): Generator<T[]> {
   let current: T[] = [];
   let bytes = 0;
   for (const entry of entries) {

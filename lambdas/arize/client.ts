@@ -4,13 +4,22 @@
  * retries transient failures and respects a deadline.
  */
 import { inspect } from 'node:util';
-import { z } from 'zod';
-import { isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
+import * as z from 'zod';
+import { connectionFetch } from './connection.js';
+import { emailProblem, isValidEmail, maskEmail, normalizeEmail, sameEmail } from '../core/email.js';
 import { type ArizeClientOptions, resolveApiKey, resolveConfig, type ResolvedArizeConfig } from './config.js';
 import { ArizeApiError, ArizeDeadlineError, ArizeError, ArizeResponseError, ArizeValidationError } from './errors.js';
+import type { RateControlSnapshot } from './adaptive-rate.js';
 import { type CallOptions, type ClientStats, HttpTransport } from './http.js';
 import { defaultSleep } from './rate-limit.js';
-import { type EmailResolution, type RequestPace, SCAN_PAGE_SIZE, resolveEmailMatches, toArizeError } from './resolve.js';
+import {
+  ASSUMED_ROUND_TRIP_MS,
+  type EmailResolution,
+  type RequestPace,
+  SCAN_PAGE_SIZE,
+  resolveEmailMatches,
+  toArizeError,
+} from './resolve.js';
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
@@ -163,9 +172,10 @@ function requireUserId(userId: unknown, field = 'userId'): string {
 }
 
 function requireEmail(email: unknown, field = 'email'): string {
-  if (typeof email !== 'string' || !isValidEmail(email)) {
+  const problem = typeof email === 'string' ? emailProblem(email) : undefined;
+  if (typeof email !== 'string' || problem !== undefined) {
     const shown = typeof email === 'string' ? ` (${maskEmail(email)})` : '';
-    throw new ArizeValidationError(`${field} is not a valid email address${shown}`, field);
+    throw new ArizeValidationError(`${field} ${problem?.reason ?? 'is not a valid email address'}${shown}`, field);
   }
   return email.trim();
 }
@@ -316,12 +326,14 @@ export class ArizeUsersClient {
     const apiKey = resolveApiKey(options, env);
     this.config = resolveConfig(options, env);
     this.logger = options.logger;
-    const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+    // CA / no-verify / proxy settings need a node:https transport (connection.ts); otherwise the platform fetch.
+    const fetchImpl = options.fetch ?? connectionFetch(this.config.endpoint) ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
     this.transport = new HttpTransport(this.config, apiKey, {
       fetch: fetchImpl,
       sleep: options.sleep ?? defaultSleep,
       random: options.random ?? Math.random,
       logger: options.logger,
+      ...(options.sharedBudget === undefined ? {} : { sharedBudget: options.sharedBudget }),
     });
   }
 
@@ -331,6 +343,11 @@ export class ArizeUsersClient {
 
   get baseUrl(): string {
     return this.config.baseUrl;
+  }
+
+  /** The rate controller's state: current rate and concurrency, limit estimated from 429s. */
+  get rateControl(): RateControlSnapshot {
+    return this.transport.rateControl;
   }
 
   // ---- single operations -------------------------------------------------------------------
@@ -384,7 +401,7 @@ export class ArizeUsersClient {
     return this.transport.request({ method: 'GET', path: userPath(id), route: USER_ROUTE, expect: { 200: UserSchema } }, opts);
   }
 
-  /** Exact, case-insensitive match; the API's substring hits (joann@ for ann@) are discarded. */
+  /** Exact match after ASCII-only case folding (core/email.ts); the API's substring and look-alike hits are discarded. */
   async findByEmail(email: string, opts: CallOptions = {}): Promise<User | undefined> {
     const normalized = normalizeEmail(requireEmail(email));
     const matches = await this.exactMatches(normalized, opts);
@@ -490,8 +507,18 @@ export class ArizeUsersClient {
     );
   }
 
+  /**
+   * The pace the resolver plans with. Adaptive control doubles its rate every round trip until
+   * the server objects, so it plans with what the concurrency ceiling allows (or a limit it has
+   * already measured), not with its safe starting rate.
+   */
   private get pace(): RequestPace {
-    return { concurrency: this.config.maxConcurrency, requestsPerSecond: this.config.maxRequestsPerSecond };
+    const control = this.transport.rateControl;
+    const reachable =
+      control.phase === 'fixed'
+        ? control.rate
+        : Math.min(this.config.maxRequestsPerSecond, control.estimatedLimit ?? (this.config.maxConcurrency * 1000) / ASSUMED_ROUND_TRIP_MS);
+    return { concurrency: this.config.maxConcurrency, requestsPerSecond: reachable };
   }
 
   /**
@@ -648,7 +675,9 @@ export class ArizeUsersClient {
     }
     const ids = userIds.map((id, index) => requireUserId(id, `userIds[${index}]`));
     const invalid = emails.flatMap((email, index) =>
-      typeof email === 'string' && isValidEmail(email) ? [] : [`emails[${index}] (${typeof email === 'string' ? maskEmail(email) : typeof email})`],
+      typeof email === 'string' && isValidEmail(email)
+        ? []
+        : [`emails[${index}] (${typeof email === 'string' ? `${maskEmail(email)}: ${emailProblem(email)?.reason ?? 'invalid'}` : typeof email})`],
     );
     if (invalid.length > 0) {
       const field = invalid[0]?.split(' ')[0] ?? 'emails';

@@ -5,7 +5,7 @@
  * opaque ids), never query strings: a list call's `email` filter is personal data and must not
  * travel into logs through an error message. The API key never appears anywhere here.
  */
-import { maskEmail } from '../core/email.js';
+import { maskEmailsInText } from '../core/email.js';
 import type { ProblemDetails } from './wire.js';
 
 export class ArizeError extends Error {
@@ -70,10 +70,42 @@ export class ArizeResponseError extends ArizeError {
 
 /** The request never got an HTTP response (refused, reset, DNS...). */
 export class ArizeNetworkError extends ArizeError {
+  /** The socket error code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET...), when known. */
+  readonly code: string | undefined;
+
   constructor(method: string, route: string, cause: unknown) {
     const code = networkErrorCode(cause);
     super(`${method} ${route} failed: network error${code ? ` (${code})` : ''}`, { retryable: true, cause });
+    this.code = code;
   }
+}
+
+/**
+ * A request that changes state (POST/PATCH) was sent, and its answer was lost (connection reset,
+ * timeout) or was a 5xx: Arize may or may not have applied it. Never retried automatically —
+ * repeating a create, a password reset or an invitation could do it twice, and a repeated create
+ * answers "already exists" without the temporary password. Not retryable by the workflow either:
+ * a person must check the current state first. `cause` holds the underlying failure.
+ */
+export class ArizeOutcomeUnknownError extends ArizeError {
+  readonly method: string;
+  readonly route: string;
+
+  constructor(method: string, route: string, cause: ArizeError) {
+    super(
+      `${method} ${route}: outcome unknown — the request was sent but ${describeLoss(cause)}, so Arize may or may not have applied it; it was not repeated automatically. Check the current state before trying again`,
+      { retryable: false, cause },
+    );
+    this.method = method;
+    this.route = route;
+  }
+}
+
+function describeLoss(cause: ArizeError): string {
+  if (cause instanceof ArizeTimeoutError) return 'no answer came before the timeout';
+  if (cause instanceof ArizeDeadlineError) return 'the caller stopped waiting for the answer';
+  if (cause instanceof ArizeApiError || cause instanceof ArizeResponseError) return `the server answered ${cause.status}`;
+  return 'the connection failed before the answer arrived';
 }
 
 /** One HTTP attempt exceeded the per-request timeout. */
@@ -127,9 +159,5 @@ function networkErrorCode(cause: unknown): string | undefined {
   return undefined;
 }
 
-const EMAIL_IN_TEXT = /[^\s@"'<>(),;]+@[^\s@"'<>(),;]+\.[^\s@"'<>(),;]+/g;
-
-/** Replaces every email-looking token with its masked form. */
-export function maskEmailsIn(text: string): string {
-  return text.replace(EMAIL_IN_TEXT, (email) => maskEmail(email));
-}
+/** Replaces every email-looking token with its masked form (the rule lives in core/email.ts). */
+export const maskEmailsIn = maskEmailsInText;

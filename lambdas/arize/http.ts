@@ -15,11 +15,13 @@ import {
   ArizeDeadlineError,
   ArizeError,
   ArizeNetworkError,
+  ArizeOutcomeUnknownError,
   ArizeResponseError,
   ArizeTimeoutError,
 } from './errors.js';
-import { TokenBucket, defaultSleep } from './rate-limit.js';
+import { AdaptiveRateController, type RateControlSnapshot, type SendOutcome, type Ticket } from './adaptive-rate.js';
 import { parseRetryAfterMs, retryDelayMs } from './retry.js';
+import type { SharedRateBudget } from './shared-budget.js';
 import { ProblemDetailsSchema } from './wire.js';
 
 export interface CallOptions {
@@ -56,12 +58,14 @@ export interface TransportDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   logger: ArizeLogger | undefined;
+  onRateChange?: (rate: number) => void;
+  sharedBudget?: SharedRateBudget;
 }
 
 export class HttpTransport {
   readonly stats: ClientStats = { requests: 0, retries: 0, throttled: 0 };
   private readonly queue: PQueue;
-  private readonly bucket: TokenBucket;
+  private readonly rate: AdaptiveRateController;
   // A private field: invisible to JSON.stringify, util.inspect and enumeration.
   readonly #authorization: string;
 
@@ -71,10 +75,25 @@ export class HttpTransport {
     private readonly deps: TransportDeps,
   ) {
     this.#authorization = `Bearer ${apiKey}`;
-    this.queue = new PQueue({ concurrency: config.maxConcurrency });
-    // The bucket uses real timers, not the injected sleep: tests that record backoff waits
-    // should not see pacing waits mixed in (they configure a high rate instead).
-    this.bucket = new TokenBucket(config.maxRequestsPerSecond, () => performance.now(), defaultSleep);
+    // The rate controller uses the real clock, not the injected sleep: tests that record backoff
+    // waits should not see pacing waits mixed in (they configure a high rate instead).
+    this.rate = new AdaptiveRateController({
+      adaptive: config.rateControl === 'adaptive',
+      maxRate: config.maxRequestsPerSecond,
+      maxConcurrency: config.maxConcurrency,
+      ...(deps.onRateChange === undefined ? {} : { onRateChange: deps.onRateChange }),
+    });
+    this.queue = new PQueue({ concurrency: this.rate.concurrency });
+  }
+
+  /** The rate controller's current state (rate, concurrency, estimated limit). */
+  get rateControl(): RateControlSnapshot {
+    return this.rate.snapshot();
+  }
+
+  /** Applies a tighter rate from outside, e.g. this worker's share of a shared budget. */
+  capRate(rate: number): void {
+    this.rate.capRate(rate);
   }
 
   get baseUrl(): string {
@@ -146,13 +165,18 @@ export class HttpTransport {
   private async attempt<T>(spec: RequestSpec<T>, options: CallOptions, counter: { attempts: number }): Promise<T> {
     const early = this.outOfTime(spec, options);
     if (early) throw early;
+    await this.takeSharedToken(spec, options);
+    let ticket: Ticket;
     try {
-      await this.bucket.take(options.signal);
+      ticket = await this.rate.acquire(options.signal);
     } catch {
       throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller`, 'aborted');
     }
     const late = this.outOfTime(spec, options);
-    if (late) throw late;
+    if (late) {
+      this.settle(ticket, { kind: 'cancelled' });
+      throw late;
+    }
 
     const remainingMs = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - Date.now();
     const cappedByDeadline = remainingMs < this.config.requestTimeoutMs;
@@ -174,6 +198,7 @@ export class HttpTransport {
 
     counter.attempts++;
     this.stats.requests++;
+    const sentAt = performance.now();
     let status: number;
     let responseHeaders: Headers;
     let text: string;
@@ -185,19 +210,79 @@ export class HttpTransport {
       responseHeaders = response.headers;
       text = await response.text();
     } catch (caught) {
-      if (options.signal?.aborted) {
-        throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller while in flight`, 'aborted');
-      }
-      if (timeoutSignal.aborted) {
-        if (cappedByDeadline) {
-          throw new ArizeDeadlineError(`deadline reached while ${spec.method} ${spec.route} was in flight`, 'deadline');
-        }
-        throw new ArizeTimeoutError(spec.method, spec.route, timeoutMs);
-      }
-      throw new ArizeNetworkError(spec.method, spec.route, caught);
+      const error = this.inFlightError(spec, options, caught, timeoutSignal.aborted, cappedByDeadline, timeoutMs);
+      this.settle(ticket, error instanceof ArizeDeadlineError ? { kind: 'cancelled' } : { kind: 'overloaded' });
+      throw unsafeToRepeat(spec.method) && !sentNothing(error) ? outcomeUnknown(spec, error) : error;
     }
-    if (status === 429) this.stats.throttled++;
-    return this.decode(spec, status, responseHeaders, text);
+    if (status === 429) {
+      this.stats.throttled++;
+      this.reportSharedThrottling();
+    }
+    this.settle(ticket, outcomeOf(status, responseHeaders, performance.now() - sentAt));
+    try {
+      return this.decode(spec, status, responseHeaders, text);
+    } catch (caught) {
+      // A 5xx may come from a server that applied the change and failed afterwards.
+      if (unsafeToRepeat(spec.method) && caught instanceof ArizeError && statusOf(caught) !== undefined && (statusOf(caught) ?? 0) >= 500) {
+        throw outcomeUnknown(spec, caught);
+      }
+      throw caught;
+    }
+  }
+
+  /**
+   * The shared budget is a second gate, before this client's own pacer. If its store fails, the
+   * request goes on under the local controller alone (which still backs off on 429s): an
+   * offboarding must not stop because the limiter's bookkeeping is unavailable.
+   */
+  private async takeSharedToken(spec: RequestSpec<unknown>, options: CallOptions): Promise<void> {
+    const shared = this.deps.sharedBudget;
+    if (!shared) return;
+    try {
+      await shared.acquire(options.signal);
+    } catch (caught) {
+      if (options.signal?.aborted) throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller`, 'aborted');
+      this.deps.logger?.warn?.('shared rate limit unavailable; using the local limit only', {
+        error: caught instanceof Error ? caught.name : 'unknown',
+      });
+    }
+  }
+
+  private lastSharedReportAt = Number.NEGATIVE_INFINITY;
+
+  private reportSharedThrottling(): void {
+    const shared = this.deps.sharedBudget;
+    const now = performance.now();
+    // One report per second per worker: the store allows one cut per second for all of them.
+    if (!shared || now - this.lastSharedReportAt < 1_000) return;
+    this.lastSharedReportAt = now;
+    shared.throttled().catch((caught: unknown) => {
+      this.deps.logger?.warn?.('could not lower the shared rate limit', { error: caught instanceof Error ? caught.name : 'unknown' });
+    });
+  }
+
+  private settle(ticket: Ticket, outcome: SendOutcome): void {
+    this.rate.settle(ticket, outcome);
+    const concurrency = this.rate.concurrency;
+    if (this.queue.concurrency !== concurrency) this.queue.concurrency = concurrency;
+  }
+
+  private inFlightError(
+    spec: RequestSpec<unknown>,
+    options: CallOptions,
+    caught: unknown,
+    timedOut: boolean,
+    cappedByDeadline: boolean,
+    timeoutMs: number,
+  ): ArizeError {
+    if (options.signal?.aborted) {
+      return new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller while in flight`, 'aborted');
+    }
+    if (timedOut) {
+      if (cappedByDeadline) return new ArizeDeadlineError(`deadline reached while ${spec.method} ${spec.route} was in flight`, 'deadline');
+      return new ArizeTimeoutError(spec.method, spec.route, timeoutMs);
+    }
+    return new ArizeNetworkError(spec.method, spec.route, caught);
   }
 
   private decode<T>(spec: RequestSpec<T>, status: number, headers: Headers, text: string): T {
@@ -234,6 +319,38 @@ export class HttpTransport {
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
+}
+
+/**
+ * POST (create, resend invitation, reset password) and PATCH change state and are not known to
+ * be idempotent: once sent, a lost answer does not mean a lost effect. GET and DELETE are safe.
+ */
+function unsafeToRepeat(method: HttpMethod): boolean {
+  return method === 'POST' || method === 'PATCH';
+}
+
+/** Connection-phase failures: the request never reached the server, so repeating it is safe. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function sentNothing(error: ArizeError): boolean {
+  return error instanceof ArizeNetworkError && error.code !== undefined && NOT_SENT_CODES.has(error.code);
+}
+
+function outcomeUnknown(spec: RequestSpec<unknown>, cause: ArizeError): ArizeOutcomeUnknownError {
+  return new ArizeOutcomeUnknownError(spec.method, spec.route, cause);
+}
+
+function statusOf(error: ArizeError): number | undefined {
+  return error instanceof ArizeApiError || error instanceof ArizeResponseError ? error.status : undefined;
+}
+
+function outcomeOf(status: number, headers: Headers, latencyMs: number): SendOutcome {
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfterMs(headers.get('retry-after'), Date.now());
+    return retryAfterMs === undefined ? { kind: 'throttled' } : { kind: 'throttled', retryAfterMs };
+  }
+  if (status >= 500) return { kind: 'overloaded' };
+  return { kind: 'accepted', latencyMs };
 }
 
 const NOT_JSON = Symbol('not-json');

@@ -26,13 +26,18 @@ export type {
 } from './client.js';
 export {
   resolveConfig,
+  resolveEndpoint,
+  describeEndpoint,
+  ARIZE_REGIONS,
   DEFAULT_HOST,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_REQUESTS_PER_SECOND,
   DEFAULT_MAX_RETRIES,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_FIXED_REQUESTS_PER_SECOND,
+  RATE_CONTROL_MODES,
 } from './config.js';
-export type { ArizeClientOptions, ArizeLogger, ResolvedArizeConfig } from './config.js';
+export type { ArizeClientOptions, ArizeEndpoint, ArizeLogger, RateControlMode, ResolvedArizeConfig } from './config.js';
 export {
   ArizeError,
   ArizeApiError,
@@ -42,6 +47,7 @@ export {
   ArizeConfigError,
   ArizeValidationError,
   ArizeDeadlineError,
+  ArizeOutcomeUnknownError,
   isRetryableStatus,
 } from './errors.js';
 export type { CallOptions, ClientStats } from './http.js';
@@ -49,4 +55,6 @@ export { LOOKUP_ONLY_BELOW, SCAN_PAGE_SIZE } from './resolve.js';
 export type { EmailResolution } from './resolve.js';
 export { parseRetryAfterMs, fullJitterBackoffMs, retryDelayMs } from './retry.js';
 export { TokenBucket } from './rate-limit.js';
+export { AdaptiveRateController, realClock } from './adaptive-rate.js';
+export type { Clock, RateControlOptions, RateControlSnapshot, SendOutcome } from './adaptive-rate.js';
 export * from './wire.js';

@@ -5,7 +5,7 @@
  * (which must send exactly these fields: the official SDK rejects unknown fields in a User).
  * Objects are `strict` so that a drift in either direction is caught by the tests.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const USER_STATUSES = ['ACTIVE', 'INVITED', 'EXPIRED'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];

@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mapLimited } from './concurrency.js';
+import { toCsv, type CsvCell } from './csv.js';
 import { normalizeEmail } from './email.js';
 import type { Outcome } from './outcome.js';
 import { splitRequest, type OffboardingRequest, type ParseResult } from './request.js';
@@ -290,17 +291,11 @@ function assignRequests<T extends { email: string; newRequestId?: string }>(
 
 export const AUDIT_CSV_COLUMNS = ['kind', 'email', 'arizeUserId', 'arizeStatus', 'originalRequestId', 'recordedAt', 'detail', 'newRequestId'] as const;
 
-function csvCell(value: string | number | undefined): string {
-  const text = value === undefined ? '' : String(value);
-  // Cells starting with = + - @ would be formulas in a spreadsheet; prefix them so they stay text.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 export function auditReportCsv(report: AuditReport): string {
-  const rows: (string | number | undefined)[][] = [
+  const rows: CsvCell[][] = [
     ...report.redrive.items.map((i) => ['redrive', i.email, undefined, undefined, i.failedRequestId, i.failedAt, `${i.errorClass} (attempt ${i.attempt})`, i.newRequestId]),
     ...report.drift.findings.map((f) => ['drift', f.email, f.arizeUserId, f.arizeStatus, f.deletedRequestId, f.deletedAt, f.arizeCreatedAt ? `account created ${f.arizeCreatedAt}` : '', f.newRequestId]),
   ];
-  return [AUDIT_CSV_COLUMNS.join(','), ...rows.map((row) => row.map(csvCell).join(','))].join('\n') + '\n';
+  const records = rows.map((row) => Object.fromEntries(AUDIT_CSV_COLUMNS.map((column, index) => [column, row[index]])));
+  return toCsv(records, AUDIT_CSV_COLUMNS, { newline: '\n' });
 }

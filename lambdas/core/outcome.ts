@@ -41,6 +41,7 @@ export function countOutcomes(outcomes: readonly Pick<Outcome, 'status'>[]): Out
 export function finalRequestState(counts: OutcomeCounts): RequestStateStatus {
   if (counts.REJECTED > 0 && counts.REJECTED === Object.values(counts).reduce((a, b) => a + b, 0)) return 'REJECTED';
   if (counts.HELD > 0) return 'HELD';
-  if (counts.FAILED > 0) return 'COMPLETED_WITH_FAILURES';
+  // A REJECTED address inside a request that otherwise ran (a look-alike) also needs a human.
+  if (counts.FAILED > 0 || counts.REJECTED > 0) return 'COMPLETED_WITH_FAILURES';
   return 'COMPLETED';
 }

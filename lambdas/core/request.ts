@@ -2,8 +2,8 @@
  * The offboarding request: the unit of work, validated at every boundary (webhook, queue, CLI, workflow).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
+import * as z from 'zod';
+import { emailProblem, normalizeEmail } from './email.js';
 
 export const MAX_EMAILS_PER_REQUEST = 1000;
 export const REQUEST_ID_MAX_LENGTH = 200;
@@ -21,12 +21,16 @@ export const RequestIdSchema = z
   .max(REQUEST_ID_MAX_LENGTH, `requestId must be at most ${REQUEST_ID_MAX_LENGTH} characters`)
   .regex(REQUEST_ID_PATTERN, 'requestId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const EmailSchema = z
+/** A requested address: ASCII case folded, refused with the specific reason of core/email.ts (look-alikes included). */
+export const EmailSchema = z
   .string()
   .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
+  .superRefine((email, ctx) => {
+    const problem = emailProblem(email);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.reason });
+  });
 
-/** Emails: trimmed, lower-cased, de-duplicated (first occurrence wins, order kept). */
+/** Emails: trimmed, ASCII case folded, de-duplicated (first occurrence wins, order kept). */
 export const EmailListSchema = z
   .array(EmailSchema)
   .min(1, 'emails must contain at least one address')
@@ -38,6 +42,8 @@ export const OffboardingRequestSchema = z.strictObject({
   type: z.enum(REQUEST_TYPES),
   emails: EmailListSchema,
   effectiveAt: z.iso.datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' }).optional(),
+  /** The effective date as the HR system sent it (e.g. `2026-12-04`), when `effectiveAt` was interpreted from it. */
+  effectiveAtOriginal: z.string().trim().min(1).max(64, 'effectiveAtOriginal must be at most 64 characters').optional(),
   source: z.enum(REQUEST_SOURCES).default('cli'),
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
   dryRun: z.boolean().default(false),
@@ -92,7 +98,20 @@ export function parseRequestJson(body: string): ParseResult<OffboardingRequest> 
 }
 
 /**
- * Larger inputs are split at intake into requests of at most `maxPerRequest` distinct emails.
+ * The largest queue message a request may become: SQS takes 256 KiB per message and per batch; a margin is
+ * kept for attributes and framing. Every sender (the webhook Lambda, the CLI, the local runtime) checks this one.
+ */
+export const MAX_REQUEST_MESSAGE_BYTES = 240 * 1024;
+
+/** The size of a request as a queue message body. */
+export function requestMessageBytes(request: OffboardingRequest): number {
+  return new TextEncoder().encode(JSON.stringify(request)).byteLength;
+}
+
+/**
+ * Larger inputs are split at intake into requests of at most `maxPerRequest` distinct emails, and into more
+ * parts when a part would not fit in one queue message (1,000 long addresses exceed it): a valid input must
+ * never be answered "try again" forever.
  * Part ids are derived deterministically (`<id>.p<i>of<n>`) so a re-submitted input maps onto the same
  * executions and is de-duplicated by the execution name.
  */
@@ -104,17 +123,34 @@ export function splitRequest(
     return { ok: false, reason: `maxPerRequest must be an integer in 1..${MAX_EMAILS_PER_REQUEST}` };
   }
   const distinct = [...new Set(input.emails.map(normalizeEmail))];
-  if (distinct.length <= maxPerRequest) {
+  // Parts of `maxPerRequest` first (what fits stays split as it always was); otherwise the smallest number of
+  // parts, hence a deterministic one, for which every part fits.
+  let perPart = maxPerRequest;
+  for (;;) {
+    const parts = splitInto(input, distinct, perPart);
+    if (!parts.ok || parts.value.every((part) => requestMessageBytes(part) <= MAX_REQUEST_MESSAGE_BYTES)) return parts;
+    if (perPart <= 1) return { ok: false, reason: `a single-email part is larger than ${MAX_REQUEST_MESSAGE_BYTES} bytes as a queue message` };
+    const total = Math.ceil(distinct.length / perPart) + 1;
+    perPart = Math.min(perPart - 1, Math.ceil(distinct.length / total));
+  }
+}
+
+function splitInto(
+  input: Omit<OffboardingRequestInput, 'emails'> & { emails: readonly string[] },
+  distinct: readonly string[],
+  perPart: number,
+): ParseResult<OffboardingRequest[]> {
+  if (distinct.length <= perPart) {
     const single = parseRequest({ ...input, emails: distinct });
     return single.ok ? { ok: true, value: [single.value] } : single;
   }
-  const total = Math.ceil(distinct.length / maxPerRequest);
+  const total = Math.ceil(distinct.length / perPart);
   const parts: OffboardingRequest[] = [];
   for (let index = 0; index < total; index += 1) {
     const part = parseRequest({
       ...input,
       requestId: `${String(input.requestId).trim()}.p${index + 1}of${total}`,
-      emails: distinct.slice(index * maxPerRequest, (index + 1) * maxPerRequest),
+      emails: distinct.slice(index * perPart, (index + 1) * perPart),
     });
     if (!part.ok) return { ok: false, reason: `part ${index + 1} of ${total}: ${part.reason}` };
     parts.push(part.value);

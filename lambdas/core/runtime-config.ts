@@ -2,7 +2,7 @@
  * Runtime configuration of the Lambdas, read from environment variables once per container.
  * Pure: takes the env as a record, so tests and the local runtime pass their own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError } from './request.js';
 import type { PlanningPolicy } from './planning.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -22,6 +22,8 @@ export interface RuntimeConfig {
     port?: number;
     maxConcurrency?: number;
     maxRequestsPerSecond?: number;
+    /** Share one adaptive rate limit across every concurrent function (a bucket item in the ledger table). */
+    sharedRateLimit?: boolean;
   };
   planning: PlanningPolicy;
   retry: RetryPolicy;
@@ -76,6 +78,7 @@ const EnvSchema = z.object({
   ARIZE_API_PORT: optionalInt(1, 65535),
   ARIZE_MAX_CONCURRENCY: optionalInt(1, 256),
   ARIZE_MAX_REQUESTS_PER_SECOND: optionalInt(1, 10_000),
+  ARIZE_SHARED_RATE_LIMIT: bool(false),
   ARIZE_API_KEY_OWNER_EMAIL: optionalText,
   PROTECTED_EMAILS: list,
   PROTECTED_PATTERNS: list,
@@ -105,6 +108,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       ...(e.ARIZE_API_PORT !== undefined ? { port: e.ARIZE_API_PORT } : {}),
       ...(e.ARIZE_MAX_CONCURRENCY !== undefined ? { maxConcurrency: e.ARIZE_MAX_CONCURRENCY } : {}),
       ...(e.ARIZE_MAX_REQUESTS_PER_SECOND !== undefined ? { maxRequestsPerSecond: e.ARIZE_MAX_REQUESTS_PER_SECOND } : {}),
+      ...(e.ARIZE_SHARED_RATE_LIMIT ? { sharedRateLimit: true } : {}),
     },
     planning: {
       protectedEmails: e.PROTECTED_EMAILS,

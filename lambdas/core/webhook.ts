@@ -7,10 +7,10 @@
  * accepted so a secret can be rotated without downtime: the sender signs with old and new, the receiver
  * accepts either.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from './email.js';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod';
 import {
+  EmailSchema,
   REQUEST_ID_MAX_LENGTH,
   REQUEST_TYPES,
   describeZodError,
@@ -137,6 +137,62 @@ export function verifySignature(
   return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
+// ---- provider schemes (native HR intake) --------------------------------------------------------------
+
+export type DigestEncoding = 'hex' | 'base64';
+
+/**
+ * True when `candidate` (as sent by a provider, hex or base64) equals HMAC(secret, message) under any of the
+ * secrets. Every secret is compared (no early exit) and in constant time, as for our own header above.
+ */
+export function hmacMatchesAny(
+  algorithm: 'sha256' | 'sha512',
+  encoding: DigestEncoding,
+  secrets: readonly string[],
+  message: readonly (Uint8Array | string)[],
+  candidate: string | undefined,
+): boolean {
+  if (candidate === undefined) return false;
+  const trimmed = candidate.trim();
+  if (trimmed === '' || trimmed.length > MAX_SIGNATURE_HEADER_LENGTH) return false;
+  const pattern = encoding === 'hex' ? /^[0-9a-fA-F]+$/ : /^[A-Za-z0-9+/]+={0,2}$/;
+  if (!pattern.test(trimmed)) return false;
+  const given = Buffer.from(trimmed, encoding);
+  let matched = false;
+  for (const secret of secrets) {
+    const mac = createHmac(algorithm, secret);
+    for (const part of message) mac.update(typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
+    const expected = mac.digest();
+    if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
+  }
+  return matched;
+}
+
+/**
+ * A static shared token (Okta's Authorization value, Personio's token, Rippling's bearer): equal to a secret,
+ * with or without a `Bearer ` prefix. Both sides are hashed first so the comparison is constant-time whatever
+ * the lengths.
+ */
+export function tokenMatchesAny(secrets: readonly string[], header: string | undefined): boolean {
+  if (header === undefined || header.length > MAX_SIGNATURE_HEADER_LENGTH) return false;
+  const value = header.trim();
+  if (value === '') return false;
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  const given = digest(value);
+  let matched = false;
+  for (const secret of secrets) {
+    for (const form of [secret, `Bearer ${secret}`]) if (timingSafeEqual(digest(form), given)) matched = true;
+  }
+  return matched;
+}
+
+/** A provider secret variable: the forms `parseWebhookSecrets` takes, or several values separated by commas. */
+export function parseSecretList(source: string, value: string | undefined): string[] {
+  const text = value?.trim() ?? '';
+  if (text.startsWith('[') || text.startsWith('{') || !text.includes(',')) return parseWebhookSecrets(source, text);
+  return parseWebhookSecrets(source, JSON.stringify(text.split(',').map((s) => s.trim()).filter(Boolean)));
+}
+
 // ---- content type ------------------------------------------------------------------------------------
 
 /** `application/json` or `application/<x>+json`, with an optional charset that must be UTF-8. */
@@ -159,10 +215,6 @@ const EventIdSchema = z
   .max(EVENT_ID_MAX_LENGTH, `eventId must be at most ${EVENT_ID_MAX_LENGTH} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/, 'eventId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
-const WebhookEmailSchema = z
-  .string()
-  .transform(normalizeEmail)
-  .refine(isValidEmail, { message: 'not a valid email address' });
 
 const EffectiveAtSchema = z.iso
   .datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' })
@@ -171,7 +223,7 @@ const EffectiveAtSchema = z.iso
 const BulkEventSchema = z.strictObject({
   eventId: EventIdSchema,
   type: z.enum(REQUEST_TYPES),
-  emails: z.array(WebhookEmailSchema).min(1, 'emails must contain at least one address'),
+  emails: z.array(EmailSchema).min(1, 'emails must contain at least one address'),
   effectiveAt: EffectiveAtSchema,
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
 });
@@ -180,7 +232,7 @@ const SingleEventSchema = z.strictObject({
   eventId: EventIdSchema,
   type: z.enum(REQUEST_TYPES),
   employee: z.strictObject({
-    email: WebhookEmailSchema,
+    email: EmailSchema,
     id: z.string().trim().min(1).max(200).optional(),
   }),
   effectiveAt: EffectiveAtSchema,
@@ -248,6 +300,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   503: 'Service Unavailable',
 };
 

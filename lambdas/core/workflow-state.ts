@@ -3,7 +3,7 @@
  * these (a malformed payload fails loudly, naming the field) and the CDK definition builds exactly
  * these shapes. Payloads carry ids, emails and counts only; details live in the ledger.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OffboardingRequestSchema } from './request.js';
 
 export const DeleteTargetSchema = z.strictObject({ userId: z.string().min(1), email: z.string().min(3) });

@@ -8,8 +8,9 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Outcome } from '../core/outcome.js';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
 import type { ListAllParams } from '../arize/index.js';
@@ -44,7 +45,7 @@ export interface ReportSink {
 }
 
 export interface AuditDeps {
-  ledger: Pick<Ledger, 'outcomesByStatus' | 'historyOfEmail' | 'outcomesOfRequest' | 'getRequestState'>;
+  ledger: Pick<Ledger, 'outcomesByStatus' | 'historyOfEmail' | 'outcomesOfRequest' | 'getRequestState' | 'deleteIntents'>;
   directory: () => Promise<AuditDirectory>;
   queue: RequestQueue;
   clock: () => Date;
@@ -72,7 +73,7 @@ export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: Au
 
   // (b) drift
   const since = new Date(started.getTime() - policy.driftLookbackDays * 86_400_000).toISOString();
-  const deleted = await deps.ledger.outcomesByStatus('DELETED', { since });
+  const deleted = [...(await deps.ledger.outcomesByStatus('DELETED', { since })), ...(await unsettledIntents(deps.ledger, since))];
   const terminatedEmails = new Set(deleted.map((o) => o.email)).size;
   const users: DirectoryUser[] = [];
   if (terminatedEmails > 0) {
@@ -114,6 +115,25 @@ export async function runAudit(deps: AuditDeps, policy: AuditPolicy, options: Au
     locations,
   });
   return { ...report, locations };
+}
+
+/**
+ * Deletions the ledger intended but never settled (a crash between a DELETE and its record, or a request
+ * recorded NOT_FOUND by an older version after such a crash): counted as deleted for the drift check, so a
+ * person re-invited after such a deletion is noticed like any other.
+ */
+async function unsettledIntents(ledger: Pick<Ledger, 'deleteIntents' | 'outcomesOfRequest'>, since: string): Promise<Outcome[]> {
+  const intents = await ledger.deleteIntents({ since });
+  const outcomesByRequest = new Map<string, Promise<Outcome[]>>();
+  const unsettled: Outcome[] = [];
+  for (const intent of intents) {
+    let outcomes = outcomesByRequest.get(intent.requestId);
+    if (!outcomes) outcomesByRequest.set(intent.requestId, (outcomes = ledger.outcomesOfRequest(intent.requestId)));
+    const current = (await outcomes).find((o) => o.email === intent.email);
+    const settled = current !== undefined && current.status !== 'NOT_FOUND' && current.attempt >= intent.attempt;
+    if (!settled) unsettled.push({ requestId: intent.requestId, email: intent.email, userId: intent.userId, attempt: intent.attempt, recordedAt: intent.recordedAt, status: 'DELETED' });
+  }
+  return unsettled;
 }
 
 export const powertoolsAuditMetrics: AuditMetricsSink = {

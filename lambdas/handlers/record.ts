@@ -4,7 +4,7 @@
  * emails without an outcome and never overwrite what a task already recorded.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidEmail, normalizeEmail } from '../core/email.js';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { OffboardingRequestSchema } from '../core/request.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isValidEmail, normalizeEmail } from '../core/email.js';
+import { hasEmailSyntax, normalizeEmail, unsafeCharacterProblem } from '../core/email.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Ledger } from '../adapters/ledger.js';
 
@@ -17,11 +17,14 @@ function claimedRequestId(raw: unknown): string | undefined {
   return typeof id === 'string' ? id.slice(0, 200) : undefined;
 }
 
-/** Valid-looking addresses found in an invalid message, so their history shows the rejection. */
+/**
+ * Addresses found in an invalid message, so their history shows the rejection. Look-alikes (U+212A…) are
+ * included: their record must say REJECTED, never leave them with no trace.
+ */
 function extractableEmails(raw: unknown): string[] {
   const emails = (raw as { emails?: unknown } | null)?.emails;
   if (!Array.isArray(emails)) return [];
-  const valid = emails.filter((e): e is string => typeof e === 'string' && isValidEmail(e)).map(normalizeEmail);
+  const valid = emails.filter((e): e is string => typeof e === 'string' && hasEmailSyntax(e)).map(normalizeEmail);
   return [...new Set(valid)].slice(0, 1000);
 }
 
@@ -59,4 +62,32 @@ export async function recordRejection(
   }));
   await ledger.recordOutcomes(outcomes);
   return { rejectionId, emails: outcomes.length };
+}
+
+export interface RejectedEmail {
+  /** Normalised (ASCII case folded) as the ledger keys it. */
+  email: string;
+  reason: string;
+}
+
+/**
+ * An otherwise valid request naming a look-alike address (invisible, bidi-control or compatibility
+ * characters, see core/email.ts): the look-alikes are taken out, to be recorded REJECTED with their
+ * reason under the request's id, and the other leavers proceed — one bad address must not hold back
+ * the rest, nor be matched, nor vanish. Undefined when there is nothing to take out or nothing would be
+ * left (then the whole message is rejected, look-alikes included).
+ */
+export function withoutLookAlikeEmails(raw: unknown): { body: Record<string, unknown>; rejected: RejectedEmail[] } | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const emails = (raw as { emails?: unknown }).emails;
+  if (!Array.isArray(emails)) return undefined;
+  const kept: unknown[] = [];
+  const rejected: RejectedEmail[] = [];
+  emails.forEach((email, index) => {
+    const problem = typeof email === 'string' && hasEmailSyntax(email) ? unsafeCharacterProblem(normalizeEmail(email)) : undefined;
+    if (typeof email === 'string' && problem) rejected.push({ email: normalizeEmail(email), reason: `emails.${index}: ${problem.reason}` });
+    else kept.push(email);
+  });
+  if (rejected.length === 0 || kept.length === 0) return undefined;
+  return { body: { ...(raw as Record<string, unknown>), emails: kept }, rejected };
 }

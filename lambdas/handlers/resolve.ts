@@ -12,7 +12,8 @@ import { ResolveInputSchema, type ResolveOutput } from '../core/workflow-state.j
 import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
 import { TransientArizeError } from './errors.js';
 import { parseTaskInput } from './parse.js';
-import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import type { DeleteIntent } from '../adapters/ledger.js';
+import { deadlineFrom, getDefaultDeps, type UserDirectory, type WorkflowDeps } from './runtime.js';
 
 /**
  * `approvesHeldRequest` is only a claim in the message: the cap is lifted when the ledger confirms that request
@@ -34,6 +35,48 @@ async function isApprovedRelease(request: OffboardingRequest, deps: Pick<Workflo
     });
   }
   return approved;
+}
+
+/**
+ * A request picked up again after a crash may find a leaver gone whom it was itself deleting: the intent is in
+ * the ledger, the outcome never landed. Reconciled by the stored id, never by email: gone (404) ⇒ DELETED at
+ * the intent's attempt; still there under that id though its email no longer resolves ⇒ FAILED (a human looks).
+ */
+async function reconcileIntents(
+  request: OffboardingRequest,
+  resolved: ReadonlyMap<string, AccountForProtection | undefined>,
+  deps: Pick<WorkflowDeps, 'ledger' | 'clock'>,
+  directory: UserDirectory,
+  deadline: number | undefined,
+): Promise<{ deleted: Map<string, Outcome>; failures: Outcome[] }> {
+  const deleted = new Map<string, Outcome>();
+  const failures: Outcome[] = [];
+  const missing = new Set([...resolved].filter(([, account]) => account === undefined).map(([email]) => email));
+  if (missing.size === 0) return { deleted, failures };
+  const latest = new Map<string, DeleteIntent>();
+  for (const intent of await deps.ledger.deleteIntentsOfRequest(request.requestId)) {
+    if (!missing.has(intent.email)) continue;
+    const current = latest.get(intent.email);
+    if (!current || intent.attempt >= current.attempt) latest.set(intent.email, intent);
+  }
+  const transient: string[] = [];
+  await Promise.all(
+    [...latest.values()].map(async (intent) => {
+      const base = { requestId: request.requestId, email: intent.email, userId: intent.userId, attempt: intent.attempt };
+      try {
+        await directory.get(intent.userId, deadline ? { deadline } : {});
+        failures.push({ ...base, attempt: 0, recordedAt: deps.clock().toISOString(), status: 'FAILED', errorClass: 'IntentUnreconciled', error: 'a delete was intended for this id, which still exists but no longer matches the email', retryable: false });
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure.httpStatus === 404) deleted.set(intent.email, { ...base, recordedAt: deps.clock().toISOString(), status: 'DELETED' });
+        else transient.push(failure.errorClass);
+      }
+    }),
+  );
+  if (transient.length > 0) {
+    throw new TransientArizeError(`reconciling ${transient.length} delete intent(s) failed (${[...new Set(transient)].join(', ')})`);
+  }
+  return { deleted, failures };
 }
 
 export async function resolveEmails(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ResolveOutput> {
@@ -66,15 +109,18 @@ export async function resolveEmails(input: unknown, deps: WorkflowDeps, options:
     throw new TransientArizeError(`resolving ${transient.length} of ${request.emails.length} emails failed transiently (${[...new Set(transient)].join(', ')})`);
   }
 
+  const reconciled = await reconcileIntents(request, resolved, deps, directory, options.deadline);
+  failures.push(...reconciled.failures);
   const failedEmails = new Set(failures.map((f) => f.email));
   const plan = planOffboarding(
-    request.emails.filter((email) => !failedEmails.has(email)),
+    request.emails.filter((email) => !failedEmails.has(email) && !reconciled.deleted.has(email)),
     resolved,
     deps.config.planning,
     { dryRun: request.dryRun, blastRadiusApproved: await isApprovedRelease(request, deps) },
   );
   const outcomes: Outcome[] = [
     ...failures,
+    ...reconciled.deleted.values(),
     ...plan.notFound.map((email): Outcome => ({ ...base, email, status: 'NOT_FOUND' })),
     ...plan.protectedAccounts.map((p): Outcome => ({ ...base, email: p.email, userId: p.userId, status: 'PROTECTED', reason: p.reason })),
   ];

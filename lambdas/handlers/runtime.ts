@@ -4,7 +4,9 @@
  * functions directly; the `handler` exports only add this default wiring.
  */
 import type { Context } from 'aws-lambda';
-import { ArizeUsersClient, type CallOptions, type EmailResolution } from '../arize/index.js';
+import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND, type CallOptions, type EmailResolution } from '../arize/index.js';
+import { SharedRateBudget } from '../arize/shared-budget.js';
+import { DynamoSharedRateStore } from '../adapters/shared-rate-limit.js';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { loadArizeApiKey } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +18,8 @@ import { log, powertoolsOutcomeMetrics, tracer, type OutcomeMetricsSink } from '
 export interface UserDirectory {
   resolveEmailMatches(emails: string[], opts?: CallOptions): Promise<Map<string, EmailResolution>>;
   delete(userId: string, opts?: CallOptions): Promise<void>;
+  /** By id: reconciles a recorded delete intent (404 ⇒ the deletion happened). */
+  get(userId: string, opts?: CallOptions): Promise<unknown>;
 }
 
 export interface WorkflowLog {
@@ -71,16 +75,29 @@ export function getDefaultDeps(): WorkflowDeps {
 function buildDefaultWiring(): DefaultWiring {
   const config = loadRuntimeConfig(process.env);
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+  const documents = createDocumentClient(dynamo);
+  // One bucket for every concurrent invocation (resolve, delete, audit): see shared-budget.ts.
+  const sharedBudget = config.arize.sharedRateLimit === true
+    ? new SharedRateBudget(new DynamoSharedRateStore({ tableName: config.ledgerTableName, client: documents }), {
+        maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND,
+      })
+    : undefined;
   let arize: Promise<ArizeUsersClient> | undefined;
   let secrets: SecretsManagerClient | undefined;
   return {
     config,
-    ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: createDocumentClient(dynamo) }),
+    ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: documents }),
     arize: () => {
       secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
       arize ??= loadArizeApiKey(config.arize, secrets).then(
         (apiKey) =>
-          new ArizeUsersClient({ apiKey, ...arizeEndpointOptions(config.arize), ...arizeLimitOptions(config.arize), logger: log }),
+          new ArizeUsersClient({
+            apiKey,
+            ...arizeEndpointOptions(config.arize),
+            ...arizeLimitOptions(config.arize),
+            ...(sharedBudget === undefined ? {} : { sharedBudget }),
+            logger: log,
+          }),
         (error: unknown) => {
           arize = undefined;
           throw error;

@@ -16,7 +16,8 @@ import {
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
 import { flushMetrics, logger, log, tracer } from '../observability.js';
-import { recordRejection } from './rejection.js';
+import type { Outcome } from '../core/outcome.js';
+import { recordRejection, withoutLookAlikeEmails, type RejectedEmail } from './rejection.js';
 import { getDefaultDeps, type WorkflowLog } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
@@ -36,22 +37,39 @@ export type RecordResult =
 const UNSTARTABLE_ERRORS = new Set(['InvalidExecutionInput', 'InvalidName']);
 const RECORD_CONCURRENCY = 8;
 
+type ParsedBody = { ok: true; requests: OffboardingRequest[]; rejectedEmails: RejectedEmail[] } | { ok: false; reason: string };
+
 /** Messages over the 1,000-email limit are split here rather than rejected (see splitRequest). */
-function requestsFromBody(body: string): { ok: true; requests: OffboardingRequest[] } | { ok: false; reason: string } {
+function requestsFromBody(body: string): ParsedBody {
   const single = parseRequestJson(body);
-  if (single.ok) return { ok: true, requests: [single.value] };
+  if (single.ok) return { ok: true, requests: [single.value], rejectedEmails: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch {
     return single;
   }
+  const lookAlikes = withoutLookAlikeEmails(raw);
+  if (lookAlikes) {
+    const rest = requestsFromBody(JSON.stringify(lookAlikes.body));
+    if (rest.ok) return { ...rest, rejectedEmails: [...lookAlikes.rejected, ...rest.rejectedEmails] };
+  }
   const candidate = raw as { emails?: unknown; requestId?: unknown };
   if (Array.isArray(candidate.emails) && candidate.emails.length > 1000 && candidate.emails.every((e) => typeof e === 'string')) {
     const split = splitRequest(raw as Parameters<typeof splitRequest>[0]);
-    if (split.ok) return { ok: true, requests: split.value };
+    if (split.ok) return { ok: true, requests: split.value, rejectedEmails: [] };
   }
   return single;
+}
+
+/** Look-alike addresses taken out of a valid request: REJECTED under its id, before it can start and be summarised. */
+async function recordRejectedEmails(request: OffboardingRequest, rejected: readonly RejectedEmail[], at: Date, deps: StartDeps): Promise<void> {
+  if (rejected.length === 0) return;
+  const recordedAt = at.toISOString();
+  await deps.ledger.recordOutcomes(
+    rejected.map((r): Outcome => ({ requestId: request.requestId, email: r.email, status: 'REJECTED', reason: r.reason, attempt: 0, recordedAt })),
+  );
+  deps.log.warn('look-alike emails rejected; the rest of the request proceeds', { requestId: request.requestId, rejected: rejected.length });
 }
 
 async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
@@ -82,13 +100,17 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
     });
     // The conditional create decided which content the id stands for; other content under it is refused, so it
     // is never merged into that request (nor acknowledged as its duplicate and dropped).
+    const lookAlikes = request === parsed.requests[0] ? parsed.rejectedEmails : [];
     if (created === 'exists' && identityVerdict(await deps.ledger.getRequestState(request.requestId), request) === 'conflict') {
       const reason = conflictingRequestReason(request.requestId);
-      const { rejectionId } = await recordRejection(deps.ledger, JSON.stringify(request), reason, now);
+      // Look-alikes of the refused message are refused with it (REJECTED), never written into the other request.
+      const body = JSON.stringify(lookAlikes.length > 0 ? { ...request, emails: [...request.emails, ...lookAlikes.map((r) => r.email)] } : request);
+      const { rejectionId } = await recordRejection(deps.ledger, body, reason, now);
       deps.log.warn('message rejected', { messageId, requestId: request.requestId, rejectionId, reason });
       conflict ??= { reason, rejectionId };
       continue;
     }
+    await recordRejectedEmails(request, lookAlikes, now, deps);
     try {
       const started = await deps.starter.start(executionName, request);
       if (started.status === 'started') allDuplicates = false;

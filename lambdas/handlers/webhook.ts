@@ -7,10 +7,12 @@
  * request ids are deterministic, so a retried delivery can never start a second execution.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DynamoLedger, type Ledger } from '../adapters/ledger.js';
-import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
+import { MessageTooLargeError, SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
+import { adapterForPath } from '../core/hr/registry.js';
 import { identityVerdict } from '../core/request.js';
 import {
   MAX_WEBHOOK_BODY_BYTES,
@@ -27,7 +29,10 @@ import {
   webhookRequestId,
   type WebhookResponse,
 } from '../core/webhook.js';
-import { flushMetrics, log, logger, tracer } from '../observability.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
+import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
 
 export interface WebhookHttpRequest {
@@ -55,6 +60,11 @@ export async function processWebhook(request: WebhookHttpRequest, deps: WebhookD
   try {
     return await processChecked(request, deps);
   } catch (error) {
+    // Permanent: retrying the same event can never fit it in the queue, so it must not look retryable.
+    if (error instanceof MessageTooLargeError) {
+      deps.log.warn('webhook event too large for the queue', { reason: error.message });
+      return problemResponse(413, `the event cannot be queued: ${error.message}`);
+    }
     deps.log.error('webhook failed; the sender should retry', { error: error instanceof Error ? error.name : 'unknown' });
     return problemResponse(503, 'the event could not be accepted right now; retry later', { 'retry-after': '30' });
   }
@@ -170,12 +180,52 @@ function getDefaultWebhookDeps(): WebhookDeps {
   return defaultDeps;
 }
 
+let defaultHrDeps: HrIntakeDeps | undefined;
+
+/** Native HR routes: provider settings from one secret per enabled provider (`HR_<P>_SECRET_ID`). */
+function getDefaultHrDeps(): HrIntakeDeps {
+  if (defaultHrDeps) return defaultHrDeps;
+  const base = getDefaultWebhookDeps();
+  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const tableName = process.env.LEDGER_TABLE_NAME?.trim();
+  const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
+  defaultHrDeps = {
+    settings: (provider) => {
+      const adapter = adapterForPath(`/hr/${provider}`);
+      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretsClient) : Promise.resolve(undefined);
+    },
+    queue: base.queue,
+    clock: base.clock,
+    log: base.log,
+    policy: effectiveDatePolicyFromEnv(process.env),
+    fetch: (input, init) => fetch(input, init),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    lookup: DEFAULT_HR_LOOKUP,
+    ledger: base.ledger,
+    ...(ledger ? { reject: ledgerRejections(ledger, base.clock) } : {}),
+  };
+  return defaultHrDeps;
+}
+
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
   if (context) logger.addContext(context);
   try {
+    const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+    const adapter = adapterForPath(path);
+    if (adapter) {
+      const hr = await processHrWebhook(
+        adapter,
+        { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
+        getDefaultHrDeps(),
+      );
+      return { statusCode: hr.status, headers: hr.headers, body: hr.body };
+    }
     // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
     const deps = getDefaultWebhookDeps();
     const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
+    // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
+    if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
     return { statusCode: response.status, headers: response.headers, body: response.body };
   } finally {
     flushMetrics();

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -44,6 +44,22 @@ export class Alerts extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+
+    // enforceSSL replaces SNS's default topic policy with one holding only the TLS Deny, and a service principal needs
+    // an explicit Allow: without this, alarms of this account cannot publish and are lost silently.
+    const { account, partition, region } = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
+      }),
+    );
 
     if (props.alertEmail) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));

@@ -71,10 +71,11 @@ export class Audit extends Construct {
         AUDIT_DRIFT_LOOKBACK_DAYS: String(audit.driftLookbackDays),
       },
     });
-    this.function.bindLedger(props.ledger, 'read');
+    this.function.bindLedger(props.ledger, ['get', 'query']);
     this.function.bindQueue(props.intakeQueue, 'send');
     this.function.bindBucket(this.reportBucket, 'write', AUDIT_REPORT_PREFIX);
     this.function.bindSecret(props.arizeSecret);
+    this.function.bindSharedRateLimit(props.ledger);
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -12,6 +12,18 @@ export const START_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers'
 
 /** After 5 failed receives a message is parked in the DLQ for a human (and the DLQ-depth alarm fires). */
 export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * A message's age travels with it into the DLQ, so the DLQ must keep it longer than the queue did: the queue keeps
+ * requests a week (a stalled consumer is alarmed after an hour), the DLQ the SQS maximum of 14 days — at least a
+ * week of investigation left for a message that aged out its whole life in the queue.
+ */
+export const INTAKE_RETENTION = Duration.days(7);
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+export const DEAD_LETTER_RETENTION_MARGIN = Duration.days(7);
+if (DEAD_LETTER_RETENTION.toSeconds() < INTAKE_RETENTION.toSeconds() + DEAD_LETTER_RETENTION_MARGIN.toSeconds()) {
+  throw new Error('DEAD_LETTER_RETENTION must exceed INTAKE_RETENTION by DEAD_LETTER_RETENTION_MARGIN');
+}
 
 /**
  * AWS guidance for SQS-triggered Lambda: visibility timeout ≥ 6 × function timeout (+ batching window), so a
@@ -51,15 +63,16 @@ export class IntakeQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // The longest SQS allows: a parked request must survive a long weekend plus investigation.
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_RETENTION,
     });
 
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: intakeVisibilityTimeout(startTimeout, props.intake.maxBatchingWindowSeconds),
-      // Maximum retention: if the consumer is down, requests must wait (alarmed by age), not expire silently.
-      retentionPeriod: Duration.days(14),
+      // If the consumer is down, requests wait (alarmed by age after an hour) rather than expire; shorter than the
+      // DLQ's, so a message that aged here still has a week in the DLQ.
+      retentionPeriod: INTAKE_RETENTION,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
@@ -69,18 +82,25 @@ export class IntakeQueue extends Construct {
       timeout: startTimeout,
       logRetentionDays: props.logRetentionDays,
     });
-    // Writes REJECTED records only; reading the ledger is the workflow's business.
-    this.startFunction.bindLedger(props.ledger, 'write');
+    // Creates request states and writes REJECTED records; reads a request's state only when its id already exists
+    // (the same content, or a conflicting request to refuse).
+    this.startFunction.bindLedger(props.ledger, ['get', 'put']);
     this.startFunction.bindStateMachine(props.stateMachine);
 
-    this.startFunction.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: props.intake.batchSize,
-        maxBatchingWindow:
-          props.intake.maxBatchingWindowSeconds > 0 ? Duration.seconds(props.intake.maxBatchingWindowSeconds) : undefined,
-        reportBatchItemFailures: true,
-        maxConcurrency: props.intake.maxConcurrency,
-      }),
-    );
+    // A plain mapping instead of SqsEventSource: that one grants grantConsumeMessages (GetQueueUrl,
+    // ChangeMessageVisibility too); Lambda's poller needs exactly these three, and the handler calls no SQS API.
+    this.startFunction.addEventSourceMapping('IntakeEventSource', {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: props.intake.batchSize,
+      maxBatchingWindow:
+        props.intake.maxBatchingWindowSeconds > 0 ? Duration.seconds(props.intake.maxBatchingWindowSeconds) : undefined,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.intake.maxConcurrency,
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.startFunction,
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resourceArns: [this.queue.queueArn],
+    });
   }
 }

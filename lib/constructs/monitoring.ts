@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -6,9 +7,14 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
+// The outcome metric names of lambdas/observability.ts (OUTCOME_METRIC_NAMES), which is not imported here: it builds
+// the Powertools singletons at load.
 export const USERS_FAILED_METRIC = 'UsersFailed';
+export const USERS_HELD_METRIC = 'UsersHeld';
+export { WEBHOOK_FAILURES_METRIC };
 
 export interface MonitoredFunction {
   /** Stable label used in the alarm's construct id and description, e.g. the function's construct id. */
@@ -28,6 +34,11 @@ export interface MonitoringProps {
   readonly intakeMaxAgeSeconds?: number;
   readonly stateMachine: IStateMachine;
   readonly functions: readonly MonitoredFunction[];
+  /**
+   * The HR webhook API: any 5xx it answers means an HR event may not have been accepted.
+   * @default - no API alarm
+   */
+  readonly webhookApi?: apigwv2.IHttpApi;
 }
 
 /**
@@ -82,18 +93,38 @@ export class Monitoring extends Construct {
       props.stateMachine.metricAborted({ period: fiveMinutes, statistic: 'Sum' }),
       'An offboarding execution was aborted; its request may be incomplete.',
     );
-    addAlarm(
-      'UsersFailed',
+    const projectMetric = (metricName: string) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
-        metricName: USERS_FAILED_METRIC,
+        metricName,
         // Powertools Metrics adds the `service` dimension by default; the alarm must match it exactly.
         dimensionsMap: { service: SERVICE_NAME },
         period: fiveMinutes,
         statistic: 'Sum',
-      }),
+      });
+    addAlarm(
+      'UsersFailed',
+      projectMetric(USERS_FAILED_METRIC),
       'At least one user ended FAILED in the ledger; query the byStatus index for FAILED and re-drive.',
     );
+    // The HELD alert task's failure is caught (HELD is recorded either way): this alarm is the second channel.
+    addAlarm(
+      'UsersHeld',
+      projectMetric(USERS_HELD_METRIC),
+      'A request exceeded the blast-radius cap and is HELD for approval (offboard approve); nobody was deleted.',
+    );
+    addAlarm(
+      'WebhookFailures',
+      projectMetric(WEBHOOK_FAILURES_METRIC),
+      'The HR webhook answered 503 (intake queue or secret unavailable); HR must retry, check its delivery log.',
+    );
+    if (props.webhookApi) {
+      addAlarm(
+        'WebhookApi5xx',
+        props.webhookApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
+        'The HR webhook API answered 5xx; HR events may not have been accepted.',
+      );
+    }
     for (const { label, fn } of props.functions) {
       addAlarm(
         `${label}Errors`,

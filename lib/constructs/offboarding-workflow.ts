@@ -10,8 +10,10 @@ import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
 import { buildOffboardingDefinition } from '../workflow/definition.js';
 import { workflowArizeEnvironment, workflowPolicyEnvironment } from '../workflow/environment.js';
+import { MAX_EXECUTION_HISTORY_EVENTS, aslOfDefinition, worstCaseHistoryEvents } from '../workflow/history.js';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflow/tasks.js';
-import { PROJECT_ROOT, ProjectFunction, toRetentionDays } from './project-function.js';
+import { MAX_EMAILS_PER_REQUEST } from '../../lambdas/core/request.js';
+import { PROJECT_ROOT, ProjectFunction, toRetentionDays, type LedgerOperation } from './project-function.js';
 
 export interface OffboardingWorkflowProps {
   readonly ledger: ITable;
@@ -28,7 +30,8 @@ export interface OffboardingWorkflowProps {
 interface FunctionSpec {
   description: string;
   timeout: Duration;
-  ledger: 'read' | 'write' | 'readWrite' | 'none';
+  /** The ledger calls the handler makes (lambdas/adapters/ledger.ts); `none` still gets the table name. */
+  ledger: readonly LedgerOperation[] | 'none';
   arize: boolean;
 }
 
@@ -37,12 +40,14 @@ interface FunctionSpec {
  * the bookkeeping functions seconds.
  */
 const FUNCTION_SPECS: Record<WorkflowFunctionId, FunctionSpec> = {
-  ValidateFunction: { description: 'Validates the request and schedules it', timeout: Duration.seconds(30), ledger: 'write', arize: false },
-  ResolveFunction: { description: 'Resolves emails to Arize users and plans the deletes', timeout: Duration.minutes(5), ledger: 'write', arize: true },
-  DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: 'write', arize: true },
-  RecordFunction: { description: 'Records HELD, DRY_RUN and catch-path outcomes', timeout: Duration.seconds(60), ledger: 'readWrite', arize: false },
+  // Rejections create a state and outcomes (put); otherwise RUNNING/REJECTED transitions (update).
+  ValidateFunction: { description: 'Validates the request and schedules it', timeout: Duration.seconds(30), ledger: ['put', 'update'], arize: false },
+  // isApprovedRelease reads the HELD request's state (get) and outcomes (query): without them approval fails.
+  ResolveFunction: { description: 'Resolves emails to Arize users and plans the deletes', timeout: Duration.minutes(5), ledger: ['get', 'query', 'put'], arize: true },
+  DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: ['put'], arize: true },
+  RecordFunction: { description: 'Records HELD, DRY_RUN and catch-path outcomes', timeout: Duration.seconds(60), ledger: ['query', 'put', 'update'], arize: false },
   PlanRetryFunction: { description: 'Plans the next delete round and its backoff', timeout: Duration.seconds(30), ledger: 'none', arize: false },
-  SummarizeFunction: { description: 'Counts outcomes and stores the final request state', timeout: Duration.seconds(60), ledger: 'readWrite', arize: false },
+  SummarizeFunction: { description: 'Counts outcomes and stores the final request state', timeout: Duration.seconds(60), ledger: ['query', 'update'], arize: false },
 };
 
 /** The Step Functions workflow and its task Lambdas. The start function lives with the intake queue. */
@@ -75,7 +80,10 @@ export class OffboardingWorkflow extends Construct {
       // ledger gets the name and deliberately no grant.
       if (spec.ledger === 'none') fn.addEnvironment('LEDGER_TABLE_NAME', props.ledger.tableName);
       else fn.bindLedger(props.ledger, spec.ledger);
-      if (spec.arize) fn.bindSecret(props.arizeSecret);
+      if (spec.arize) {
+        fn.bindSecret(props.arizeSecret);
+        fn.bindSharedRateLimit(props.ledger);
+      }
       byId[functionId] = fn;
     }
     this.functionsById = byId;
@@ -105,7 +113,28 @@ export class OffboardingWorkflow extends Construct {
       },
     });
 
+    // The HELD alert: SNS needs these two calls on the topic's customer-managed key for this role, or the publish is
+    // denied and the Catch swallows it.
+    props.alertTopic.masterKey?.grant(this.stateMachine, 'kms:GenerateDataKey', 'kms:Decrypt');
+
     const stack = Stack.of(this);
+    const cfnStateMachine = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    this.node.addValidation({
+      validate: () => {
+        const events = worstCaseHistoryEvents(aslOfDefinition(stack.resolve(cfnStateMachine.definitionString)), {
+          emails: MAX_EMAILS_PER_REQUEST,
+          deleteChunkSize: config.deleteChunkSize,
+          rounds: config.retry.maxAttempts,
+        });
+        return events < MAX_EXECUTION_HISTORY_EVENTS
+          ? []
+          : [
+              `offboarding.deleteChunkSize ${config.deleteChunkSize} (with offboarding.retry.maxAttempts ${config.retry.maxAttempts}): a ` +
+                `${MAX_EMAILS_PER_REQUEST}-email request can reach ${events} history events in the worst retry case, above Step Functions' ` +
+                `${MAX_EXECUTION_HISTORY_EVENTS}; raise deleteChunkSize or lower retry.maxAttempts`,
+            ];
+      },
+    });
     const stateMachineRole = Validations.of(this.stateMachine.role);
     stateMachineRole.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
 
 /** The repository root: handler entries and the lock file are resolved from it, never from the caller's working directory. */
@@ -32,11 +33,30 @@ const BUNDLE_TARGET = 'node22';
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __projectCreateRequire } from 'node:module'; const require = __projectCreateRequire(import.meta.url);";
 
-/** `readState`: one request's state item only (GetItem on the table), e.g. the webhook's conflicting-id check. */
-export type LedgerAccess = 'readState' | 'read' | 'write' | 'readWrite';
+/**
+ * One ledger call family of lambdas/adapters/ledger.ts: `get` GetItem (request state), `query` Query (outcomes of a
+ * request, the byEmail/byStatus indexes), `put` PutItem + BatchWriteItem (outcomes, new request states), `update`
+ * UpdateItem (request state transitions). Nothing calls BatchGetItem, DeleteItem or Scan.
+ */
+export type LedgerOperation = 'get' | 'query' | 'put' | 'update';
+/** Presets: `readState` = one request's state item (GetItem only, e.g. the webhook's conflicting-id check). */
+export type LedgerAccess = 'readState' | 'read' | 'write' | 'readWrite' | readonly LedgerOperation[];
+
+const LEDGER_OPERATION_ACTIONS: Record<LedgerOperation, readonly string[]> = {
+  get: ['dynamodb:GetItem'],
+  query: ['dynamodb:Query'],
+  put: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  update: ['dynamodb:UpdateItem'],
+};
+const LEDGER_ACCESS_OPERATIONS: Record<'readState' | 'read' | 'write' | 'readWrite', readonly LedgerOperation[]> = {
+  readState: ['get'],
+  read: ['get', 'query'],
+  write: ['put', 'update'],
+  readWrite: ['get', 'query', 'put', 'update'],
+};
 
 /** What lambdas/adapters/ledger.ts calls: Get/Query to read, Put/Update/BatchWrite to write. */
-export const LEDGER_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+export const LEDGER_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 export const LEDGER_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
 
 /** Every function gets its own explicit log group (retention, no shared group), so `logGroup`/`logRetention` are not caller props. */
@@ -121,6 +141,10 @@ export class ProjectFunction extends NodejsFunction {
       target: BUNDLE_TARGET,
       mainFields: ['module', 'main'],
       banner: CREATE_REQUIRE_BANNER,
+      // Nothing external, the AWS SDK included: the runtime's preinstalled SDK is a different version from the one
+      // tested, and it lacks transitive packages (aws-xray-sdk-core needs @smithy/service-error-classification), so a
+      // bundle relying on it failed at init with MODULE_NOT_FOUND. The deploy suite loads every bundle in isolation.
+      externalModules: [],
       // Local esbuild only: synth must work offline, without Docker.
       forceDockerBundling: false,
       ...caller,
@@ -138,29 +162,42 @@ export class ProjectFunction extends NodejsFunction {
   }
 
   /**
-   * Sets LEDGER_TABLE_NAME and grants exactly the calls the ledger adapter makes for that access — no deletes, no
-   * scans, no wildcard index ARN (reads name the two GSIs explicitly).
+   * Sets LEDGER_TABLE_NAME and grants exactly the ledger calls the handler makes — no deletes, no scans, no wildcard
+   * index ARN (queries name the two GSIs explicitly). `access` is a preset or the list of operations.
    */
   public bindLedger(table: ITable, access: LedgerAccess): void {
     this.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
-    if (access === 'readState') {
-      iam.Grant.addToPrincipal({ grantee: this, actions: ['dynamodb:GetItem'], resourceArns: [table.tableArn] });
-    }
-    if (access === 'read' || access === 'readWrite') {
+    const operations = new Set(typeof access === 'string' ? LEDGER_ACCESS_OPERATIONS[access] : access);
+    const onTable = [...operations].filter((op) => op !== 'query').flatMap((op) => LEDGER_OPERATION_ACTIONS[op]);
+    if (onTable.length > 0) iam.Grant.addToPrincipal({ grantee: this, actions: onTable, resourceArns: [table.tableArn] });
+    if (operations.has('query')) {
       iam.Grant.addToPrincipal({
         grantee: this,
-        actions: LEDGER_READ_ACTIONS,
+        actions: [...LEDGER_OPERATION_ACTIONS.query],
         resourceArns: [
           table.tableArn,
           ...[LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS].map((index) => `${table.tableArn}/index/${index}`),
         ],
       });
     }
-    if (access === 'write' || access === 'readWrite') {
-      iam.Grant.addToPrincipal({ grantee: this, actions: LEDGER_WRITE_ACTIONS, resourceArns: [table.tableArn] });
-    }
-    if (access === 'readState') table.encryptionKey?.grantDecrypt(this);
-    else table.encryptionKey?.grantEncryptDecrypt(this);
+    // Readers only decrypt; anything that writes needs both.
+    if (operations.has('put') || operations.has('update')) table.encryptionKey?.grantEncryptDecrypt(this);
+    else table.encryptionKey?.grantDecrypt(this);
+  }
+
+  /**
+   * Turns on the rate limit shared by every function calling Arize (lambdas/arize/shared-budget.ts): GetItem and
+   * UpdateItem on its one item of the ledger table, scoped to that partition key by dynamodb:LeadingKeys.
+   */
+  public bindSharedRateLimit(table: ITable): void {
+    this.addEnvironment('ARIZE_SHARED_RATE_LIMIT', 'true');
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SHARED_RATE_LIMIT_PK] } },
+    });
+    table.encryptionKey?.grantEncryptDecrypt(this);
   }
 
   /**
@@ -169,7 +206,14 @@ export class ProjectFunction extends NodejsFunction {
    */
   public bindSecret(secret: ISecret, envName = 'ARIZE_API_KEY_SECRET_ID'): void {
     this.addEnvironment(envName, secret.secretName);
-    secret.grantRead(this);
+    // GetSecretValue only (grantRead adds DescribeSecret, which nothing calls). A secret imported by name has no
+    // full ARN: Secrets Manager appends six random characters, matched like grantRead does.
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    });
+    secret.encryptionKey?.grantDecrypt(this);
   }
 
   public bindStateMachine(stateMachine: IStateMachine): void {
@@ -177,10 +221,16 @@ export class ProjectFunction extends NodejsFunction {
     stateMachine.grantStartExecution(this);
   }
 
-  /** env INTAKE_QUEUE_URL; SendMessage (and the KMS calls of a customer-managed key) on this queue only. */
+  /**
+   * env INTAKE_QUEUE_URL; SendMessage (which also covers SendMessageBatch) and the KMS calls of a customer-managed
+   * key on this queue only — not grantSendMessages' GetQueueUrl/GetQueueAttributes, which nothing calls.
+   */
   public bindQueue(queue: IQueue, access: 'send'): void {
     this.addEnvironment('INTAKE_QUEUE_URL', queue.queueUrl);
-    if (access === 'send') queue.grantSendMessages(this);
+    if (access === 'send') {
+      iam.Grant.addToPrincipal({ grantee: this, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+      queue.encryptionMasterKey?.grantEncryptDecrypt(this);
+    }
   }
 
   /**

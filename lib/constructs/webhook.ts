@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -16,6 +16,8 @@ export const WEBHOOK_ROUTE_PATH = '/hr/events';
 
 export interface WebhookProps {
   readonly webhook: OffboardingConfig['webhook'];
+  /** Native HR routes and how their effective dates are read; the ledger records lookups that fail for good. */
+  readonly hr?: Pick<OffboardingConfig, 'hrProviders' | 'hrTimeZone' | 'hrGraceMinutes'> & { readonly ledger: ITable };
   readonly intakeQueue: IQueue;
   /** Read (GetItem only) to answer 409 when an eventId arrives again with other content. */
   readonly ledger: ITable;
@@ -106,6 +108,8 @@ export class Webhook extends Construct {
       },
     });
 
+    this.addHrRoutes(props);
+
     const routes = this.api.node.findAll().filter((c) => c instanceof apigwv2.HttpRoute);
     for (const route of routes) {
       Validations.of(route).acknowledge({
@@ -116,5 +120,43 @@ export class Webhook extends Construct {
       });
     }
     this.url = `${this.api.apiEndpoint}${WEBHOOK_ROUTE_PATH}`;
+  }
+
+  /** Secrets of the enabled HR providers, by provider. */
+  public readonly hrSecrets = new Map<string, secretsmanager.Secret>();
+
+  /**
+   * `/hr/<provider>` for each enabled provider, on the same function: one retained secret each (`HR_<P>_SECRET_ID`),
+   * the effective-date settings, and ledger writes for REJECTED records. Nothing is added when none is enabled.
+   */
+  private addHrRoutes(props: WebhookProps): void {
+    const hr = props.hr;
+    if (!hr || hr.hrProviders.length === 0) return;
+    this.function.addEnvironment('OFFBOARDING_HR_TIME_ZONE', hr.hrTimeZone);
+    this.function.addEnvironment('OFFBOARDING_HR_GRACE_MINUTES', String(hr.hrGraceMinutes));
+    this.function.bindLedger(hr.ledger, 'write');
+    const integration = new HttpLambdaIntegration('HrIntegration', this.function, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 });
+    for (const provider of hr.hrProviders) {
+      const id = `Hr${provider.charAt(0).toUpperCase()}${provider.slice(1)}`;
+      const secret = new secretsmanager.Secret(this, `${id}Secret`, {
+        description: `${provider}: its webhook secret/token (or {"secrets": [new, old], "apiToken": "…", "apiUrl": "https://…"}).`,
+        // A token for the providers that send one back (Okta, Personio, Rippling); replaced by the provider's key otherwise.
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: `The ${provider} key is issued by ${provider} and pasted in by an operator; rotation is the README runbook (store both, switch, drop the old).`,
+      });
+      this.function.bindSecret(secret, `HR_${provider.toUpperCase()}_SECRET_ID`);
+      this.hrSecrets.set(provider, secret);
+      this.api.addRoutes({
+        path: `/hr/${provider}`,
+        // Okta verifies the endpoint once with a GET challenge.
+        methods: provider === 'okta' ? [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET] : [apigwv2.HttpMethod.POST],
+        integration,
+      });
+      new CfnOutput(this, `${id}SecretName`, { value: secret.secretName, description: `Secret for POST /hr/${provider}` });
+    }
   }
 }

@@ -27,6 +27,8 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  // The invoke call timed out on the Step Functions side (AWS lists it with the errors above to retry).
+  'Lambda.ClientExecutionTimeoutException',
 ];
 
 export interface OffboardingDefinitionProps {

@@ -4,6 +4,11 @@ export const EXIT_OK = 0;
 export const EXIT_PARTIAL_FAILURE = 1;
 /** Usage or configuration error: nothing was attempted. */
 export const EXIT_USAGE = 2;
+/**
+ * A change (create, update, resend, reset) was sent but its answer was lost: it may or may not
+ * have happened. Scripts must check the state before repeating it.
+ */
+export const EXIT_OUTCOME_UNKNOWN = 3;
 
 /** An error the CLI reports as one line on stderr and turns into an exit code, never a stack trace. */
 export class CliError extends Error {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
 import { redriveRequests, selectRedrive, type RedriveSelection } from '../../lambdas/core/audit.js';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import { OUTCOME_STATUSES, type Outcome, type OutcomeStatus } from '../../lambdas/core/outcome.js';
 import {
   conflictingRequestReason,
@@ -102,6 +102,8 @@ async function reportRun(
     throw new CliError(`${pending.length} request(s) did not finish in time: ${pending.slice(0, 5).join(', ')} (see offboard status)`, EXIT_PARTIAL_FAILURE);
   }
   if (failed > 0) throw new CliError(`${failed} deletion(s) failed: see offboard failures; retry with offboard redrive`, EXIT_PARTIAL_FAILURE);
+  const rejected = report.totals.REJECTED;
+  if (rejected > 0) throw new CliError(`${rejected} email(s) were REJECTED (see the reason column): nobody was deleted for them`, EXIT_PARTIAL_FAILURE);
 }
 
 /** `outcomes`: one row per email; `requests`: one row per request; totals always. */
@@ -226,8 +228,11 @@ export function submitRequestId(emails: readonly string[]): string {
 }
 
 async function submitEmails(options: SubmitOptions): Promise<void> {
-  const invalid = options.email.filter((email) => !isValidEmail(email));
-  if (invalid.length > 0) throw new CliError(`invalid email for --email: ${invalid.map((e) => `'${e}'`).join(', ')}; nothing was enqueued`, EXIT_USAGE);
+  const invalid = options.email.flatMap((email) => {
+    const problem = emailProblem(email);
+    return problem ? [`'${email}' (${problem.reason})`] : [];
+  });
+  if (invalid.length > 0) throw new CliError(`invalid email for --email: ${invalid.join(', ')}; nothing was enqueued`, EXIT_USAGE);
   if (options.email.length === 0) throw new CliError('give at least one --email', EXIT_USAGE);
   const split = splitRequest({
     requestId: options.requestId ?? submitRequestId(options.email),
@@ -281,7 +286,8 @@ export function renderRequestStatus(view: RequestStatusView, format: OutputForma
 async function showStatus(subject: string, options: StatusOptions): Promise<void> {
   await withBackend(options, 'read', async (backend) => {
     if (subject.includes('@')) {
-      if (!isValidEmail(subject)) throw new CliError(`invalid email: '${subject}'`, EXIT_USAGE);
+      const problem = emailProblem(subject);
+      if (problem) throw new CliError(`invalid email: '${subject}' (${problem.reason})`, EXIT_USAGE);
       const email = normalizeEmail(subject);
       const view = await emailStatus(backend.ledger, email);
       if (options.output === 'json') out(renderJson(view));

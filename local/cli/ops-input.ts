@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import {
   conflictingRequestReason,
   MAX_EMAILS_PER_REQUEST,
@@ -224,12 +224,13 @@ function emailList(format: InputFormat, values: readonly Located[], defaults: In
   const problems: InputProblem[] = [];
   const emails: string[] = [];
   for (const item of values) {
-    if (isValidEmail(item.value)) emails.push(item.value);
+    const problem = emailProblem(item.value);
+    if (problem === undefined) emails.push(item.value);
     else {
       problems.push({
         ...(item.line !== undefined ? { line: item.line } : {}),
         location: item.location,
-        message: item.value === '' ? 'empty email' : `not a valid email address: '${item.value}'`,
+        message: item.value === '' ? 'empty email' : problem.kind === 'syntax' ? `not a valid email address: '${item.value}'` : `'${item.value}' ${problem.reason}`,
       });
     }
   }

@@ -8,18 +8,20 @@ import { resolve } from 'node:path';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { ensureTable, startDynamo } from '../engines/dynamo.js';
-import { LOCAL_LEDGER_TABLE_NAME } from '../runtime/config.js';
+import { configOverridesFromEnvironment, LOCAL_LEDGER_TABLE_NAME, type LocalConfigOverrides } from '../runtime/config.js';
 import {
   connectLocalRuntime,
   connectOrStartLocalRuntime,
   readRuntimeInfo,
+  startLocalRuntime,
   RuntimeInUseError,
-  type LocalArizeOption,
   type LocalRuntime,
   type OffboardingRuntime,
   type RemoteRuntime,
 } from '../runtime/index.js';
+import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { CliError, EXIT_USAGE } from './errors.js';
+export { announceArize, arizeOptionFromEnvironment };
 import { allFinal, pollUntilFinal, readStates, type OpsBackend } from './ops-backend.js';
 
 export interface LocalBackendOptions {
@@ -31,27 +33,12 @@ export interface LocalBackendOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** ARIZE_API_KEY set ⇒ the real API (host/scheme/port as the SDK reads them); otherwise the demo sandbox. */
-export function arizeOptionFromEnvironment(env: NodeJS.ProcessEnv): LocalArizeOption {
-  const apiKey = (env.ARIZE_API_KEY ?? '').trim();
-  if (apiKey === '') return { mode: 'sandbox' };
-  const scheme = env.ARIZE_API_SCHEME?.trim();
-  if (scheme !== undefined && scheme !== '' && scheme !== 'http' && scheme !== 'https') {
-    throw new CliError(`invalid ARIZE_API_SCHEME '${scheme}' (expected http or https)`, EXIT_USAGE);
+function configOverrides(env: NodeJS.ProcessEnv): LocalConfigOverrides {
+  try {
+    return configOverridesFromEnvironment(env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
   }
-  const portText = env.ARIZE_API_PORT?.trim();
-  const port = portText ? Number(portText) : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-    throw new CliError(`invalid ARIZE_API_PORT '${portText ?? ''}' (expected 1-65535)`, EXIT_USAGE);
-  }
-  const host = env.ARIZE_API_HOST?.trim();
-  return {
-    mode: 'external',
-    apiKey,
-    ...(host ? { host } : {}),
-    ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
-    ...(port !== undefined ? { port } : {}),
-  };
 }
 
 function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): OpsBackend {
@@ -85,7 +72,8 @@ function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): O
 
 function describeRuntime(runtime: OffboardingRuntime, dataDir: string, env: NodeJS.ProcessEnv): string {
   if (runtime.mode === 'remote') return `the running local runtime on ${dataDir}`;
-  const arize = (env.ARIZE_API_KEY ?? '').trim() === '' ? 'the Arize sandbox (demo directory)' : `Arize at ${env.ARIZE_API_HOST?.trim() || 'api.arize.com'}`;
+  const option = arizeOptionFromEnvironment(env);
+  const arize = option.mode === 'sandbox' ? 'the Arize sandbox (demo directory)' : `Arize at ${option.endpoint?.baseUrl ?? 'api.arize.com'}`;
   return `the local runtime on ${dataDir} with ${arize}`;
 }
 
@@ -125,16 +113,42 @@ export async function openLocalBackend(options: LocalBackendOptions): Promise<Op
   const dataDir = resolve(options.dataDir);
   if (options.purpose === 'read') return openLedgerOnly(dataDir);
   const arize = arizeOptionFromEnvironment(env);
-  try {
-    const runtime = await connectOrStartLocalRuntime({
-      dataDir,
-      arize,
-      forceDryRun: arize.mode === 'external' && !options.confirm,
-      log: options.log,
-    });
-    return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
-  } catch (error) {
-    if (error instanceof RuntimeInUseError) throw new CliError(error.message, EXIT_USAGE);
-    throw error;
+  announceArize(arize, options.log);
+  const runtimeOptions = {
+    dataDir,
+    arize,
+    config: configOverrides(env),
+    forceDryRun: arize.mode === 'external' && !options.confirm,
+    log: options.log,
+  };
+  // A running `offboard serve` is long-lived: connect to it. Another working command (its runtime closes when its
+  // own requests are done) is waited for instead, so this one never hands work to a process about to stop.
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const info = readRuntimeInfo(dataDir);
+    if (info?.controlUrl !== undefined) {
+      const runtime = await connectOrStartLocalRuntime(runtimeOptions);
+      return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+    }
+    if (info === undefined) {
+      try {
+        const runtime = await startLocalRuntime(runtimeOptions);
+        return runtimeBackend(runtime, describeRuntime(runtime, options.dataDir, env));
+      } catch (error) {
+        if (!(error instanceof RuntimeInUseError)) throw error;
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(`data dir ${options.dataDir} is still in use by another offboard command after ${HOLDER_WAIT_MS / 1000} s; try again when it has finished`, EXIT_USAGE);
+    }
+    if (!told) {
+      told = true;
+      options.log(`Data dir ${options.dataDir} is in use by another offboard command${info ? ` (process ${info.pid})` : ''}; waiting for it to finish…`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }
 }
+
+/** How long a working command waits for another one holding the data dir. */
+const HOLDER_WAIT_MS = 600_000;

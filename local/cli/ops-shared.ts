@@ -11,6 +11,7 @@ import { CliError, EXIT_USAGE } from './errors.js';
 import { connectStack, type OpsBackend } from './ops-backend.js';
 import { FINAL_REQUEST_STATES } from './ops-report.js';
 import { readRuntimeInfo } from '../runtime/runtime-file.js';
+import { arizeOptionFromEnvironment } from './arize-target.js';
 
 export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_SECONDS = 600;
@@ -87,8 +88,8 @@ export function isRealArize(flags: TargetFlags, env: NodeJS.ProcessEnv = process
 function arizeTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): string {
   if (flags.stack !== undefined) return `the Arize account configured in stack ${flags.stack}`;
   if (runningRuntimeUsesRealArize(flags)) return `the real Arize API used by the running local runtime on ${flags.dataDir}`;
-  const host = env.ARIZE_API_HOST?.trim() || 'api.arize.com';
-  return `the real Arize API at ${host}`;
+  const option = arizeOptionFromEnvironment(env);
+  return `the real Arize API at ${option.mode === 'external' && option.endpoint !== undefined ? new URL(option.endpoint.baseUrl).host : 'api.arize.com'}`;
 }
 
 /**
@@ -154,11 +155,51 @@ export async function withBackend<T>(
   run: (backend: OpsBackend) => Promise<T>,
 ): Promise<T> {
   const backend = await openBackend(flags, purpose, (line) => process.stderr.write(`${line}\n`));
+  // Only a process that hosts the runtime itself has work to hand over on Ctrl-C.
+  const hostsRuntime = purpose === 'work' && backend.kind === 'local' && !backend.canLeaveEarly;
+  const stopOnSignal = hostsRuntime ? interruptHandler(backend, resolve(flags.dataDir)) : undefined;
   try {
     return await run(backend);
   } finally {
+    if (stopOnSignal) {
+      process.off('SIGINT', stopOnSignal);
+      process.off('SIGTERM', stopOnSignal);
+    }
     await backend.close();
   }
+}
+
+/** Close budget on Ctrl-C: executions are stopped, the store closed, runtime.json removed. */
+const INTERRUPT_CLOSE_MS = 15_000;
+
+/**
+ * Ctrl-C / SIGTERM while this process runs the pipeline: say what happens to the work, close the runtime
+ * (stops executions, removes runtime.json, releases the data-dir lock) and exit 130. Started requests keep their
+ * RECEIVED/RUNNING state item with the stored request and resume when the next command opens the data dir;
+ * requests still on the in-memory queue have no state, so nothing claims they run.
+ */
+function interruptHandler(backend: OpsBackend, dataDir: string): (signal: NodeJS.Signals) => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(
+      `\nInterrupted (${signal}): stopping. Requests already started stay RECEIVED/RUNNING in the ledger of ${dataDir} and ` +
+        'resume automatically the next time a working command (offboard run, submit, serve, approve, redrive) opens that data dir; ' +
+        'requests not yet started were not recorded: run the same command again (request ids are deterministic, nothing is done twice).\n',
+    );
+    const timer = setTimeout(() => process.exit(130), INTERRUPT_CLOSE_MS);
+    void backend
+      .close()
+      .catch((error: unknown) => process.stderr.write(`offboard: closing after ${signal} failed: ${error instanceof Error ? error.message : String(error)}\n`))
+      .finally(() => {
+        clearTimeout(timer);
+        process.exit(130);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return handler;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { normalizeEmail } from '../../lambdas/core/email.js';
+import { maskEmailsInText, normalizeEmail } from '../../lambdas/core/email.js';
 import { parseRequestJson } from '../../lambdas/core/request.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
 import { expectedRequestIds } from '../runtime/queue.js';
@@ -97,7 +97,7 @@ function progressLine(total: number): { event(e: ProgressEvent): void; done(): v
       if (seen.has(e.requestId)) return;
       seen.add(e.requestId);
       if (tty) draw();
-      else process.stderr.write(`[${seen.size}/${total}] ${e.requestId}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
+      else process.stderr.write(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
     },
     done() {
       if (tty) process.stderr.write('\r\x1b[2K');

@@ -4,12 +4,14 @@
  * data only — summaries and hints go to stderr.
  */
 import { Option } from 'commander';
+import { csvField, toCsv, type CsvCell } from '../../lambdas/core/csv.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export type Cell = string | number | boolean | null | undefined;
+export type Cell = CsvCell;
+export { csvField };
 export type OutputRecord = Record<string, Cell>;
 
 /** Throws a usage error naming the option, so a typo never silently falls back to a default. */
@@ -51,18 +53,9 @@ export function renderTable(records: readonly OutputRecord[], columns: readonly 
     .join('\n');
 }
 
-/** RFC 4180: quote a field when it holds a comma, quote, CR or LF; double embedded quotes. */
-export function csvField(value: Cell): string {
-  const text = cellText(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** RFC 4180 text: header row, CRLF line breaks, including after the last record. */
+/** CSV output of every command goes through the project's one writer (formula-guarded, RFC 4180). */
 export function renderCsv(records: readonly OutputRecord[], columns: readonly string[]): string {
-  const lines = [columns, ...records.map((r) => columns.map((c) => r[c]))].map((row) =>
-    row.map((cell) => csvField(cell)).join(','),
-  );
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(records, columns);
 }
 
 export function renderJson(value: unknown): string {

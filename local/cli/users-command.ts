@@ -10,12 +10,13 @@ import {
   ArizeApiError,
   ArizeConfigError,
   ArizeError,
+  ArizeOutcomeUnknownError,
   ArizeUsersClient,
   ArizeValidationError,
   type ArizeClientOptions,
   type BulkUserDeletionResult,
 } from '../../lambdas/arize/index.js';
-import { resolveBaseUrl } from '../../lambdas/arize/config.js';
+import { describeEndpoint, resolveBaseUrl, resolveEndpoint, type RateControlMode } from '../../lambdas/arize/config.js';
 import {
   EMAIL_FILTER_MAX,
   INVITE_MODES,
@@ -26,19 +27,27 @@ import {
   type Role,
   type User,
 } from '../../lambdas/arize/wire.js';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
-import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
+import { emailProblem, maskEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { CliError, EXIT_OUTCOME_UNKNOWN, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
 
 export const USER_COLUMNS = ['id', 'name', 'email', 'status', 'role', 'is_developer', 'created_at'] as const;
 export const DELETION_COLUMNS = ['user_id', 'email', 'status', 'error'] as const;
+/** A delete result; `protected` when the pipeline's rules kept the account (users-delete-guard.ts). */
+export type DeletionResult = Omit<BulkUserDeletionResult, 'status'> & { status: BulkUserDeletionResult['status'] | 'protected' };
 
 const ENVIRONMENT_HELP = `
-Connection (as in the official Arize SDK):
-  ARIZE_API_KEY     API key of an account admin (required; never printed)
-  ARIZE_API_HOST    API host (default api.arize.com)
-  ARIZE_API_SCHEME  http | https (default https)
-  ARIZE_API_PORT    port (default: the scheme's)
+Connection (as in the official Arize SDK; the command prints the endpoint it uses on stderr):
+  ARIZE_API_KEY       API key of an account admin (required; never printed)
+  ARIZE_REGION        us-east-1b | us-central-1a | eu-west-1a | ca-central-1a ⇒ api.<region>.arize.com
+  ARIZE_BASE_DOMAIN   api.<domain> (Private Connect)
+  ARIZE_SINGLE_HOST, ARIZE_SINGLE_PORT   on-prem single host (one of these three at most)
+  ARIZE_API_HOST      API host (default api.arize.com; not together with the three above)
+  ARIZE_API_SCHEME    http | https (default https)
+  ARIZE_API_PORT      port (default/0: the scheme's)
+  ARIZE_PROXY_URL     http:// proxy (else HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY)
+  ARIZE_SSL_CA_CERT   PEM bundle to trust instead of the default CAs
+  ARIZE_REQUEST_VERIFY=false   do not verify TLS certificates (announced on stderr)
 
 Exit codes:
   0  everything succeeded (for delete, "not_found" counts as success: the user is not in Arize)
@@ -50,14 +59,21 @@ Exit codes:
 const DELETE_HELP = `
 Targets: --id and --email are repeatable and accept comma-separated values; --ids-file and
 --emails-file hold one value per line (blank lines and lines starting with # are ignored).
-Repeated targets are deleted once. Every email is validated before any API call; an email is
-matched exactly and case-insensitively, never as a substring (ann@x.com never matches joann@x.com).
+Repeated targets are deleted once. Every email is validated before any API call; an email matches
+only an account whose address is equal up to ASCII case (ann@x.com never matches joann@x.com, and
+an address with invisible, bidi-control or compatibility characters such as U+212A is refused).
+
+Protection: the pipeline's rules apply, from the same configuration (cdk.json "offboarding"):
+protectedEmails, protectedPatterns, protectedRoles and arize.apiKeyOwnerEmail. A protected account is
+reported "protected" and skipped; --include-protected deletes it anyway (loudly; never the API key's
+owner). More deletes than maxDeletesPerRequest: the command refuses (exit 2, nothing deleted) unless
+--max-deletes N allows them.
 
 Confirmation: on a terminal the command shows how many users it will delete and asks; --yes skips
 the question. When stdin is not a terminal it refuses to run without --yes (exit 2).
 
 --output json prints one object per target: {"user_id", "status", "email"?, "error"?} with status
-"deleted" | "not_found" | "failed"; "email" is present when the target was given by email, "error"
+"deleted" | "not_found" | "failed" | "protected"; "email" is present when the target was given by email, "error"
 when there is an explanation (always for "failed").
 ${ENVIRONMENT_HELP}`;
 
@@ -78,7 +94,7 @@ const silentLogger: Logger = { debug: () => undefined, info: () => undefined, wa
 
 /** Builds the client from the SDK's environment variables; configuration problems are usage errors. */
 export function createClientFromEnvironment(
-  options: Pick<ArizeClientOptions, 'maxConcurrency' | 'maxRequestsPerSecond'> & GlobalOptions = {},
+  options: Pick<ArizeClientOptions, 'maxConcurrency' | 'maxRequestsPerSecond' | 'rateControl'> & GlobalOptions = {},
 ): ArizeUsersClient {
   if ((process.env.ARIZE_API_KEY ?? '').trim() === '') {
     throw new CliError(
@@ -88,7 +104,9 @@ export function createClientFromEnvironment(
   }
   const { verbose, ...limits } = options;
   try {
-    return new ArizeUsersClient({ ...limits, logger: verbose === true ? stderrLogger() : silentLogger });
+    const client = new ArizeUsersClient({ ...limits, logger: verbose === true ? stderrLogger() : silentLogger });
+    process.stderr.write(`${describeEndpoint(resolveEndpoint({}, process.env))}\n`);
+    return client;
   } catch (error) {
     throw toCliError(error);
   }
@@ -106,6 +124,7 @@ function toCliError(error: unknown): unknown {
     const explanation = error.problem?.detail ?? error.problem?.title ?? error.message;
     return new CliError(`Arize API error ${error.status}: ${explanation}`, EXIT_PARTIAL_FAILURE);
   }
+  if (error instanceof ArizeOutcomeUnknownError) return new CliError(error.message, EXIT_OUTCOME_UNKNOWN);
   if (error instanceof ArizeError) return new CliError(error.message, EXIT_PARTIAL_FAILURE);
   return error;
 }
@@ -170,7 +189,8 @@ function enumValue<T extends string>(flag: string, allowed: readonly T[], value:
 }
 
 function requireValidEmail(flag: string, value: string): string {
-  if (!isValidEmail(value)) throw new CliError(`invalid email for ${flag}: '${value}'`, EXIT_USAGE);
+  const problem = emailProblem(value);
+  if (problem) throw new CliError(`invalid email for ${flag}: '${value}' (${problem.reason})`, EXIT_USAGE);
   return value.trim();
 }
 
@@ -210,7 +230,7 @@ export function userRecord(user: User): OutputRecord {
 }
 
 /** The SDK's result shape: `email` only when the target was an email, `error` only when there is one. */
-export function deletionJson(result: BulkUserDeletionResult): Record<string, string> {
+export function deletionJson(result: DeletionResult): Record<string, string> {
   const shaped: Record<string, string> = { user_id: result.user_id };
   if (result.email !== undefined) shaped.email = result.email;
   shaped.status = result.status;
@@ -227,7 +247,7 @@ export function renderUsers(format: OutputFormat, users: readonly User[], json?:
   });
 }
 
-export function renderDeletions(format: OutputFormat, results: readonly BulkUserDeletionResult[]): string {
+export function renderDeletions(format: OutputFormat, results: readonly DeletionResult[]): string {
   return render(format, {
     records: results.map((r) => ({ user_id: r.user_id, email: r.email, status: r.status, error: r.error })),
     columns: DELETION_COLUMNS,
@@ -236,9 +256,10 @@ export function renderDeletions(format: OutputFormat, results: readonly BulkUser
   });
 }
 
-export function summarizeDeletions(results: readonly BulkUserDeletionResult[]): string {
-  const count = (status: BulkUserDeletionResult['status']) => results.filter((r) => r.status === status).length;
-  return `${count('deleted')} deleted, ${count('not_found')} not found, ${count('failed')} failed (of ${results.length})`;
+export function summarizeDeletions(results: readonly DeletionResult[]): string {
+  const count = (status: DeletionResult['status']) => results.filter((r) => r.status === status).length;
+  const kept = count('protected');
+  return `${count('deleted')} deleted, ${count('not_found')} not found, ${count('failed')} failed${kept > 0 ? `, ${kept} protected` : ''} (of ${results.length})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +342,17 @@ async function createUser(options: CreateOptions, command: Command): Promise<voi
       : { type: 'PREDEFINED', name: enumValue('--role', PREDEFINED_ROLE_NAMES, options.role ?? '') };
   const inviteMode = enumValue('--invite-mode', INVITE_MODES, options.inviteMode);
   const client = createClientFromEnvironment(globals(command));
-  const result = await client.create({ name, email, role, inviteMode, isDeveloper: options.developer });
+  const result = await client.create({ name, email, role, inviteMode, isDeveloper: options.developer }).catch((error: unknown) => {
+    if (!(error instanceof ArizeOutcomeUnknownError)) throw error;
+    // Running create again would answer "already exists" without the temporary password, so say
+    // exactly what to do instead of letting a script loop on it.
+    throw new CliError(
+      `create: outcome unknown — the request reached Arize but its answer was lost, so the user ${maskEmail(email)} may or may not have been created. ` +
+        'It was not retried. Check with `offboard users get <email>` before running create again' +
+        (inviteMode === 'TEMPORARY_PASSWORD' ? '; if it exists, run `offboard users reset-password <id>` to get a new temporary password.' : '.'),
+      EXIT_OUTCOME_UNKNOWN,
+    );
+  });
 
   const record: OutputRecord = { ...userRecord(result.user), invite_mode: result.inviteMode, created: result.created };
   const columns: string[] = [...USER_COLUMNS, 'invite_mode', 'created'];
@@ -380,6 +411,9 @@ interface DeleteOptions {
   yes?: boolean;
   concurrency?: number;
   rate?: number;
+  rateControl?: RateControlMode;
+  includeProtected?: boolean;
+  maxDeletes?: number;
   output: OutputFormat;
 }
 
@@ -395,9 +429,12 @@ export async function collectDeleteTargets(options: DeleteOptions): Promise<Dele
   if (options.idsFile !== undefined) ids.push(...(await readListFile('--ids-file', options.idsFile)));
   if (options.emailsFile !== undefined) emails.push(...(await readListFile('--emails-file', options.emailsFile)));
 
-  const invalid = emails.filter((e) => !isValidEmail(e.value));
+  const invalid = emails.flatMap((e) => {
+    const problem = emailProblem(e.value);
+    return problem ? [{ ...e, reason: problem.reason }] : [];
+  });
   if (invalid.length > 0) {
-    const lines = invalid.map((e) => `  '${e.value}' (${e.source})`).join('\n');
+    const lines = invalid.map((e) => `  '${e.value}' (${e.source}): ${e.reason}`).join('\n');
     throw new CliError(`invalid email address${invalid.length === 1 ? '' : 'es'}; nothing was deleted:\n${lines}`, EXIT_USAGE);
   }
   const userIds = [...new Set(ids.map((i) => i.value))];
@@ -424,7 +461,7 @@ function describeTarget(): string {
   }
 }
 
-async function confirmDeletion(targets: DeleteTargets): Promise<boolean> {
+async function confirmDeletion(targets: DeleteTargets, protectedIncluded = 0): Promise<boolean> {
   const total = targets.userIds.length + targets.emails.length;
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   // Ctrl-C (or Ctrl-D) at the prompt is a "no"; without this readline would just pause and exit 0.
@@ -434,7 +471,9 @@ async function confirmDeletion(targets: DeleteTargets): Promise<boolean> {
   try {
     const answer = await prompt.question(
       `About to delete ${total} Arize user${total === 1 ? '' : 's'} (${targets.userIds.length} by id, ` +
-        `${targets.emails.length} by email) at ${describeTarget()}. This cannot be undone.\nType "yes" to continue: `,
+        `${targets.emails.length} by email) at ${describeTarget()}. This cannot be undone.\n` +
+        (protectedIncluded > 0 ? `${protectedIncluded} of them PROTECTED (--include-protected).\n` : '') +
+        'Type "yes" to continue: ',
       { signal: cancelled.signal },
     );
     return ['y', 'yes'].includes(answer.trim().toLowerCase());
@@ -479,29 +518,50 @@ async function deleteUsers(options: DeleteOptions, command: Command): Promise<vo
     ...globals(command),
     maxConcurrency: options.concurrency,
     maxRequestsPerSecond: options.rate,
+    rateControl: options.rateControl,
   });
-  if (options.yes !== true) {
-    if (process.stdin.isTTY !== true) {
-      throw new CliError('refusing to delete without confirmation: stdin is not a terminal; re-run with --yes', EXIT_USAGE);
-    }
-    if (!(await confirmDeletion(targets))) throw new CliError('not confirmed; nothing was deleted', EXIT_USAGE);
+  if (options.yes !== true && process.stdin.isTTY !== true) {
+    throw new CliError('refusing to delete without confirmation: stdin is not a terminal; re-run with --yes', EXIT_USAGE);
+  }
+  const { assembleResults, pipelinePlanningPolicy, planUserDeletion } = await import('./users-delete-guard.js');
+  let policy;
+  try {
+    policy = pipelinePlanningPolicy();
+  } catch (error) {
+    throw new CliError(`invalid offboarding configuration (cdk.json): ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE);
+  }
+  const plan = await planUserDeletion(client, targets, policy, {
+    includeProtected: options.includeProtected === true,
+    ...(options.maxDeletes !== undefined ? { maxDeletes: options.maxDeletes } : {}),
+  });
+  if (plan.protectedCount > 0) {
+    process.stderr.write(`${plan.protectedCount} protected account${plan.protectedCount === 1 ? '' : 's'} will be skipped (protected emails, patterns, roles or the API key's owner; see the status column).\n`);
+  }
+  for (const account of plan.overridden) {
+    process.stderr.write(`WARNING: --include-protected: deleting PROTECTED account ${account.userId} (${maskEmail(account.email)}, ${account.reason})\n`);
+  }
+  if (plan.refusal !== undefined) throw new CliError(plan.refusal, EXIT_USAGE);
+  const toDelete = [...plan.deleteIds, ...plan.unknownIds];
+  if (options.yes !== true && toDelete.length > 0) {
+    if (!(await confirmDeletion(targets, plan.overridden.length))) throw new CliError('not confirmed; nothing was deleted', EXIT_USAGE);
   }
 
-  const progress = progressReporter(targets.userIds.length + targets.emails.length);
+  const progress = progressReporter(toDelete.length);
   // Ctrl-C stops starting new deletions; what already happened is still reported.
   const abort = new AbortController();
   const onInterrupt = () => abort.abort(new Error('interrupted by the operator'));
   process.once('SIGINT', onInterrupt);
-  let results: BulkUserDeletionResult[];
+  const byId = new Map<string, BulkUserDeletionResult>();
   try {
-    results = await client.bulkDelete(
-      { userIds: targets.userIds, emails: targets.emails },
-      { signal: abort.signal, onResult: (r) => progress.onResult(r) },
-    );
+    if (toDelete.length > 0) {
+      const deleted = await client.bulkDelete({ userIds: toDelete }, { signal: abort.signal, onResult: (r) => progress.onResult(r) });
+      for (const result of deleted) byId.set(result.user_id, result);
+    }
   } finally {
     process.removeListener('SIGINT', onInterrupt);
     progress.done();
   }
+  const results = assembleResults(targets, plan, byId);
 
   write(renderDeletions(options.output, results));
   const summary = summarizeDeletions(results);
@@ -605,16 +665,28 @@ export function registerUsersCommand(program: Command): void {
     .option('--ids-file <file>', 'file with one user id per line')
     .option('--emails-file <file>', 'file with one email per line')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--include-protected', 'ALSO delete protected accounts (protected emails, patterns, roles); never the API key\'s owner')
     .addOption(
-      new Option('--concurrency <n>', 'maximum requests in flight (default 8, env ARIZE_MAX_CONCURRENCY)').argParser(
+      new Option('--max-deletes <n>', 'blast-radius cap for this run (default: offboarding.maxDeletesPerRequest in cdk.json)').argParser(
+        integerOption('--max-deletes', 0, 1_000_000),
+      ),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'ceiling on requests in flight (default 32, env ARIZE_MAX_CONCURRENCY)').argParser(
         integerOption('--concurrency', 1, 256),
       ),
     )
     .addOption(
       new Option(
         '--rate <req/s>',
-        'maximum requests per second, kept client-side (default 10, env ARIZE_MAX_REQUESTS_PER_SECOND)',
+        'ceiling on requests per second; the client finds the server\'s limit below it (default 5000, env ARIZE_MAX_REQUESTS_PER_SECOND)',
       ).argParser(positiveNumberOption('--rate')),
+    )
+    .addOption(
+      new Option(
+        '--rate-control <mode>',
+        'adaptive: start at 10 req/s and probe for the server\'s limit, backing off on 429/5xx/slow answers; fixed: always --rate (env ARIZE_RATE_CONTROL)',
+      ).choices(['adaptive', 'fixed']),
     )
     .addOption(outputOption())
     .addHelpText('after', DELETE_HELP)

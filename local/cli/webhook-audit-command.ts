@@ -10,8 +10,20 @@ import type { Command } from 'commander';
 import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import type { AuditReport } from '../../lambdas/core/audit.js';
 import { maskEmail } from '../../lambdas/core/email.js';
+import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { MAX_WEBHOOK_BODY_BYTES, problemResponse, type WebhookResponse } from '../../lambdas/core/webhook.js';
 import { runAudit, type ReportSink } from '../../lambdas/handlers/audit.js';
+import { HR_ADAPTERS, adapterForPath } from '../../lambdas/core/hr/registry.js';
+import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
+import {
+  DEFAULT_HR_LOOKUP,
+  effectiveDatePolicyFromEnv,
+  hrSettingsFromEnv,
+  ledgerRejections,
+  processHrWebhook,
+  type HrIntakeDeps,
+  type HrProviderSettings,
+} from '../../lambdas/handlers/hr-intake.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
@@ -51,23 +63,25 @@ function send(response: ServerResponse, reply: WebhookResponse): void {
 }
 
 /** The request listener: routing, body limit, then the shared use case. Exported for tests. */
-export function webhookListener(deps: WebhookDeps) {
+export function webhookListener(deps: WebhookDeps, hrDeps?: HrIntakeDeps) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     void (async () => {
-      const path = (request.url ?? '/').split('?')[0];
+      const path = (request.url ?? '/').split('?')[0] ?? '/';
       if (path === '/healthz') {
         if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, problemResponse(405, 'use GET', { allow: 'GET' }));
         return send(response, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
       }
-      if (path !== WEBHOOK_PATH) return send(response, problemResponse(404, `no route; POST ${WEBHOOK_PATH}`));
-      if (request.method !== 'POST') return send(response, problemResponse(405, 'use POST', { allow: 'POST' }));
-      const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
+      const adapter = hrDeps ? adapterForPath(path) : undefined;
+      if (path !== WEBHOOK_PATH && !adapter) return send(response, problemResponse(404, `no route; POST ${WEBHOOK_PATH}`));
+      if (request.method !== 'POST' && !(adapter && request.method === 'GET')) return send(response, problemResponse(405, 'use POST', { allow: 'POST' }));
+      const body = request.method === 'POST' ? await readBody(request, MAX_WEBHOOK_BODY_BYTES) : Buffer.alloc(0);
       if (body === 'too-large') {
         response.setHeader('connection', 'close');
         return send(response, problemResponse(413, `body must be at most ${MAX_WEBHOOK_BODY_BYTES} bytes`));
       }
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+      if (adapter && hrDeps) return send(response, await processHrWebhook(adapter, { method: request.method ?? 'POST', headers, body }, hrDeps));
       send(response, await processWebhook({ headers, body }, deps));
     })().catch(() => {
       if (!response.headersSent) send(response, problemResponse(503, 'try again later'));
@@ -91,24 +105,61 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (error) {
     throw new CliError(`offboard serve needs OFFBOARDING_WEBHOOK_SECRET: ${(error as Error).message}`, EXIT_USAGE);
   }
-  const { startLocalRuntime } = await import('../runtime/index.js');
-  const apiKey = process.env.ARIZE_API_KEY?.trim();
+  // Native HR routes: each provider whose OFFBOARDING_<P>_SECRET is set; a bad setting refuses the start.
+  const hrSettings = new Map<HrProvider, HrProviderSettings>();
+  let policy: HrIntakeDeps['policy'];
+  try {
+    policy = effectiveDatePolicyFromEnv(process.env);
+    for (const provider of HR_PROVIDERS) {
+      const settings = hrSettingsFromEnv(HR_ADAPTERS[provider], process.env);
+      if (settings) hrSettings.set(provider, settings);
+    }
+  } catch (error) {
+    throw new CliError(`offboard serve: ${(error as Error).message}`, EXIT_USAGE);
+  }
+  const { startLocalRuntime, journaledQueue } = await import('../runtime/index.js');
+  const { configOverridesFromEnvironment } = await import('../runtime/config.js');
+  let config;
+  try {
+    config = configOverridesFromEnvironment(process.env);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT_USAGE);
+  }
+  // The one settings module decides where Arize is (serve used to ignore ARIZE_API_HOST and call production).
+  const arize = arizeOptionFromEnvironment(process.env);
+  announceArize(arize, (line) => process.stderr.write(`${line}\n`));
   const runtime = await startLocalRuntime({
     dataDir: flags.dataDir,
-    ...(apiKey ? { arize: { mode: 'external' as const, apiKey }, forceDryRun: !flags.confirm } : {}),
+    config,
+    ...(arize.mode === 'external' ? { arize, forceDryRun: !flags.confirm } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  if (apiKey && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
-  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${event.requestId}${event.status ? ` ${event.status}` : ''}\n`));
+  if (arize.mode === 'external' && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
+  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`));
 
+  const sqsQueue = new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client });
   const deps: WebhookDeps = {
     secrets: () => Promise.resolve(secrets),
-    queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
+    // 202 only once the event is durable: journaled (fsynced) in the data dir, then on the in-memory queue.
+    queue: runtime.journal ? journaledQueue(runtime.journal, sqsQueue) : sqsQueue,
     ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
   };
-  const server = createServer(webhookListener(deps));
+  const hrDeps: HrIntakeDeps = {
+    settings: (provider) => Promise.resolve(hrSettings.get(provider)),
+    queue: deps.queue,
+    clock: deps.clock,
+    log: cliLog,
+    policy,
+    fetch: (input, init) => fetch(input, init),
+    sleep: (ms) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms)),
+    random: Math.random,
+    lookup: DEFAULT_HR_LOOKUP,
+    ledger: runtime.ledger,
+    reject: ledgerRejections(runtime.ledger, deps.clock),
+  };
+  const server = createServer(webhookListener(deps, hrDeps));
   server.requestTimeout = 30_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -116,7 +167,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   runtime.advertise({ controlUrl: url });
-  process.stdout.write(`offboard serve: listening on ${url} (POST ${WEBHOOK_PATH}, GET /healthz), data dir ${resolve(flags.dataDir)}\n`);
+  const hrRoutes = [...hrSettings.keys()].map((provider) => `POST /hr/${provider}`);
+  process.stdout.write(`offboard serve: listening on ${url} (POST ${WEBHOOK_PATH}, ${hrRoutes.length ? `${hrRoutes.join(', ')}, ` : ''}GET /healthz), data dir ${resolve(flags.dataDir)}\n`);
 
   await new Promise<void>((resolveStop) => {
     const stop = () => {
@@ -160,13 +212,21 @@ function renderAuditSummary(report: AuditReport & { locations: string[] }): stri
 
 interface AuditFlags {
   dataDir: string;
+  confirm?: boolean;
   output: OutputFormat;
   submit: boolean;
 }
 
 async function audit(flags: AuditFlags): Promise<void> {
   const { connectOrStartLocalRuntime, loadLocalConfig } = await import('../runtime/index.js');
-  const runtime = await connectOrStartLocalRuntime({ dataDir: flags.dataDir, log: () => undefined });
+  const arizeOption = arizeOptionFromEnvironment(process.env);
+  announceArize(arizeOption, (line) => process.stderr.write(`${line}\n`));
+  const runtime = await connectOrStartLocalRuntime({
+    dataDir: flags.dataDir,
+    arize: arizeOption,
+    forceDryRun: arizeOption.mode === 'external' && flags.confirm !== true,
+    log: () => undefined,
+  });
   try {
     const arize = runtime.arize;
     if (!arize) throw new CliError('the running `offboard serve` uses external Arize: set ARIZE_API_KEY to audit it', EXIT_USAGE);
@@ -202,7 +262,13 @@ export function registerWebhookAuditCommands(program: Command): void {
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '8787')
     .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .option('--confirm', 'with ARIZE_API_KEY (real Arize): really delete instead of dry runs')
-    .addHelpText('after', '\nRequires OFFBOARDING_WEBHOOK_SECRET (the HMAC secret; JSON {"secrets": [...]} while rotating).')
+    .addHelpText(
+      'after',
+      '\nRequires OFFBOARDING_WEBHOOK_SECRET (the HMAC secret; JSON {"secrets": [...]} while rotating).\n' +
+        'Native HR routes /hr/<provider> (bamboohr, hibob, gusto, deel, personio, rippling, okta) are served for each provider whose\n' +
+        'OFFBOARDING_<PROVIDER>_SECRET is set (comma-separated while rotating); OFFBOARDING_<PROVIDER>_API_TOKEN and _API_URL let\n' +
+        'thin events be completed from the provider API; OFFBOARDING_HR_TIME_ZONE and OFFBOARDING_HR_GRACE_MINUTES interpret dates.',
+    )
     .action((flags: ServeFlags) => serve(flags));
 
   program
@@ -210,6 +276,7 @@ export function registerWebhookAuditCommands(program: Command): void {
     .description('Re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
     .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .option('--no-submit', 'report only: enqueue nothing')
+    .option('--confirm', 'with ARIZE_API_KEY (real Arize): what the audit submits really deletes (default: dry runs)')
     .addOption(outputOption())
     .action((flags: AuditFlags) => audit(flags));
 }

@@ -35,6 +35,25 @@ export function readCdkJsonContext(cdkJsonPath: string = join(PROJECT_ROOT, 'cdk
   return parsed.context?.[CONFIG_CONTEXT_KEY] ?? {};
 }
 
+/**
+ * `OFFBOARDING_CONFIG`: JSON overrides of the cdk.json `offboarding` context for CLI runs (e.g. a short retry
+ * backoff against a local sandbox), merged like `options.config` and validated by the same parser.
+ */
+export const CONFIG_OVERRIDES_ENV = 'OFFBOARDING_CONFIG';
+
+export function configOverridesFromEnvironment(env: NodeJS.ProcessEnv = process.env): LocalConfigOverrides {
+  const text = env[CONFIG_OVERRIDES_ENV]?.trim();
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${CONFIG_OVERRIDES_ENV} must be a JSON object of offboarding settings (it does not parse)`);
+  }
+  if (!isPlainObject(parsed)) throw new Error(`${CONFIG_OVERRIDES_ENV} must be a JSON object of offboarding settings`);
+  return parsed;
+}
+
 /** cdk.json defaults, overrides merged over them, validated like `cdk synth` would (errors name the key). */
 export function loadLocalConfig(overrides: LocalConfigOverrides = {}, cdkJsonPath?: string): OffboardingConfig {
   const base = readCdkJsonContext(cdkJsonPath);

@@ -6,12 +6,13 @@
  * Only the engines are local: handlers, state machine, SDK calls and settings are the deployed ones.
  */
 import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
-import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { ArizeUsersClient, type ArizeEndpoint } from '../../lambdas/arize/index.js';
+import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
@@ -33,11 +34,15 @@ import {
 import { loadWorkflowDefinition, type WorkflowDefinition } from './definition.js';
 import { redriveDeadLetters, sendBodies, type IntakeQueueRef } from './queue.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+import { lockDataDir, RuntimeInUseError, type DataDirLock } from './data-dir-lock.js';
+import { IntakeJournal } from './intake-journal.js';
 import { arizeClientFor, createLocalWorkflow, lineLog, localWorkflowDeps, type TaskHandlerMap } from './workflow.js';
 
 export { loadLocalConfig, type LocalConfigOverrides } from './config.js';
 export { loadWorkflowDefinition, type WorkflowDefinition, type IntakeSettings } from './definition.js';
 export { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+export { DataDirError, RuntimeInUseError } from './data-dir-lock.js';
+export { IntakeJournal, journaledQueue } from './intake-journal.js';
 export { createLocalWorkflow, localWorkflowDeps, arizeClientFor, type TaskHandlerMap } from './workflow.js';
 
 export type LocalArizeOption =
@@ -45,6 +50,8 @@ export type LocalArizeOption =
   | {
       mode: 'external';
       apiKey: string;
+      /** Resolved by lambdas/arize/config.ts (the CLI's way); wins over host/scheme/port. */
+      endpoint?: ArizeEndpoint;
       host?: string;
       scheme?: 'http' | 'https';
       port?: number;
@@ -145,6 +152,10 @@ export interface LocalRuntime extends OffboardingRuntime {
   waitTimeScale: number;
   /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
   unresumable: string[];
+  /** Persisted data dir only: where `offboard serve` makes accepted events durable before answering 202. */
+  journal?: IntakeJournal;
+  /** Request ids a previous process accepted (journal) but never started, queued again at start. */
+  recoveredIntake: string[];
 }
 
 export interface RemoteRuntime extends OffboardingRuntime {
@@ -157,16 +168,6 @@ export interface RemoteRuntime extends OffboardingRuntime {
 export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_TIME_SCALE = 0.001;
 const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
-
-export class RuntimeInUseError extends Error {
-  override readonly name = 'RuntimeInUseError';
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-  ) {
-    super(`data dir ${dataDir} is in use by process ${pid}; connect to it (connectOrStartLocalRuntime) or stop it first`);
-  }
-}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -186,6 +187,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 function externalEndpoint(option: LocalArizeOption, config: OffboardingConfig): LocalArizeEndpoint {
   if (option.mode !== 'external') throw new Error('local runtime: the sandbox did not start');
+  if (option.endpoint !== undefined) {
+    // The resolved endpoint is complete: an absent port means the scheme's default, not cdk.json's port.
+    const url = new URL(option.endpoint.baseUrl);
+    return { apiKey: option.apiKey, host: url.hostname, scheme: url.protocol === 'http:' ? 'http' : 'https', ...(url.port !== '' ? { port: Number(url.port) } : {}) };
+  }
   const port = option.port ?? config.arize.port;
   return {
     apiKey: option.apiKey,
@@ -229,12 +235,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const scale = effectiveWaitTimeScale(arizeOption, options.waitTimeScale);
   const overrides: LocalConfigOverrides = { ...options.config, ...(options.forceDryRun ? { dryRun: true } : {}) };
   const config = loadLocalConfig(overrides);
-  const write = options.log;
+  // Request ids may hold an email (`hr-ann@example.com`): every line this runtime writes is masked like a log.
+  const log = options.log;
+  const write = log === undefined ? undefined : (line: string) => log(maskEmailsInText(line));
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
     const running = readRuntimeInfo(dataDir);
     if (running !== undefined) throw new RuntimeInUseError(dataDir, running.pid);
-    mkdirSync(dataDir, { recursive: true });
+    // Before the store is opened: LevelDB allows one process, and the loser must get a clear answer.
+    lock = await lockDataDir(dataDir, write ? { log: write } : {});
   }
   if (scale !== 1) {
     write?.(
@@ -244,6 +254,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 
   const opened: { close(): Promise<void> }[] = [];
+  // Released only after every service is closed (closeAll closes them concurrently): the next holder must
+  // never open the store while this process still has it open.
+  const releaseLock = () => lock?.release() ?? Promise.resolve();
   try {
     const definitionPromise: Promise<WorkflowDefinition> = options.definition
       ? Promise.resolve(options.definition)
@@ -287,7 +300,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       arize: endpoint,
       ...(sandboxOwner !== undefined ? { apiKeyOwnerEmail: sandboxOwner } : {}),
     });
-    const arize = arizeClientFor(runtimeConfig);
+    const connection = arizeOption.mode === 'external' && arizeOption.endpoint !== undefined ? connectionFetch(arizeOption.endpoint) : undefined;
+    const arize = arizeClientFor(runtimeConfig, connection !== undefined ? { fetch: connection } : {});
     const workflowLog = lineLog(write);
     const deps = localWorkflowDeps({ config: runtimeConfig, ledger, directory: arize, log: workflowLog });
 
@@ -339,9 +353,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const starter = options.seams?.wrapStarter ? options.seams.wrapStarter(baseStarter) : baseStarter;
     const startDeps = { ledger, starter, clock: () => new Date(), log: workflowLog };
 
+    const journal = dataDir === undefined ? undefined : new IntakeJournal(dataDir);
     const handleBatch = async (event: SQSEvent) => {
       const { response, results } = await startRequests(event, startDeps);
       for (const result of results) {
+        // The ledger holds these requests now (state item with the request): their journal entries are done.
+        if (journal && (result.status === 'started' || result.status === 'duplicate')) for (const requestId of result.requestIds) journal.settle(requestId);
         if (result.status === 'started') for (const requestId of result.requestIds) emit({ requestId, kind: 'started' });
         else if (result.status === 'rejected') emit({ requestId: result.rejectionId, kind: 'rejected', status: result.reason });
       }
@@ -360,6 +377,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // before the poller takes new work, through the start handler as any request (its ledger writes are idempotent
     // per request/email/attempt, and a deletion already recorded stays the email's outcome).
     const interrupted = dataDir === undefined ? { resumed: [], unresumable: [] } : await resumeInterrupted(ledger, queue, write);
+    const recoveredIntake = journal === undefined ? [] : await recoverIntake(journal, ledger, queue, write);
     await poller.start();
 
     const info: RuntimeInfo | undefined =
@@ -391,6 +409,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       resumed: interrupted.resumed,
       waitTimeScale: scale,
       unresumable: interrupted.unresumable,
+      recoveredIntake,
+      ...(journal ? { journal } : {}),
       endpoints: { dynamo: dynamo.endpoint, sqs: sqs.endpoint, ...(sandbox ? { sandbox: sandbox.url } : {}) },
       timings: {
         definitionMs: options.definition ? 0 : definition.millis,
@@ -431,6 +451,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           if (dataDir !== undefined) removeRuntimeInfo(dataDir);
           await Promise.allSettled([...finishing]);
           await closeAll(opened);
+          await releaseLock();
         })();
         return closing;
       },
@@ -438,6 +459,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return runtime;
   } catch (error) {
     await closeAll(opened);
+    await releaseLock();
     throw error;
   }
 }
@@ -452,8 +474,11 @@ async function resumeInterrupted(
   const resumed: string[] = [];
   const unresumable: string[] = [];
   const bodies: string[] = [];
-  for (const status of UNFINISHED_STATES) {
-    for (const state of await ledger.requestsByStatus(status)) {
+  // The state items themselves, not the by-status index: dynalite writes an item and its index entries
+  // separately, so after a kill the index can still say COMPLETED for an item that says RUNNING.
+  {
+    for (const state of await ledger.scanRequestStates(UNFINISHED_STATES)) {
+      const status = state.status;
       // The stored request went through validation once; parsing it again keeps a damaged item from being queued.
       const stored = state.request === undefined ? undefined : parseRequest(state.request);
       if (stored?.ok && stored.value.requestId === state.requestId) {
@@ -472,6 +497,29 @@ async function resumeInterrupted(
   }
   if (bodies.length > 0) await sendBodies(queue.client, queue.queueUrl, bodies);
   return { resumed, unresumable };
+}
+
+async function recoverIntake(
+  journal: IntakeJournal,
+  ledger: DynamoLedger,
+  queue: IntakeQueueRef,
+  write: ((line: string) => void) | undefined,
+): Promise<string[]> {
+  const { entries, invalid } = journal.pending();
+  for (const name of invalid) write?.(`warn: intake journal entry ${name} in ${journal.dir} is unreadable; left in place for a human`);
+  const recovered: string[] = [];
+  const bodies: string[] = [];
+  for (const entry of entries) {
+    if ((await ledger.getRequestState(entry.requestId)) !== undefined) {
+      journal.settle(entry.requestId);
+      continue;
+    }
+    recovered.push(entry.requestId);
+    bodies.push(JSON.stringify(entry.request));
+    write?.(`resume: request ${entry.requestId} was accepted but not started when the previous process stopped; queued again`);
+  }
+  if (bodies.length > 0) await sendBodies(queue.client, queue.queueUrl, bodies);
+  return recovered;
 }
 
 async function closeAll(opened: { close(): Promise<void> }[]): Promise<void> {

@@ -9,6 +9,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { checkMessageSizes, messageBatches } from '../../lambdas/adapters/queue.js';
 import { splitRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 
 const SQS_BATCH_MAX = 10;
@@ -19,10 +20,14 @@ export interface IntakeQueueRef {
   dlqUrl: string;
 }
 
-/** Sends bodies in batches of 10; any entry SQS refuses is an error naming how many (nothing silently lost). */
+/**
+ * Sends bodies in batches within SQS's entry and byte limits (the same checks as the Lambda's sender); any entry
+ * SQS refuses is an error naming how many (nothing silently lost), and an oversized body is refused up front.
+ */
 export async function sendBodies(client: SQSClient, queueUrl: string, bodies: readonly string[]): Promise<void> {
-  for (let start = 0; start < bodies.length; start += SQS_BATCH_MAX) {
-    const chunk = bodies.slice(start, start + SQS_BATCH_MAX);
+  checkMessageSizes(bodies.map((body) => ({ body })));
+  for (const batch of messageBatches(bodies.map((body) => ({ MessageBody: body })))) {
+    const chunk = batch.map((entry) => entry.MessageBody);
     const { Failed = [] } = await client.send(
       new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((body, index) => ({ Id: String(index), MessageBody: body })) }),
     );

@@ -5,10 +5,12 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
+import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { DynamoLedger, createDocumentClient } from '../../lambdas/adapters/ledger.js';
 import type { RequestStateStatus } from '../../lambdas/core/outcome.js';
 import { createLocalDynamoClient } from '../engines/dynamo.js';
 import { createLocalSqsClient } from '../engines/sqs.js';
+import { RuntimeInUseError } from './data-dir-lock.js';
 import {
   DEFAULT_DATA_DIR,
   startLocalRuntime,
@@ -23,6 +25,7 @@ import { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
 /** States a request does not leave without a human (approve / redrive) or ever. */
 const FINAL_STATES: ReadonlySet<RequestStateStatus> = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED']);
 const POLL_INTERVAL_MS = 100;
+const CONNECT_WAIT_MS = 60_000;
 
 export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntimeOptions, 'arize'> = {}): RemoteRuntime {
   const dynamoClient = createLocalDynamoClient(info.dynamoEndpoint);
@@ -35,9 +38,13 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
     external !== undefined
       ? new ArizeUsersClient({
           apiKey: external.apiKey,
-          ...(external.host !== undefined ? { host: external.host } : {}),
-          ...(external.scheme !== undefined ? { scheme: external.scheme } : {}),
-          ...(external.port !== undefined ? { port: external.port } : {}),
+          ...(external.endpoint !== undefined
+            ? { baseUrl: external.endpoint.baseUrl, ...(connectionFetch(external.endpoint) ? { fetch: connectionFetch(external.endpoint) } : {}) }
+            : {
+                ...(external.host !== undefined ? { host: external.host } : {}),
+                ...(external.scheme !== undefined ? { scheme: external.scheme } : {}),
+                ...(external.port !== undefined ? { port: external.port } : {}),
+              }),
           env: {},
         })
       : info.sandboxUrl !== undefined && info.sandboxApiKey !== undefined
@@ -101,9 +108,19 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
  * (in-memory runtimes are never shared).
  */
 export async function connectOrStartLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime | RemoteRuntime> {
-  if (!options.inMemory) {
-    const info = readRuntimeInfo(resolve(options.dataDir ?? DEFAULT_DATA_DIR));
+  if (options.inMemory) return startLocalRuntime(options);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  // The lock decides who runs; runtime.json only appears once the holder's services are up (synthesis can take
+  // seconds), so a process that lost the race waits for it rather than opening the store a second time.
+  const deadline = Date.now() + CONNECT_WAIT_MS;
+  for (;;) {
+    const info = readRuntimeInfo(dataDir);
     if (info !== undefined) return connectLocalRuntime(info, options);
+    try {
+      return await startLocalRuntime(options);
+    } catch (error) {
+      if (!(error instanceof RuntimeInUseError) || Date.now() >= deadline) throw error;
+    }
+    await sleep(POLL_INTERVAL_MS * 2);
   }
-  return startLocalRuntime(options);
 }

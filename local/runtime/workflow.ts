@@ -26,13 +26,14 @@ export function lineLog(write: ((line: string) => void) | undefined): WorkflowLo
 }
 
 /** The Arize client the workflow uses, configured from RuntimeConfig as the Lambdas configure theirs. */
-export function arizeClientFor(config: RuntimeConfig, overrides: { baseUrl?: string } = {}): ArizeUsersClient {
+export function arizeClientFor(config: RuntimeConfig, overrides: { baseUrl?: string; fetch?: typeof fetch } = {}): ArizeUsersClient {
   const arize = config.arize;
   if (arize.apiKey === undefined) throw new Error('local workflow: arize.apiKey is required (ARIZE_API_KEY)');
   return new ArizeUsersClient({
     apiKey: arize.apiKey,
     ...(overrides.baseUrl !== undefined ? { baseUrl: overrides.baseUrl } : arizeEndpointOptions(arize)),
     ...arizeLimitOptions(arize),
+    ...(overrides.fetch !== undefined ? { fetch: overrides.fetch } : {}),
     // Only ARIZE_* from RuntimeConfig: a developer's shell must not silently redirect a local run.
     env: {},
   });

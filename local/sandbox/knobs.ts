@@ -52,6 +52,7 @@ interface UserFault extends InjectedFailure {
 export class FaultPlan {
   private userFaults: UserFault[] = [];
   private dropsRemaining = 0;
+  private responseDrops: { route: string | undefined; remaining: number }[] = [];
 
   constructor(private readonly resolve: (idOrEmail: string) => { id?: string; email?: string }) {}
 
@@ -76,9 +77,26 @@ export class FaultPlan {
     this.dropsRemaining += times;
   }
 
+  /** Applies the next `times` requests (of `route`, when given), then drops their answers. */
+  dropResponses(times: number, route?: string): void {
+    if (!Number.isInteger(times) || times < 0) {
+      throw new RangeError(`dropResponses: times must be a non-negative integer, got ${times}`);
+    }
+    if (times > 0) this.responseDrops.push({ route, remaining: times });
+  }
+
   clear(): void {
     this.userFaults = [];
     this.dropsRemaining = 0;
+    this.responseDrops = [];
+  }
+
+  takeResponseDrop(route: string | undefined): boolean {
+    const drop = this.responseDrops.find((candidate) => candidate.route === undefined || candidate.route === route);
+    if (!drop) return false;
+    drop.remaining -= 1;
+    if (drop.remaining === 0) this.responseDrops = this.responseDrops.filter((candidate) => candidate !== drop);
+    return true;
   }
 
   takeDrop(): boolean {

@@ -3,7 +3,7 @@
  * directory, and a deterministic generator for benches and property tests.
  */
 import { z } from 'zod';
-import { isValidEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { hasEmailSyntax, normalizeEmail } from '../../lambdas/core/email.js';
 import {
   API_KEY_STATUSES,
   API_KEY_TYPES,
@@ -106,7 +106,7 @@ const SeedEntrySchema = z.strictObject({
   name: z.string({ error: 'expected a string' }).max(255, { error: 'at most 255 characters' }).optional(),
   email: z
     .string({ error: 'required, a string' })
-    .refine((email) => email === email.trim() && isValidEmail(email), { error: 'not a valid email address' }),
+    .refine((email) => !/^[\t\n\v\f\r ]|[\t\n\v\f\r ]$/.test(email) && hasEmailSyntax(email), { error: 'not a valid email address' }),
   created_at: z.iso
     .datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2024-01-31T09:00:00Z' })
     .optional(),

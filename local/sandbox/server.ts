@@ -6,7 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import { isValidEmail } from '../../lambdas/core/email.js';
+import { hasEmailSyntax } from '../../lambdas/core/email.js';
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
@@ -67,7 +67,7 @@ export type RouteKey = 'list' | 'get' | 'create' | 'update' | 'delete' | 'resend
 export interface SandboxCounters {
   total: number;
   byRoute: Record<string, number>;
-  /** By HTTP status ('200', '429', ...); a dropped connection counts as 'dropped'. */
+  /** By HTTP status ('200', '429', ...); a dropped connection counts as 'dropped', a dropped answer as 'dropped-after-apply'. */
   status: Record<string, number>;
   reset(): void;
 }
@@ -80,8 +80,13 @@ export interface Sandbox {
   faults: {
     /** The next `times` GET/DELETE of that user's id, and list calls filtering on exactly its email, fail with `status` (default 503). */
     failUser(idOrEmail: string, times: number, status?: number, opts?: { retryAfterSeconds?: number }): void;
-    /** The next `times` requests get their socket destroyed without a response. */
+    /** The next `times` requests get their socket destroyed without a response (nothing applied). */
     dropConnections(times: number): void;
+    /**
+     * The next `times` requests (of `route` when given) are applied — a create creates — and then
+     * their socket is destroyed instead of answering: the client cannot know what happened.
+     */
+    dropResponses(times: number, route?: RouteKey): void;
     clear(): void;
   };
   counters: SandboxCounters;
@@ -349,7 +354,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const page = directory.list({
       statuses,
-      emailSubstring: email === null ? undefined : email.toLowerCase(),
+      emailSubstring: email === null ? undefined : email,
       limit,
       after,
     });
@@ -366,7 +371,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const request = parsed.data;
     if (request.role.type === 'CUSTOM') return problem(422, 'role: custom roles not yet supported; use a PREDEFINED role', instance);
     if (request.name.trim().length === 0) return problem(422, 'name: must not be blank', instance);
-    if (request.email !== request.email.trim() || !isValidEmail(request.email)) {
+    if (/^[\t\n\v\f\r ]|[\t\n\v\f\r ]$/.test(request.email) || !hasEmailSyntax(request.email)) {
       return problem(422, 'email: not a valid email address', instance);
     }
     const existing = directory.findByEmail(request.email);
@@ -568,6 +573,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       reply = problem(503, 'the service is temporarily unavailable (sandbox error rate)', url.pathname);
     } else {
       reply = dispatch(req, route, url, body);
+      if (faultPlan.takeResponseDrop(route.kind === 'route' ? route.key : undefined)) {
+        bump(counters.status, 'dropped-after-apply');
+        req.socket.destroy();
+        return;
+      }
     }
     send(res, reply);
   }
@@ -609,6 +619,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults: {
       failUser: (idOrEmail, times, status, opts) => faultPlan.failUser(idOrEmail, times, status, opts),
       dropConnections: (times) => faultPlan.dropConnections(times),
+      dropResponses: (times, routeKey) => faultPlan.dropResponses(times, routeKey),
       clear: () => faultPlan.clear(),
     },
     counters,

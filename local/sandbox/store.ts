@@ -13,9 +13,22 @@ import { defaultIsDeveloper, encodeUserId, parseSeed, type SeedUser } from './se
 /** A snapshot of one stored account, including what the wire never shows. */
 export type StoredUser = User & { deleted: boolean; sso: boolean };
 
+/**
+ * The list filter is deliberately looser than the project's matching rule: full Unicode lower-casing after
+ * NFKC, so `kate@` also returns `\u212Aate@` (KELVIN SIGN) and `åsa@` returns `\u212Bsa@`. Arize documents a
+ * case-insensitive substring filter without saying how it folds; the sandbox assumes the widest plausible
+ * one so that the client's own exact comparison is what tests exercise.
+ */
+export function filterKey(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
 interface UserRecord {
   readonly position: number;
+  /** Uniqueness key: the project's matching rule (ASCII-only case folding), so look-alikes can coexist. */
   readonly emailKey: string;
+  /** What the list filter compares (see filterKey). */
+  readonly filterKey: string;
   user: User;
   deleted: boolean;
   sso: boolean;
@@ -23,7 +36,7 @@ interface UserRecord {
 
 export interface ListQuery {
   statuses: ReadonlySet<UserStatus>;
-  /** Already lower-cased. */
+  /** As given in the query; compared through filterKey. */
   emailSubstring?: string;
   limit: number;
   /** Position of the last user of the previous page. */
@@ -98,12 +111,12 @@ export class UserDirectory {
   list(query: ListQuery): ListPage {
     const users: User[] = [];
     let lastPosition: number | undefined;
-    const substring = query.emailSubstring !== undefined && query.emailSubstring.length > 0 ? query.emailSubstring : undefined;
+    const substring = query.emailSubstring !== undefined && query.emailSubstring.length > 0 ? filterKey(query.emailSubstring) : undefined;
     const candidates = substring === undefined ? this.records : this.candidatesFor(substring);
     for (let index = firstIndexAfter(candidates, query.after); index < candidates.length; index += 1) {
       const record = candidates[index];
       if (!record || record.deleted || !query.statuses.has(record.user.status)) continue;
-      if (substring !== undefined && !record.emailKey.includes(substring)) continue;
+      if (substring !== undefined && !record.filterKey.includes(substring)) continue;
       if (users.length === query.limit) {
         // One more match exists beyond this page, so has_more is exact (never a trailing empty page).
         return { users, hasMore: true, lastPosition };
@@ -197,11 +210,11 @@ export class UserDirectory {
     const emailKey = normalizeEmail(user.email);
     if (this.byId.has(user.id)) throw new DirectoryConflictError(`a user with id ${user.id} already exists`);
     if (this.byEmail.has(emailKey)) throw new DirectoryConflictError('a user with this email already exists');
-    const record: UserRecord = { position: this.records.length, emailKey, user, deleted: flags.deleted, sso: flags.sso };
+    const record: UserRecord = { position: this.records.length, emailKey, filterKey: filterKey(user.email), user, deleted: flags.deleted, sso: flags.sso };
     this.records.push(record);
     this.byId.set(user.id, record);
     this.byEmail.set(emailKey, record);
-    const local = emailKey.slice(0, emailKey.lastIndexOf('@'));
+    const local = record.filterKey.slice(0, record.filterKey.lastIndexOf('@'));
     for (let start = 0; start < local.length; start += 1) {
       const suffix = local.slice(start);
       const bucket = this.byLocalSuffix.get(suffix);

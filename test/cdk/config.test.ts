@@ -30,6 +30,9 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
       deleteMapConcurrency: 4,
       logRetentionDays: 90,
       webhook: { throttlingRateLimit: 10, throttlingBurstLimit: 20, secretName: 'arize-offboarding/webhook-secret' },
+      hrProviders: [],
+      hrTimeZone: 'UTC',
+      hrGraceMinutes: 0,
       audit: { schedule: 'cron(0 6 * * ? *)', timeZone: 'UTC', redriveOlderThanMinutes: 60, driftLookbackDays: 90, reportRetentionDays: 365 },
     });
   });

@@ -121,13 +121,13 @@ describe('infrastructure constructs with default config', () => {
       }
     });
 
-    it('redrives to the DLQ after 5 receives; both queues keep messages the maximum 14 days', () => {
+    it('redrives to the DLQ after 5 receives; the DLQ keeps messages 14 days, a week longer than the queue', () => {
       h.template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: {
           deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(h.intake.deadLetterQueue), 'Arn'] },
           maxReceiveCount: 5,
         },
-        MessageRetentionPeriod: 14 * 24 * 3600,
+        MessageRetentionPeriod: 7 * 24 * 3600,
       });
       h.template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: Match.absent(),
@@ -157,14 +157,12 @@ describe('infrastructure constructs with default config', () => {
       expect(actionsOf(statements)).toEqual(
         [
           'dynamodb:BatchWriteItem',
+          'dynamodb:GetItem',
           'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
-          'sqs:ChangeMessageVisibility',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
-          'sqs:GetQueueUrl',
           'sqs:ReceiveMessage',
           'states:StartExecution',
           'xray:PutTelemetryRecords',
@@ -239,7 +237,7 @@ describe('infrastructure constructs with default config', () => {
   });
 
   describe('Monitoring', () => {
-    it('alarms on DLQ depth, intake age, failed/timed-out/aborted executions, UsersFailed and each function, all to the topic', () => {
+    it('alarms on DLQ depth, intake age, failed/timed-out/aborted executions, UsersFailed/UsersHeld, webhook failures and each function, all to the topic', () => {
       const alarms = Object.values(h.template.findResources('AWS::CloudWatch::Alarm')) as {
         Properties: Record<string, unknown>;
       }[];
@@ -252,6 +250,8 @@ describe('infrastructure constructs with default config', () => {
           'AWS/States/ExecutionsTimedOut',
           'AWS/States/ExecutionsAborted',
           'ArizeOffboarding/UsersFailed',
+          'ArizeOffboarding/UsersHeld',
+          'ArizeOffboarding/WebhookFailures',
           'AWS/Lambda/Errors',
         ].sort(),
       );

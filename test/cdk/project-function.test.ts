@@ -128,13 +128,14 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
     template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 
-  it("bindLedger('read') grants Get/BatchGet/Query on the table and its two named indexes only", () => {
+  it("bindLedger('read') grants GetItem on the table, Query on the table and its two named indexes only", () => {
     const tableArn = { 'Fn::GetAtt': [logicalIdOf(table), 'Arn'] };
     const dynamo = statementsForRole(template, readerRoleId).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+        Action: 'dynamodb:Query',
         Resource: [
           tableArn,
           { 'Fn::Join': ['', [tableArn, '/index/byEmail']] },
@@ -150,7 +151,7 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
     expect(dynamo).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        Action: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(table), 'Arn'] },
       },
     ]);
@@ -159,10 +160,9 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
     expect(sfnStatements.map((s) => s.Resource)).toEqual([{ Ref: logicalIdOf(stateMachine) }]);
   });
 
-  it("bindLedger('readWrite') grants both sets and still no delete or scan", () => {
+  it("bindLedger('readWrite') grants both sets and still no BatchGet (never called), delete or scan", () => {
     const actions = actionsOf(statementsForRole(template, fullRoleId)).filter((a) => a.startsWith('dynamodb:'));
     expect(actions).toEqual([
-      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -84,7 +84,8 @@ describe('ArizeOffboardingStack', () => {
     expect(actionsOf(start)).toEqual(['states:StartExecution']);
     expect(start.map((s) => s.Resource)).toEqual([{ Ref: logicalIdOf(stack.workflow.stateMachine) }]);
     const ledgerActions = actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
-    expect(ledgerActions).toEqual([...LEDGER_WRITE_ACTIONS].sort());
+    // Creates request states and REJECTED outcomes, reads an existing id's state: no UpdateItem, no Query.
+    expect(ledgerActions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actionsOf(statements).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
   });
 
@@ -116,7 +117,7 @@ describe('ArizeOffboardingStack', () => {
     expect(errorAlarmTargets).toHaveLength(Object.keys(functions).length);
     const others = alarms.map((a) => a.Properties.MetricName).filter((m) => m !== 'Errors').sort();
     expect(others).toEqual(
-      ['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed'].sort(),
+      ['5xx', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed', 'UsersHeld', 'WebhookFailures'].sort(),
     );
   });
 

@@ -1,6 +1,7 @@
 /**
  * The webhook and audit constructs inside the composed stack (bundling skipped; cdk-nag runs in stack.test.ts).
  */
+import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -139,7 +140,11 @@ describe('Audit construct', () => {
   });
 
   it('grants ledger reads, queue sends, report writes and the Arize secret — nothing else', () => {
-    const statements = statementsForRole(template, fn.Properties.Role['Fn::GetAtt'][0]);
+    const all = statementsForRole(template, fn.Properties.Role['Fn::GetAtt'][0]);
+    // Issue 12: the audit calls Arize, so it shares the rate limit — UpdateItem on that one key only.
+    const sharedLimit = all.filter((s) => JSON.stringify(s.Condition ?? {}).includes(SHARED_RATE_LIMIT_PK));
+    expect(sharedLimit.map((s) => s.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:UpdateItem']]);
+    const statements = all.filter((s) => !sharedLimit.includes(s));
     const actions = actionsOf(statements);
     expect(actions).toEqual(expect.arrayContaining([...LEDGER_READ_ACTIONS, 'sqs:SendMessage', 's3:PutObject', 'secretsmanager:GetSecretValue']));
     expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|Scan)/.test(a))).toEqual([]);

@@ -80,4 +80,20 @@ describe('local runtime restart', () => {
       expect(sandbox.store.find(email)?.deleted, email).toBe(false);
     }
   }, 120_000);
+
+  it('masks a request id that holds an email in its resume line', async () => {
+    const sandbox = harness.track(await startSandbox());
+    const dataDir = harness.tempDir('offboard-resume-mask-');
+    const first = await runtimeOn(dataDir, sandbox);
+    const request = { requestId: 'hr-ann@example.com', type: 'employee.terminated' as const, emails: ['nobody@example.com'], source: 'webhook' as const, dryRun: false };
+    await first.ledger.createRequestState({ requestId: request.requestId, status: 'RECEIVED', at: new Date().toISOString(), emailCount: 1, source: 'webhook', request });
+    await first.close();
+
+    const lines: string[] = [];
+    const second = await runtimeOn(dataDir, sandbox, { log: (line) => lines.push(line) });
+    expect(second.resumed).toEqual(['hr-ann@example.com']);
+    expect(lines.filter((line) => line.startsWith('resume: request h***n@example.com was RECEIVED'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('ann@example.com');
+    await second.drain();
+  }, 120_000);
 });

@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
+import { startSandbox, type SeedUser } from '../../local/sandbox/server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_e2e_serve_0123456789';
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-function startServe(env: Record<string, string | undefined>, dataDir: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+function startServe(env: Record<string, string | undefined>, dataDir: string, extraArgs: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,4 +114,36 @@ describe('offboard serve', () => {
     expect(await serve.exited).toBe(0);
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
   }, 180_000);
+
+  it('reaches the Arize the settings name (not api.arize.com), says which, and masks request ids holding an email', async () => {
+    const sandbox = await startSandbox({ apiKey: 'serve-endpoint-key', seed: [{ email: 'owner@corp.test' }, { email: 'ann@example.com' }, { email: 'joann@example.com' }] as SeedUser[] });
+    const dataDir = mkdtempSync(join(tmpdir(), 'serve-endpoint-'));
+    dirs.push(dataDir);
+    try {
+      const serve = startServe(
+        { OFFBOARDING_WEBHOOK_SECRET: SECRET, ARIZE_API_KEY: 'serve-endpoint-key', ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) },
+        dataDir,
+        ['--confirm'],
+      );
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 120_000, 'serve to listen');
+      expect(serve.output()).toContain(`arize: http://127.0.0.1:${sandbox.port} (from ARIZE_API_HOST)`);
+      // An HR system that uses the address as its event id: the request id becomes hr-ann@example.com.
+      const body = JSON.stringify({ eventId: 'ann@example.com', type: 'employee.terminated', emails: ['ann@example.com'] });
+      const accepted = await fetch(`${url}/hr/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-offboarding-signature': signWebhook(SECRET, body, Date.now() / 1000) },
+        body,
+      });
+      expect(accepted.status).toBe(202);
+      await waitFor(() => (sandbox.store.find('ann@example.com')?.deleted ? true : undefined), 60_000, 'ann to be deleted in the sandbox');
+      await waitFor(() => (/finished h\*\*\*n@example\.com COMPLETED/.test(serve.output()) ? true : undefined), 30_000, 'the masked progress line');
+      expect(sandbox.store.find('joann@example.com')?.deleted).toBe(false);
+      expect(serve.output()).not.toMatch(/ann@example\.com/i);
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+    } finally {
+      await sandbox.close();
+    }
+  }, 180_000);
 });
+

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArizeApiError, ArizeUsersClient, ArizeValidationError } from '../../lambdas/arize/index.js';
 import { collectAccessInventory, findActivityAfter } from '../../lambdas/core/access-inventory.js';
-import { SANDBOX_SPACES, demoDirectory, withDemoAccess, type Sandbox, type SandboxOptions, type SeedUser } from '../../local/sandbox/server.js';
+import { SANDBOX_SPACES, demoDirectory, parseSeed, withDemoAccess, type Sandbox, type SandboxOptions, type SeedUser } from '../../local/sandbox/server.js';
 import { call, expectProblem, sandboxesClosedAfterEach } from './sandbox-http.js';
 
 const sandboxWith = sandboxesClosedAfterEach();
@@ -225,14 +225,14 @@ describe('access endpoints', () => {
 
 describe('seed access fields', () => {
   it('names the entry and field of a bad access seed, and keeps plain seeds valid', async () => {
-    const bad = (extra: Record<string, unknown>) => sandboxWith({ seed: [{ email: 'a@example.com' }, { email: 'b@example.com', ...extra } as SeedUser] });
+    const bad = async (extra: Record<string, unknown>) => sandboxWith({ seed: parseSeed([{ email: 'a@example.com' }, { email: 'b@example.com', ...extra }]) });
     await expect(bad({ api_keys: [{ name: 'svc', key_type: 'SERVICE' }] })).rejects.toThrow('seed[1].api_keys[0].space: required for a SERVICE key');
     await expect(bad({ api_keys: [{ name: 'k', space: 'Mars' }] })).rejects.toThrow('seed[1].api_keys[0].space: no space "Mars"');
     await expect(bad({ role_bindings: [{ role: 'OWNER', resource: 'Production' }] })).rejects.toThrow('seed[1].role_bindings[0].role: no role "OWNER"');
     await expect(bad({ api_keys: [{ name: 'k', key_type: 'ROBOT' }] })).rejects.toThrow(/seed\[1\]\.api_keys\[0\]\.key_type/);
     await expect(bad({ activity: [{ at: 'yesterday' }] })).rejects.toThrow(/seed\[1\]\.activity\[0\]\.at/);
     // Seed files stay lenient about case (an operator convenience); the wire is not.
-    const sandbox = await sandboxWith({ seed: [{ email: 'a@example.com' }, { email: 'b@example.com', api_keys: [{ name: 'k', key_type: 'service', space: 'research' }] } as SeedUser] });
+    const sandbox = await sandboxWith({ seed: parseSeed([{ email: 'a@example.com' }, { email: 'b@example.com', api_keys: [{ name: 'k', key_type: 'service', space: 'research' }] }]) });
     expect(sandbox.access.keys.map((r) => r.key.key_type)).toEqual(['SERVICE']);
   });
 });

@@ -171,6 +171,27 @@ describe('audit drift', () => {
     ]);
   }, 60_000);
 
+  it('counts a deletion intended but never settled (lost record, or NOT_FOUND after a crash) for drift', async () => {
+    await ledger.recordDeleteIntents([
+      { requestId: 'req-crash', email: 'lost.record@corp.example', userId: 'u-lost', attempt: 1, recordedAt: ago(3 * DAY) },
+      { requestId: 'req-crash', email: 'old.notfound@corp.example', userId: 'u-old', attempt: 1, recordedAt: ago(3 * DAY) },
+      { requestId: 'req-crash', email: 'failed.delete@corp.example', userId: 'u-failed', attempt: 1, recordedAt: ago(3 * DAY) },
+    ]);
+    await ledger.recordOutcomes([
+      { requestId: 'req-crash', email: 'old.notfound@corp.example', status: 'NOT_FOUND', attempt: 0, recordedAt: ago(3 * DAY) },
+      failed('req-crash', 'failed.delete@corp.example', ago(3 * DAY), false),
+    ]);
+    const lost = sandbox.store.add({ email: 'lost.record@corp.example', status: 'ACTIVE' });
+    const old = sandbox.store.add({ email: 'old.notfound@corp.example', status: 'INVITED' });
+    // Its delete settled as FAILED: it is still there for a recorded reason, not drift.
+    sandbox.store.add({ email: 'failed.delete@corp.example', status: 'ACTIVE' });
+    const report = await runAudit(deps(), POLICY, { submit: false });
+    expect(report.drift.findings.map((f) => [f.email, f.arizeUserId, f.deletedRequestId])).toEqual([
+      ['lost.record@corp.example', lost.id, 'req-crash'],
+      ['old.notfound@corp.example', old.id, 'req-crash'],
+    ]);
+  });
+
   it('report-only mode enqueues nothing', async () => {
     await ledger.recordOutcomes([{ requestId: 'req-1', email: 'back@corp.example', status: 'DELETED', attempt: 1, recordedAt: ago(DAY) }]);
     sandbox.store.add({ email: 'back@corp.example', status: 'ACTIVE' });

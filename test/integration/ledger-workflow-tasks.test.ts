@@ -150,6 +150,91 @@ describe('ResolveEmails and DeleteChunk', () => {
   });
 });
 
+describe('write-ahead delete intents (a crash between a DELETE and its record)', () => {
+  const arizeOf = () => new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, maxRetries: 1, sleep: () => Promise.resolve() });
+  const request = (requestId: string, emails: string[]) => ({ request: { requestId, type: 'employee.terminated' as const, emails, source: 'cli' as const, dryRun: false } });
+
+  it('stores every intent of the chunk before the first DELETE is sent, and keeps them as history', async () => {
+    const deps = await makeDeps();
+    const targets = [user('kenji.watanabe@example.com'), user('aisha.bello@example.net')];
+    const client = arizeOf();
+    let first: Promise<string[]> | undefined;
+    const directory = {
+      resolveEmailMatches: client.resolveEmailMatches.bind(client),
+      get: client.get.bind(client),
+      async delete(userId: string) {
+        first ??= deps.ledger.deleteIntentsOfRequest('w1').then((intents) => intents.map((i) => i.email).sort());
+        return client.delete(userId);
+      },
+    };
+    const result = await deleteChunk({ requestId: 'w1', attempt: 1, targets }, { ...deps, directory: () => Promise.resolve(directory) });
+    expect(result.deleted).toBe(2);
+    expect(await first).toEqual(['aisha.bello@example.net', 'kenji.watanabe@example.com']);
+    const intents = await deps.ledger.deleteIntentsOfRequest('w1');
+    expect(intents.map((i) => [i.email, i.userId, i.attempt])).toEqual(
+      expect.arrayContaining(targets.map((t) => [t.email, t.userId, 1])),
+    );
+  });
+
+  it('records each outcome as it settles, not after the whole chunk', async () => {
+    const deps = await makeDeps();
+    const [fast, slow] = [user('chloe.dubois@example.com'), user('noah.wilson@example.com')];
+    const client = arizeOf();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolveGate) => (release = resolveGate));
+    let recordedBeforeSlow: string[] | undefined;
+    const directory = {
+      resolveEmailMatches: client.resolveEmailMatches.bind(client),
+      get: client.get.bind(client),
+      async delete(userId: string) {
+        if (userId === slow.userId) {
+          await gate;
+          return client.delete(userId);
+        }
+        await client.delete(userId);
+        // Give the recorder time to write the fast outcome, then look while the slow DELETE is still pending.
+        setTimeout(() => {
+          void deps.ledger.outcomesOfRequest('w2').then((outcomes) => {
+            recordedBeforeSlow = outcomes.map((o) => `${o.email}:${o.status}`);
+            release();
+          });
+        }, 200);
+      },
+    };
+    await deleteChunk({ requestId: 'w2', attempt: 1, targets: [fast, slow] }, { ...deps, directory: () => Promise.resolve(directory) });
+    expect(recordedBeforeSlow).toEqual([`${fast.email}:DELETED`]);
+    expect((await deps.ledger.outcomesOfRequest('w2')).map((o) => o.status)).toEqual(['DELETED', 'DELETED']);
+  });
+
+  it('after a crash, resolution turns a leaver gone under an intended id into DELETED (not NOT_FOUND at attempt 0)', async () => {
+    const deps = await makeDeps();
+    const target = user('emma.johansson@example.com');
+    // The crashed run: intent stored, DELETE arrived, the outcome never recorded.
+    await deps.ledger.recordDeleteIntents([{ requestId: 'w3', email: target.email, userId: target.userId, attempt: 1, recordedAt: NOW.toISOString() }]);
+    await arizeOf().delete(target.userId);
+    const out = await resolveEmails(request('w3', [target.email, 'ghost@example.com']), deps);
+    expect(out.plan.counts).toMatchObject({ targets: 0, notFound: 1 });
+    const outcomes = Object.fromEntries((await deps.ledger.outcomesOfRequest('w3')).map((o) => [o.email, o]));
+    expect(outcomes[target.email]).toMatchObject({ status: 'DELETED', attempt: 1, userId: target.userId });
+    expect(outcomes['ghost@example.com']).toMatchObject({ status: 'NOT_FOUND', attempt: 0 });
+  });
+
+  it('a retried chunk whose DELETE answers 404 after an earlier intent of its request records DELETED', async () => {
+    const deps = await makeDeps();
+    const target = user('sofia.rossi@example.com');
+    await deps.ledger.recordDeleteIntents([{ requestId: 'w4', email: target.email, userId: target.userId, attempt: 1, recordedAt: NOW.toISOString() }]);
+    // Arize answers 204 for an already deleted user; an id it no longer knows at all answers 404.
+    sandbox.faults.failUser(target.userId, 1, 404);
+    const result = await deleteChunk({ requestId: 'w4', attempt: 2, targets: [target] }, deps);
+    expect(result).toEqual({ deleted: 1, notFound: 0, failed: 0, retry: [] });
+    expect(await deps.ledger.outcomesOfRequest('w4')).toMatchObject([{ status: 'DELETED', attempt: 2 }]);
+    // Without an intent of this request, a 404 stays a failure: nobody here is known to have deleted it.
+    sandbox.faults.failUser(target.userId, 1, 404);
+    const other = await deleteChunk({ requestId: 'w5', attempt: 1, targets: [target] }, deps);
+    expect(other).toMatchObject({ deleted: 0, failed: 1 });
+  });
+});
+
 describe('approval of a HELD request (approvesHeldRequest)', () => {
   const emails = ['tom@example.com', 'ravi.patel@example.com'];
   const approval = (requestId: string, approves: string) => ({

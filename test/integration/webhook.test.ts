@@ -119,6 +119,20 @@ describe('processWebhook with a real local SQS', () => {
     expect(new Set(messages.flatMap((m) => m.emails)).size).toBe(2500);
   });
 
+  it('a signed event of 1,000 addresses of ~250 characters (under 256 KB) is accepted in parts that fit, never 503', async () => {
+    const domain = `${'a'.repeat(58)}.${'b'.repeat(58)}.${'c'.repeat(58)}.example.com`;
+    const emails = Array.from({ length: 1000 }, (_, i) => `${`user${i}`.padEnd(60, 'x')}@${domain}`);
+    const body = JSON.stringify({ eventId: 'long', type: 'employee.terminated', emails });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(246_000);
+    expect(Buffer.byteLength(body)).toBeLessThan(256 * 1024);
+    const response = await processWebhook(signedRequest(body), deps(new SqsRequestQueue({ queueUrl, client: sqs.client })));
+    expect(response.status).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({ requestId: 'hr-long', emails: 1000, requestIds: ['hr-long.p1of2', 'hr-long.p2of2'] });
+    const messages = await receiveAll();
+    expect(messages.map((m) => m.requestId).sort()).toEqual(['hr-long.p1of2', 'hr-long.p2of2']);
+    expect(new Set(messages.flatMap((m) => m.emails)).size).toBe(1000);
+  });
+
   it('answers 413 above 256 KB, 415 for a non-JSON type, 400 naming the field, 401 alike for every signature fault', async () => {
     const queue = new SqsRequestQueue({ queueUrl, client: sqs.client });
     const big = JSON.stringify({ eventId: 'e', type: 'employee.terminated', emails: ['a@b.co'], reason: 'x'.repeat(262_144) });

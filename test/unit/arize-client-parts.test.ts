@@ -240,9 +240,16 @@ describe('email resolution strategy', () => {
 });
 
 describe('configuration', () => {
-  it('defaults to https://api.arize.com and the documented limits', () => {
+  // Issue 12 changed the defaults: adaptive rate control, with the limits as ceilings.
+  it('defaults to https://api.arize.com, adaptive rate control and the documented ceilings', () => {
     const config = resolveConfig({}, {});
-    expect(config).toMatchObject({ baseUrl: 'https://api.arize.com', maxConcurrency: 8, maxRequestsPerSecond: 10, maxRetries: 5 });
+    expect(config).toMatchObject({ baseUrl: 'https://api.arize.com', rateControl: 'adaptive', maxConcurrency: 32, maxRequestsPerSecond: 5000, maxRetries: 5 });
+  });
+
+  it('fixed rate control keeps the old fixed default rate; a bad mode names ARIZE_RATE_CONTROL', () => {
+    expect(resolveConfig({}, { ARIZE_RATE_CONTROL: 'Fixed' })).toMatchObject({ rateControl: 'fixed', maxRequestsPerSecond: 10 });
+    expect(resolveConfig({ rateControl: 'fixed', maxRequestsPerSecond: 40 }, {})).toMatchObject({ maxRequestsPerSecond: 40 });
+    expect(() => resolveConfig({}, { ARIZE_RATE_CONTROL: 'turbo' })).toThrow(/ARIZE_RATE_CONTROL must be adaptive or fixed/);
   });
 
   it('reads host, scheme, port and limits from ARIZE_* variables', () => {

@@ -61,3 +61,21 @@ describe('table', () => {
     expect(render('csv', { records: [], columns: ['id'] })).toBe('id\r\n');
   });
 });
+
+describe('the one CSV writer: formula guard', () => {
+  it.each([
+    ['=hyperlink("http://e.x")&"@x.com"', `"'=hyperlink(""http://e.x"")&""@x.com"""`],
+    ['+cmd@x.com', "'+cmd@x.com"],
+    ['-2+3@x.com', "'-2+3@x.com"],
+    ['@sum(a1)@x.com', "'@sum(a1)@x.com"],
+    ['\tann@x.com', "'\tann@x.com"],
+    ['\rann@x.com', `"'\rann@x.com"`],
+    ['ann=1@x.com', 'ann=1@x.com'],
+  ])('%j ⇒ %s', (cell, written) => {
+    expect(csvField(cell)).toBe(written);
+  });
+
+  it('numbers are ours, not formulas: a negative count stays a number', () => {
+    expect(renderCsv([{ n: -1 }], ['n'])).toBe('n\r\n-1\r\n');
+  });
+});

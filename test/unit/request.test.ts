@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_EMAILS_PER_REQUEST, parseRequest, parseRequestJson, splitRequest } from '../../lambdas/core/request.js';
+import { MAX_EMAILS_PER_REQUEST, MAX_REQUEST_MESSAGE_BYTES, parseRequest, parseRequestJson, requestMessageBytes, splitRequest } from '../../lambdas/core/request.js';
 
 interface Fixtures {
   valid: { name: string; input: unknown; expected: unknown }[];
@@ -47,6 +47,18 @@ describe('splitRequest', () => {
     expect(result.value.every((r) => r.source === 'audit')).toBe(true);
     const again = splitRequest({ requestId: 'hr-9', type: 'employee.terminated', emails, source: 'audit' });
     expect(again.ok && again.value.map((r) => r.requestId)).toEqual(['hr-9.p1of3', 'hr-9.p2of3', 'hr-9.p3of3']);
+  });
+
+  it('splits 1,000 long addresses (too large for one queue message) into parts that each fit, deterministically', () => {
+    const domain = `${'a'.repeat(58)}.${'b'.repeat(58)}.${'c'.repeat(58)}.example.com`;
+    const long = Array.from({ length: 1000 }, (_, i) => `${`user${i}`.padEnd(60, 'x')}@${domain}`);
+    expect(long[0]?.length).toBeGreaterThan(240);
+    const result = splitRequest({ requestId: 'hr-long', type: 'employee.terminated', emails: long });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.map((r) => r.requestId)).toEqual(['hr-long.p1of2', 'hr-long.p2of2']);
+    expect(result.value.every((r) => requestMessageBytes(r) <= MAX_REQUEST_MESSAGE_BYTES)).toBe(true);
+    expect(result.value.flatMap((r) => r.emails)).toEqual(long);
   });
 
   it('keeps a small input as one request with its own id', () => {

@@ -32,6 +32,12 @@ describe('loadRuntimeConfig', () => {
     expect(config.stateMachineArn).toContain('stateMachine');
   });
 
+  it('turns the shared Arize rate limit on only when ARIZE_SHARED_RATE_LIMIT is true', () => {
+    expect(loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', ARIZE_SHARED_RATE_LIMIT: 'true' }).arize.sharedRateLimit).toBe(true);
+    expect(loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', ARIZE_SHARED_RATE_LIMIT: 'false' }).arize.sharedRateLimit).toBeUndefined();
+    expect(() => loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', ARIZE_SHARED_RATE_LIMIT: 'maybe' })).toThrow(/ARIZE_SHARED_RATE_LIMIT/);
+  });
+
   it('names every bad variable', () => {
     let error: unknown;
     try {

@@ -1,0 +1,34 @@
+/**
+ * The project's one CSV writer (RFC 4180), used by every report a person may open in a spreadsheet: the
+ * audit report, `report.csv`, `report --format csv`, `run`/`status --output csv` and `users … --output csv`.
+ * Emails and request ids come from HR systems and webhooks, so a cell such as `=hyperlink(…)&"@x.com"`
+ * passes validation; a spreadsheet would run it as a formula. Text cells starting with = + - @, a tab or a
+ * CR are therefore prefixed with `'` (OWASP's advice), which keeps them text.
+ */
+export type CsvCell = string | number | boolean | null | undefined;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One field: formula-guarded when it is text, quoted when it holds a comma, quote, CR or LF. */
+export function csvField(value: CsvCell): string {
+  if (value === null || value === undefined) return '';
+  // Numbers and booleans are written by us, never by a sender; only text can carry a formula.
+  const text = typeof value === 'string' && FORMULA_START.test(value) ? `'${value}` : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export interface CsvOptions {
+  /** RFC 4180 says CRLF (the default); the audit report in S3 has always used LF. */
+  newline?: '\r\n' | '\n';
+}
+
+/** Header row, then one line per record, each terminated (including the last). */
+export function toCsv(
+  records: readonly Readonly<Record<string, CsvCell>>[],
+  columns: readonly string[],
+  options: CsvOptions = {},
+): string {
+  const newline = options.newline ?? '\r\n';
+  const lines = [columns.map((c) => csvField(c)), ...records.map((r) => columns.map((c) => csvField(r[c])))].map((row) => row.join(','));
+  return `${lines.join(newline)}${newline}`;
+}

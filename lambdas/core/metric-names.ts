@@ -1,0 +1,4 @@
+/** Metric names the alarms (lib/constructs/monitoring.ts) watch; pure, so the CDK app imports them without Powertools. */
+
+/** Counted by the webhook Lambda for every 5xx it answers (intake queue or secret unavailable). */
+export const WEBHOOK_FAILURES_METRIC = 'WebhookFailures';

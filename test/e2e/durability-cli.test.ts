@@ -1,0 +1,180 @@
+/**
+ * Operator-visible durability of the real `offboard` CLI: two working commands on one data dir, unusable data
+ * dirs, Ctrl-C in `run`, and `serve` killed right after answering 202 (the intake journal). Arize is a sandbox
+ * over HTTP in this process, given to the CLI as ARIZE_API_* (external Arize), so it outlives the CLI.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../lambdas/core/webhook.js';
+import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
+import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
+import { CLI_ENTRY, REPO_ROOT, runCli } from '../support/cli.js';
+
+const SLOW = 180_000;
+const SECRET = 'whsec_durability_0123456789';
+let workDir: string;
+let sandbox: Sandbox;
+
+function arizeEnv(): Record<string, string> {
+  return {
+    NODE_NO_WARNINGS: '1',
+    ARIZE_API_KEY: sandbox.apiKey,
+    ARIZE_API_HOST: '127.0.0.1',
+    ARIZE_API_SCHEME: 'http',
+    ARIZE_API_PORT: String(sandbox.port),
+    OFFBOARDING_WEBHOOK_SECRET: SECRET,
+  };
+}
+
+function spawnCli(args: string[], env: Record<string, string>) {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const emailsOf = (...names: string[]) => names.map((name) => demoDirectory().find((u) => u.email.toLowerCase().startsWith(name))?.email.toLowerCase() ?? name);
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'offboard-durability-'));
+  sandbox = await startSandbox({ seed: demoDirectory() });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('one data dir, several commands', () => {
+  it(
+    'two runs started together both finish: the second waits for the first, no store error',
+    async () => {
+      const dataDir = join(workDir, 'two-runs');
+      const files = await Promise.all(
+        [['tom@'], ['zara.ahmed@']].map(async (names, index) => {
+          const file = join(workDir, `two-${index}.json`);
+          await writeFile(file, JSON.stringify([{ requestId: `two-${index}`, type: 'employee.terminated', emails: emailsOf(...names) }]));
+          return file;
+        }),
+      );
+      const runs = await Promise.all(files.map((file) => runCli(['run', file, '--data-dir', dataDir, '--confirm'], { env: arizeEnv() })));
+      for (const run of runs) {
+        if (/Database is closed/.test(run.stderr)) console.log(run.stderr.slice(0, 3000));
+        expect(run.stderr).not.toMatch(/Database is closed|\n\s+at /);
+        expect(run.code).toBe(0);
+      }
+      expect(runs.map((run) => run.stderr).join('\n')).toMatch(/in use by another offboard command.*waiting for it to finish/);
+      expect(sandbox.store.find('tom@example.com')?.deleted).toBe(true);
+      expect(sandbox.store.find('zara.ahmed@example.com')?.deleted).toBe(true);
+    },
+    SLOW,
+  );
+
+  it('an unusable data dir is one clear line and exit 2', async () => {
+    const file = join(workDir, 'plain-file');
+    await writeFile(file, 'not a directory');
+    const input = join(workDir, 'one.json');
+    await writeFile(input, JSON.stringify([{ requestId: 'nodir', type: 'employee.terminated', emails: ['ghost@example.com'] }]));
+    const run = await runCli(['run', input, '--data-dir', join(file, 'data'), '--confirm'], { env: arizeEnv() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/data dir .*plain-file\/data cannot be used: .*\((ENOTDIR|EEXIST)\)/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('Ctrl-C and kills', () => {
+  it(
+    'Ctrl-C in run says what resumes, removes runtime.json, and the next run finishes the request',
+    async () => {
+      const dataDir = join(workDir, 'sigint');
+      const input = join(workDir, 'sigint.json');
+      await writeFile(input, JSON.stringify([{ requestId: 'sigint-1', type: 'employee.terminated', emails: emailsOf('noah.wilson@', 'chloe.dubois@') }]));
+      sandbox.faults.clear();
+      // Slow Arize: the request is still running when Ctrl-C arrives.
+      for (const email of emailsOf('noah.wilson@', 'chloe.dubois@')) sandbox.faults.failUser(email, 3, 503);
+      const run = spawnCli(['run', input, '--data-dir', dataDir, '--confirm'], arizeEnv());
+      await waitFor(() => (/Enqueued 1 request/.test(run.output()) ? true : undefined), 90_000, 'the run to enqueue');
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(130);
+      expect(run.output()).toMatch(/Interrupted \(SIGINT\).*resume automatically the next time/);
+      expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+      sandbox.faults.clear();
+      const again = await runCli(['run', input, '--data-dir', dataDir, '--confirm', '-o', 'json'], { env: arizeEnv() });
+      expect(again.code).toBe(0);
+      expect(sandbox.store.find('noah.wilson@example.com')?.deleted).toBe(true);
+    },
+    SLOW,
+  );
+
+  it(
+    'serve killed right after its 202s: the restart runs every accepted event (intake journal)',
+    async () => {
+      const dataDir = join(workDir, 'journal');
+      const emails = emailsOf('ingrid.nilsen@', 'grace.kim@', 'kenji.watanabe@');
+      // The intake poller waits out a long batching window for a partial batch: accepted events sit on the
+      // in-memory queue, not yet started, when the kill comes.
+      const slowIntake = { OFFBOARDING_CONFIG: JSON.stringify({ intake: { maxBatchingWindowSeconds: 300 } }) };
+      const serve = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], { ...arizeEnv(), ...slowIntake });
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 90_000, 'serve to listen');
+      const statuses = await Promise.all(
+        emails.map(async (email, index) => {
+          const body = JSON.stringify({ eventId: `journal-${index}`, type: 'employee.terminated', employee: { email } });
+          const response = await fetch(`${url}/hr/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-offboarding-signature': signWebhook(SECRET, body, Date.now() / 1000) },
+            body,
+          });
+          return response.status;
+        }),
+      );
+      expect(statuses).toEqual([202, 202, 202]);
+      const accepted = emails.map((_, index) => `hr-journal-${index}`);
+      serve.child.kill('SIGKILL');
+      await serve.exited;
+      // What the old in-memory intake lost: accepted, answered 202, never started — now on disk.
+      expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json')).length).toBeGreaterThan(0);
+      sandbox.faults.clear();
+      const restarted = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
+      try {
+        const info = await waitFor(() => { const found = readRuntimeInfo(dataDir); return found?.controlUrl ? found : undefined; }, 90_000, 'the restarted serve');
+        const remote = connectLocalRuntime(info);
+        try {
+          const finals = await waitFor(
+            async () => {
+              const states = await Promise.all(accepted.map((id) => remote.ledger.getRequestState(id)));
+              return states.every((s) => s?.status === 'COMPLETED') ? states : undefined;
+            },
+            120_000,
+            'every accepted event to complete',
+          );
+          expect(finals).toHaveLength(3);
+        } finally {
+          await remote.close();
+        }
+        for (const email of emails) expect(sandbox.store.find(email)?.deleted).toBe(true);
+        expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json'))).toEqual([]);
+      } finally {
+        restarted.child.kill('SIGTERM');
+        await restarted.exited;
+      }
+    },
+    SLOW,
+  );
+});
