@@ -37,6 +37,28 @@ import {
   UserSchema,
   type User,
   upperEnum,
+  API_KEY_STATUSES,
+  API_KEY_TYPES,
+  AUDIT_OPERATION_TYPES,
+  RESOURCE_TYPES,
+  ListApiKeysResponseSchema,
+  ListAuditLogsResponseSchema,
+  ListOrganizationsResponseSchema,
+  ListRoleBindingsResponseSchema,
+  ListRolesResponseSchema,
+  ListSpacesResponseSchema,
+  RoleDefinitionSchema,
+  type ApiKey,
+  type AuditLog,
+  type RoleBinding,
+  type RoleDefinition,
+  type Space,
+  type ListApiKeysResponse,
+  type ListAuditLogsResponse,
+  type ListOrganizationsResponse,
+  type ListRoleBindingsResponse,
+  type ListRolesResponse,
+  type ListSpacesResponse,
 } from './wire.js';
 
 export interface ListParams {
@@ -205,6 +227,94 @@ function failedResult(userId: string, email: string | undefined, error: ArizeErr
 }
 
 type DeleteOutcome = { ok: true } | { ok: false; error: ArizeError };
+
+// ---- access endpoints: parameters ---------------------------------------------------------------
+
+const API_KEYS_ROUTE = '/v2/api-keys';
+const ROLE_BINDINGS_ROUTE = '/v2/role-bindings';
+const ROLES_ROUTE = '/v2/roles';
+const SPACES_ROUTE = '/v2/spaces';
+const ORGANIZATIONS_ROUTE = '/v2/organizations';
+const AUDIT_LOGS_ROUTE = '/v2/audit-logs';
+
+const PageParams = {
+  limit: z.number().int().min(LIST_LIMIT_MIN).max(LIST_LIMIT_MAX).optional(),
+  cursor: z.string().min(1).optional(),
+};
+const IdParam = z.string().trim().min(1);
+
+// Input enums accept any case (like the users methods); the wire always gets upper case.
+const ListApiKeysParamsSchema = z.strictObject({
+  keyType: upperEnum(API_KEY_TYPES),
+  status: upperEnum(API_KEY_STATUSES).optional(),
+  spaceId: IdParam.optional(),
+  userId: IdParam.optional(),
+  ...PageParams,
+});
+export type ListApiKeysParams = z.input<typeof ListApiKeysParamsSchema>;
+
+const ListRoleBindingsParamsSchema = z.strictObject({
+  resourceType: upperEnum(RESOURCE_TYPES),
+  userId: IdParam.optional(),
+  ...PageParams,
+});
+export type ListRoleBindingsParams = z.input<typeof ListRoleBindingsParamsSchema>;
+
+const ListRolesParamsSchema = z.strictObject({ isPredefined: z.boolean().optional(), ...PageParams });
+export type ListRolesParams = z.input<typeof ListRolesParamsSchema>;
+
+const ListSpacesParamsSchema = z.strictObject({ orgId: IdParam.optional(), name: z.string().min(1).optional(), ...PageParams });
+export type ListSpacesParams = z.input<typeof ListSpacesParamsSchema>;
+
+const ListOrganizationsParamsSchema = z.strictObject({ name: z.string().min(1).optional(), ...PageParams });
+
+const ListAuditLogsParamsSchema = z
+  .strictObject({
+    startTime: z.date().optional(),
+    endTime: z.date().optional(),
+    userId: IdParam.optional(),
+    operationType: upperEnum(AUDIT_OPERATION_TYPES).optional(),
+    ...PageParams,
+  })
+  .refine((p) => p.startTime === undefined || p.endTime === undefined || p.startTime.getTime() <= p.endTime.getTime(), {
+    message: 'startTime must not be after endTime',
+    path: ['startTime'],
+  });
+export type ListAuditLogsParams = z.input<typeof ListAuditLogsParamsSchema>;
+
+function pageQuery(valid: { limit?: number; cursor?: string }): URLSearchParams {
+  const query = new URLSearchParams();
+  if (valid.limit !== undefined) query.set('limit', String(valid.limit));
+  if (valid.cursor !== undefined) query.set('cursor', valid.cursor);
+  return query;
+}
+
+/** Every item of a cursor-paginated list; a repeated or missing cursor is a server bug, not an endless loop. */
+async function* allPages<P extends { pagination: { has_more: boolean; next_cursor?: string } }, T>(
+  route: string,
+  fetchPage: (cursor: string | undefined) => Promise<P>,
+  items: (page: P) => T[],
+): AsyncGenerator<T> {
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await fetchPage(cursor);
+    yield* items(page);
+    if (!page.pagination.has_more) return;
+    const next = page.pagination.next_cursor;
+    if (next === undefined || seen.has(next)) {
+      throw new ArizeResponseError({
+        status: 200,
+        method: 'GET',
+        route,
+        reason: next === undefined ? 'has_more without next_cursor' : 'pagination cursor repeated',
+      });
+    }
+    seen.add(next);
+    cursor = next;
+  }
+}
+
 
 export class ArizeUsersClient {
   private readonly config: ResolvedArizeConfig;
@@ -577,6 +687,112 @@ export class ArizeUsersClient {
       );
     }
     return { userIds: ids, emails: emails.map((email) => email.trim()) };
+  }
+
+  // ---- access endpoints (beta): what a leaver can still reach besides their user ------------
+
+  /** One page of API keys. USER keys of another user need an admin key (403); SERVICE keys need `spaceId`. */
+  async listApiKeys(params: ListApiKeysParams, opts: CallOptions = {}): Promise<ListApiKeysResponse> {
+    const valid = validate(ListApiKeysParamsSchema, params, 'listApiKeys');
+    if (valid.keyType === 'SERVICE' && valid.spaceId === undefined) {
+      throw new ArizeValidationError('listApiKeys.spaceId: required for SERVICE keys', 'listApiKeys.spaceId');
+    }
+    const query = pageQuery(valid);
+    query.set('key_type', valid.keyType);
+    if (valid.status !== undefined) query.set('status', valid.status);
+    if (valid.spaceId !== undefined) query.set('space_id', valid.spaceId);
+    if (valid.userId !== undefined) query.set('user_id', valid.userId);
+    return this.transport.request(
+      { method: 'GET', path: API_KEYS_ROUTE, route: API_KEYS_ROUTE, query, expect: { 200: ListApiKeysResponseSchema } },
+      opts,
+    );
+  }
+
+  listAllApiKeys(params: Omit<ListApiKeysParams, 'cursor' | 'limit'>, opts: CallOptions = {}): AsyncGenerator<ApiKey> {
+    return allPages(API_KEYS_ROUTE, (cursor) => this.listApiKeys({ ...params, limit: LIST_LIMIT_MAX, ...(cursor === undefined ? {} : { cursor }) }, opts), (page) => page.api_keys);
+  }
+
+  /** Revokes a key. Idempotent on the API's side (204 again), so a retry after a lost answer is safe. */
+  async revokeApiKey(apiKeyId: string, opts: CallOptions = {}): Promise<void> {
+    const id = requireUserId(apiKeyId, 'apiKeyId');
+    await this.transport.request(
+      { method: 'PUT', path: `${API_KEYS_ROUTE}/${encodeURIComponent(id)}/revoke`, route: `${API_KEYS_ROUTE}/{api_key_id}/revoke`, expect: 'empty' },
+      opts,
+    );
+  }
+
+  async listRoleBindings(params: ListRoleBindingsParams, opts: CallOptions = {}): Promise<ListRoleBindingsResponse> {
+    const valid = validate(ListRoleBindingsParamsSchema, params, 'listRoleBindings');
+    const query = pageQuery(valid);
+    query.set('resource_type', valid.resourceType);
+    if (valid.userId !== undefined) query.set('user_id', valid.userId);
+    return this.transport.request(
+      { method: 'GET', path: ROLE_BINDINGS_ROUTE, route: ROLE_BINDINGS_ROUTE, query, expect: { 200: ListRoleBindingsResponseSchema } },
+      opts,
+    );
+  }
+
+  listAllRoleBindings(params: Omit<ListRoleBindingsParams, 'cursor' | 'limit'>, opts: CallOptions = {}): AsyncGenerator<RoleBinding> {
+    return allPages(ROLE_BINDINGS_ROUTE, (cursor) => this.listRoleBindings({ ...params, limit: LIST_LIMIT_MAX, ...(cursor === undefined ? {} : { cursor }) }, opts), (page) => page.role_bindings);
+  }
+
+  async getRole(roleId: string, opts: CallOptions = {}): Promise<RoleDefinition> {
+    const id = requireUserId(roleId, 'roleId');
+    return this.transport.request(
+      { method: 'GET', path: `${ROLES_ROUTE}/${encodeURIComponent(id)}`, route: `${ROLES_ROUTE}/{role_id}`, expect: { 200: RoleDefinitionSchema } },
+      opts,
+    );
+  }
+
+  async listRoles(params: ListRolesParams = {}, opts: CallOptions = {}): Promise<ListRolesResponse> {
+    const valid = validate(ListRolesParamsSchema, params, 'listRoles');
+    const query = pageQuery(valid);
+    if (valid.isPredefined !== undefined) query.set('is_predefined', String(valid.isPredefined));
+    return this.transport.request({ method: 'GET', path: ROLES_ROUTE, route: ROLES_ROUTE, query, expect: { 200: ListRolesResponseSchema } }, opts);
+  }
+
+  listAllRoles(params: Omit<ListRolesParams, 'cursor' | 'limit'> = {}, opts: CallOptions = {}): AsyncGenerator<RoleDefinition> {
+    return allPages(ROLES_ROUTE, (cursor) => this.listRoles({ ...params, limit: LIST_LIMIT_MAX, ...(cursor === undefined ? {} : { cursor }) }, opts), (page) => page.roles);
+  }
+
+  async listSpaces(params: ListSpacesParams = {}, opts: CallOptions = {}): Promise<ListSpacesResponse> {
+    const valid = validate(ListSpacesParamsSchema, params, 'listSpaces');
+    const query = pageQuery(valid);
+    if (valid.orgId !== undefined) query.set('org_id', valid.orgId);
+    if (valid.name !== undefined) query.set('name', valid.name);
+    return this.transport.request({ method: 'GET', path: SPACES_ROUTE, route: SPACES_ROUTE, query, expect: { 200: ListSpacesResponseSchema } }, opts);
+  }
+
+  listAllSpaces(params: Omit<ListSpacesParams, 'cursor' | 'limit'> = {}, opts: CallOptions = {}): AsyncGenerator<Space> {
+    return allPages(SPACES_ROUTE, (cursor) => this.listSpaces({ ...params, limit: LIST_LIMIT_MAX, ...(cursor === undefined ? {} : { cursor }) }, opts), (page) => page.spaces);
+  }
+
+  async listOrganizations(params: { name?: string; limit?: number; cursor?: string } = {}, opts: CallOptions = {}): Promise<ListOrganizationsResponse> {
+    const valid = validate(ListOrganizationsParamsSchema, params, 'listOrganizations');
+    const query = pageQuery(valid);
+    if (valid.name !== undefined) query.set('name', valid.name);
+    return this.transport.request(
+      { method: 'GET', path: ORGANIZATIONS_ROUTE, route: ORGANIZATIONS_ROUTE, query, expect: { 200: ListOrganizationsResponseSchema } },
+      opts,
+    );
+  }
+
+  /** Newest first. Needs an admin key and audit logging enabled (else 403). */
+  async listAuditLogs(params: ListAuditLogsParams = {}, opts: CallOptions = {}): Promise<ListAuditLogsResponse> {
+    const valid = validate(ListAuditLogsParamsSchema, params, 'listAuditLogs');
+    const query = pageQuery(valid);
+    if (valid.startTime !== undefined) query.set('start_time', valid.startTime.toISOString());
+    if (valid.endTime !== undefined) query.set('end_time', valid.endTime.toISOString());
+    if (valid.userId !== undefined) query.set('user_id', valid.userId);
+    if (valid.operationType !== undefined) query.set('operation_type', valid.operationType);
+    return this.transport.request(
+      { method: 'GET', path: AUDIT_LOGS_ROUTE, route: AUDIT_LOGS_ROUTE, query, expect: { 200: ListAuditLogsResponseSchema } },
+      opts,
+    );
+  }
+
+  listAllAuditLogs(params: Omit<ListAuditLogsParams, 'cursor' | 'limit'> = {}, opts: CallOptions = {}): AsyncGenerator<AuditLog> {
+    return allPages(AUDIT_LOGS_ROUTE, (cursor) => this.listAuditLogs({ ...params, limit: LIST_LIMIT_MAX, ...(cursor === undefined ? {} : { cursor }) }, opts), (page) => page.logs);
   }
 
   // ---- presentation: never the key ---------------------------------------------------------

@@ -39,7 +39,7 @@ export interface ClientStats {
   throttled: number;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestSpec<T> {
   method: HttpMethod;

@@ -18,6 +18,11 @@ export type {
   ListParams,
   RoleInput,
   UpdateUserPatch,
+  ListApiKeysParams,
+  ListAuditLogsParams,
+  ListRoleBindingsParams,
+  ListRolesParams,
+  ListSpacesParams,
 } from './client.js';
 export {
   resolveConfig,

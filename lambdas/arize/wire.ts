@@ -100,3 +100,84 @@ export const LIST_LIMIT_MIN = 1;
 export const LIST_LIMIT_MAX = 100;
 export const LIST_LIMIT_DEFAULT = 50;
 export const EMAIL_FILTER_MAX = 255;
+
+// ---- Access endpoints (beta): API keys, role bindings, roles, spaces, organizations, audit logs ----
+// These shapes are read from the API reference and the SDK's models, but the endpoints are beta: the
+// client checks every field it relies on and ignores extra ones (plain `z.object`), so a new field on
+// Arize's side does not stop an offboarding. The sandbox sends exactly these fields.
+
+export const API_KEY_TYPES = ['USER', 'SERVICE'] as const;
+export type ApiKeyType = (typeof API_KEY_TYPES)[number];
+export const API_KEY_STATUSES = ['ACTIVE', 'REVOKED'] as const;
+export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
+export const RESOURCE_TYPES = ['SPACE', 'PROJECT'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+export const AUDIT_OPERATION_TYPES = ['QUERY', 'MUTATION', 'SUBSCRIPTION'] as const;
+export type AuditOperationType = (typeof AUDIT_OPERATION_TYPES)[number];
+/** The audit-log window the API applies when `start_time` is omitted: 30 days before `end_time`. */
+export const AUDIT_LOG_DEFAULT_WINDOW_MS = 30 * 24 * 3_600_000;
+
+/** Never carries the secret: only the redacted form the API shows after creation. */
+export const ApiKeySchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  description: z.string().optional(),
+  key_type: z.enum(API_KEY_TYPES),
+  status: z.enum(API_KEY_STATUSES),
+  redacted_key: z.string(),
+  created_at: z.string(),
+  expires_at: z.string().optional(),
+  created_by_user_id: z.string(),
+  last_used_at: z.string().optional(),
+});
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export const ListApiKeysResponseSchema = z.object({ api_keys: z.array(ApiKeySchema), pagination: PaginationSchema });
+
+export const RoleBindingSchema = z.object({
+  id: z.string().min(1),
+  role_id: z.string().min(1),
+  user_id: z.string().min(1),
+  resource_type: z.enum(RESOURCE_TYPES),
+  resource_id: z.string().min(1),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type RoleBinding = z.infer<typeof RoleBindingSchema>;
+export const ListRoleBindingsResponseSchema = z.object({ role_bindings: z.array(RoleBindingSchema), pagination: PaginationSchema });
+
+/** A role definition (`/v2/roles`), not the `role` union inside a User. */
+export const RoleDefinitionSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  description: z.string().optional(),
+  is_predefined: z.boolean(),
+});
+export type RoleDefinition = z.infer<typeof RoleDefinitionSchema>;
+export const ListRolesResponseSchema = z.object({ roles: z.array(RoleDefinitionSchema), pagination: PaginationSchema });
+
+export const SpaceSchema = z.object({ id: z.string().min(1), name: z.string(), org_id: z.string().min(1), created_at: z.string() });
+export type Space = z.infer<typeof SpaceSchema>;
+export const ListSpacesResponseSchema = z.object({ spaces: z.array(SpaceSchema), pagination: PaginationSchema });
+
+export const OrganizationSchema = z.object({ id: z.string().min(1), name: z.string(), created_at: z.string() });
+export type Organization = z.infer<typeof OrganizationSchema>;
+export const ListOrganizationsResponseSchema = z.object({ organizations: z.array(OrganizationSchema), pagination: PaginationSchema });
+
+export const AuditLogSchema = z.object({
+  id: z.string().min(1),
+  user_id: z.string(),
+  ip: z.string(),
+  operation_type: z.enum(AUDIT_OPERATION_TYPES),
+  operation_name: z.string().optional(),
+  operation_text: z.string().optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
+  created_at: z.string(),
+});
+export type AuditLog = z.infer<typeof AuditLogSchema>;
+export const ListAuditLogsResponseSchema = z.object({ logs: z.array(AuditLogSchema), pagination: PaginationSchema });
+export type ListApiKeysResponse = z.infer<typeof ListApiKeysResponseSchema>;
+export type ListRoleBindingsResponse = z.infer<typeof ListRoleBindingsResponseSchema>;
+export type ListRolesResponse = z.infer<typeof ListRolesResponseSchema>;
+export type ListSpacesResponse = z.infer<typeof ListSpacesResponseSchema>;
+export type ListOrganizationsResponse = z.infer<typeof ListOrganizationsResponseSchema>;
+export type ListAuditLogsResponse = z.infer<typeof ListAuditLogsResponseSchema>;

@@ -5,7 +5,11 @@
 import { z } from 'zod';
 import { hasEmailSyntax, normalizeEmail } from '../../lambdas/core/email.js';
 import {
+  API_KEY_STATUSES,
+  API_KEY_TYPES,
+  AUDIT_OPERATION_TYPES,
   PREDEFINED_ROLE_NAMES,
+  RESOURCE_TYPES,
   USER_STATUSES,
   type PredefinedRoleName,
   type Role,
@@ -18,7 +22,15 @@ import {
  * `sso` (the account signs in through SSO, so it has no password to reset) and
  * `deleted` (already soft-deleted: hidden from list/get, its email answers 409 on create).
  */
-export type SeedUser = User & { sso?: boolean; deleted?: boolean };
+export type SeedUser = User & {
+  sso?: boolean;
+  deleted?: boolean;
+  /** Access the user holds (sandbox access endpoints); see ./access.ts. */
+  api_keys?: SeedApiKey[];
+  role_bindings?: SeedRoleBinding[];
+  /** Audit-log entries of this user (what they did in Arize, e.g. after their termination). */
+  activity?: SeedActivity[];
+};
 
 export class SeedError extends Error {
   constructor(message: string) {
@@ -54,6 +66,33 @@ const SeedRoleSchema = z.discriminatedUnion(
   { error: 'expected type PREDEFINED or CUSTOM' },
 );
 
+const SeedApiKeySchema = z.strictObject({
+  name: z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' }),
+  key_type: anyCaseEnum(API_KEY_TYPES, API_KEY_TYPES.join('|')).optional(),
+  /** Space name or id; required for SERVICE keys (they belong to a space). */
+  space: z.string({ error: 'expected a space name or id' }).optional(),
+  status: anyCaseEnum(API_KEY_STATUSES, API_KEY_STATUSES.join('|')).optional(),
+  created_at: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time' }).optional(),
+  last_used_at: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time' }).optional(),
+});
+export type SeedApiKey = z.infer<typeof SeedApiKeySchema>;
+
+const SeedRoleBindingSchema = z.strictObject({
+  /** Role name or id, e.g. "MEMBER". */
+  role: z.string({ error: 'expected a role name or id' }).min(1, { error: 'expected a role name or id' }),
+  resource_type: anyCaseEnum(RESOURCE_TYPES, RESOURCE_TYPES.join('|')).optional(),
+  /** Space name or id (SPACE), or a project id (PROJECT). */
+  resource: z.string({ error: 'expected a space name or id' }).min(1, { error: 'expected a space name or id' }),
+});
+export type SeedRoleBinding = z.infer<typeof SeedRoleBindingSchema>;
+
+const SeedActivitySchema = z.strictObject({
+  at: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time' }),
+  operation_type: anyCaseEnum(AUDIT_OPERATION_TYPES, AUDIT_OPERATION_TYPES.join('|')).optional(),
+  operation_name: z.string({ error: 'expected a string' }).optional(),
+});
+export type SeedActivity = z.infer<typeof SeedActivitySchema>;
+
 /**
  * Only `email` is required so a seed can be written by hand; everything else gets the
  * defaults a freshly created account would have.
@@ -76,6 +115,9 @@ const SeedEntrySchema = z.strictObject({
   is_developer: z.boolean({ error: 'expected true or false' }).optional(),
   sso: z.boolean({ error: 'expected true or false' }).optional(),
   deleted: z.boolean({ error: 'expected true or false' }).optional(),
+  api_keys: z.array(SeedApiKeySchema, { error: 'expected an array' }).optional(),
+  role_bindings: z.array(SeedRoleBindingSchema, { error: 'expected an array' }).optional(),
+  activity: z.array(SeedActivitySchema, { error: 'expected an array' }).optional(),
 });
 type SeedEntry = z.infer<typeof SeedEntrySchema>;
 
@@ -84,9 +126,21 @@ export function defaultIsDeveloper(role: Role): boolean {
   return role.type === 'PREDEFINED' && role.name !== 'ANNOTATOR';
 }
 
-/** Ids look like Arize's: an opaque base64 (URL-safe, so it never needs escaping in a path). */
+/**
+ * Ids look like Arize's: opaque, padded STANDARD base64. The payload is built so that every id
+ * contains `/`, `+` and `=`: after `User:<key>` (padded to a 3-byte boundary) come the groups
+ * `~>?` (⇒ `fj4/`) and `~~>` (⇒ `fn4+`) and one trailing byte (⇒ `==`). A client that forgets to
+ * percent-encode an id in a path therefore fails on every call, not on one id in a thousand.
+ */
 export function encodeUserId(key: string): string {
-  return Buffer.from(`User:${key}`).toString('base64url');
+  return encodeOpaqueId('User', key);
+}
+
+/** The same scheme for every sandbox resource (ApiKey, RoleBinding, Role, Space...). */
+export function encodeOpaqueId(kind: string, key: string): string {
+  const head = `${kind}:${key}`;
+  const aligned = head + ':'.repeat((3 - (Buffer.byteLength(head) % 3)) % 3);
+  return Buffer.from(`${aligned}~>?~~>:`).toString('base64');
 }
 
 function nameFromEmail(email: string): string {
@@ -162,6 +216,9 @@ function completeEntry(entry: SeedEntry, index: number): SeedUser {
   };
   if (entry.sso !== undefined) user.sso = entry.sso;
   if (entry.deleted !== undefined) user.deleted = entry.deleted;
+  if (entry.api_keys !== undefined) user.api_keys = entry.api_keys;
+  if (entry.role_bindings !== undefined) user.role_bindings = entry.role_bindings;
+  if (entry.activity !== undefined) user.activity = entry.activity;
   return user;
 }
 
@@ -298,4 +355,24 @@ export function generateDirectory(count: number, opts: { domain?: string; seed?:
     });
   }
   return users;
+}
+
+/**
+ * Demo access for a directory (a copy; the input is not changed): every ACTIVE user gets a MEMBER
+ * binding on "Production"; every third user a USER key; every fifth a SERVICE key in "Research";
+ * every seventh some activity. Deterministic, so demos and benches see the same inventory.
+ */
+export function withDemoAccess(users: readonly SeedUser[]): SeedUser[] {
+  return users.map((user, index) => {
+    const copy: SeedUser = { ...user };
+    if (user.status !== 'ACTIVE' || user.deleted) return copy;
+    const created = user.created_at;
+    copy.role_bindings = [{ role: index === 0 ? 'ADMIN' : 'MEMBER', resource_type: 'SPACE', resource: 'Production' }];
+    if (index % 3 === 0) copy.api_keys = [{ name: `${user.name} personal key`, key_type: 'USER', created_at: created }];
+    if (index % 5 === 0) {
+      copy.api_keys = [...(copy.api_keys ?? []), { name: `${user.name} ingestion`, key_type: 'SERVICE', space: 'Research', created_at: created }];
+    }
+    if (index % 7 === 0) copy.activity = [{ at: created, operation_type: 'QUERY', operation_name: 'getModels' }];
+    return copy;
+  });
 }

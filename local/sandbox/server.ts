@@ -23,11 +23,13 @@ import {
   type User,
   type UserStatus,
 } from '../../lambdas/arize/wire.js';
+import { AccessStore, handleAccess, type Principal } from './access.js';
 import { FaultPlan, TokenBucket } from './knobs.js';
 import { defaultIsDeveloper, demoDirectory, parseSeed, type SeedUser } from './seed.js';
 import { DirectoryConflictError, UserDirectory, toWire, type StoredUser, type UserRecord } from './store.js';
 
-export { demoDirectory, generateDirectory, parseSeed, SeedError, type SeedUser } from './seed.js';
+export { demoDirectory, generateDirectory, parseSeed, SeedError, withDemoAccess, type SeedUser } from './seed.js';
+export { SANDBOX_ORGANIZATION, SANDBOX_ROLES, SANDBOX_SPACES, type AccessStore } from './access.js';
 export type { StoredUser } from './store.js';
 
 /** It is a sandbox: a fixed, printable key keeps demos copy-pasteable. */
@@ -50,6 +52,14 @@ export interface SandboxOptions {
   random?: () => number;
   /** Injectable clock (epoch ms) for the rate limiter, so rate-limit tests need no real waiting. */
   now?: () => number;
+  /**
+   * More keys besides `apiKey` (which is an admin key of the first seed user). A key with
+   * `admin: false` gets 403 on delete, on `is_developer` changes, on invitations and on reading
+   * users that are not ACTIVE. `owner` (id or email) defaults to the first ACTIVE non-admin user.
+   */
+  keys?: { key: string; admin: boolean; owner?: string }[];
+  /** Whether `/v2/audit-logs` answers (true, the default) or 403s as for an account without audit logging. */
+  auditLogging?: boolean;
 }
 
 export type RouteKey = 'list' | 'get' | 'create' | 'update' | 'delete' | 'resend' | 'reset';
@@ -88,6 +98,8 @@ export interface Sandbox {
     /** One account by id or (case-insensitive) email, deleted ones included. */
     find(idOrEmail: string): StoredUser | undefined;
   };
+  /** The access data (API keys, role bindings, audit logs) behind the access endpoints. */
+  access: AccessStore;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -235,6 +247,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const now = options.now ?? Date.now;
   const directory = new UserDirectory(seed);
   const ownerId = seed[0]?.id;
+  const access = new AccessStore(seed);
+  const principals = new Map<string, Principal>([[apiKey, { admin: true, userId: ownerId }]]);
+  for (const extra of options.keys ?? []) {
+    if (extra.key.length === 0 || /\s/.test(extra.key) || principals.has(extra.key)) {
+      throw new RangeError('startSandbox: keys[].key must be a distinct non-empty string without whitespace');
+    }
+    const owner =
+      extra.owner === undefined
+        ? seed.find((u) => u.status === 'ACTIVE' && !u.deleted && !(u.role.type === 'PREDEFINED' && u.role.name === 'ADMIN'))
+        : seed.find((u) => u.id === extra.owner || u.email.toLowerCase() === extra.owner?.toLowerCase());
+    if (extra.owner !== undefined && !owner) throw new RangeError(`startSandbox: keys[].owner ${extra.owner} is not a seed user`);
+    principals.set(extra.key, { admin: extra.admin, userId: owner?.id });
+  }
+  const auditLogging = options.auditLogging ?? true;
   const bucket = options.rateLimit === undefined ? undefined : new TokenBucket(options.rateLimit, now);
   const faultPlan = new FaultPlan((idOrEmail) => {
     const record = directory.findById(idOrEmail) ?? (idOrEmail.includes('@') ? directory.findByEmail(idOrEmail) : undefined);
@@ -256,7 +282,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     record[key] = (record[key] ?? 0) + 1;
   };
 
-  function authenticate(req: IncomingMessage, instance: string): Reply | undefined {
+  function authenticate(req: IncomingMessage, instance: string): Reply | Principal {
     const header = req.headers.authorization;
     const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) {
@@ -264,10 +290,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         'WWW-Authenticate': 'Bearer realm="arize"',
       });
     }
-    if (!safeEqual(match[1], apiKey)) {
-      return problem(401, 'invalid API key', instance, { 'WWW-Authenticate': 'Bearer realm="arize", error="invalid_token"' });
+    const presented = match[1];
+    for (const [key, principal] of principals) {
+      if (safeEqual(presented, key)) return principal;
     }
-    return undefined;
+    return problem(401, 'invalid API key', instance, { 'WWW-Authenticate': 'Bearer realm="arize", error="invalid_token"' });
   }
 
   function parseJsonBody(req: IncomingMessage, body: string, instance: string): { value: unknown } | { reply: Reply } {
@@ -314,10 +341,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const statusValues = params.getAll('status');
     const statuses = new Set<UserStatus>(statusValues.length === 0 ? DEFAULT_LIST_STATUSES : []);
     for (const value of statusValues) {
-      const upper = value.toUpperCase();
-      const known = USER_STATUSES.find((status) => status === upper);
+      // Enums are upper case on the wire: the API answers 400 to `status=active`.
+      const known = USER_STATUSES.find((status) => status === value);
       if (!known) {
-        return problem(400, `status: expected one of ${USER_STATUSES.join('|')}, got "${value.slice(0, 40)}"`, instance);
+        return problem(400, `status: expected one of ${USER_STATUSES.join('|')} (upper case), got "${value.slice(0, 40)}"`, instance);
       }
       statuses.add(known);
     }
@@ -342,6 +369,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const parsed = CreateUserRequestSchema.safeParse(value);
     if (!parsed.success) return problem(400, describeIssues(parsed.error.issues), instance);
     const request = parsed.data;
+    if (request.role.type === 'CUSTOM') return problem(422, 'role: custom roles not yet supported; use a PREDEFINED role', instance);
     if (request.name.trim().length === 0) return problem(422, 'name: must not be blank', instance);
     if (/^[\t\n\v\f\r ]|[\t\n\v\f\r ]$/.test(request.email) || !hasEmailSyntax(request.email)) {
       return problem(422, 'email: not a valid email address', instance);
@@ -395,9 +423,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return CreateUserResponseSchema.parse(body);
   }
 
-  function handleUpdate(record: UserRecord, value: unknown, instance: string): Reply {
+  function handleUpdate(record: UserRecord, value: unknown, instance: string, principal: Principal): Reply {
     const parsed = UpdateUserRequestSchema.safeParse(value);
     if (!parsed.success) return problem(400, describeIssues(parsed.error.issues), instance);
+    if (!principal.admin && (parsed.data.is_developer !== undefined || record.user.id !== principal.userId)) {
+      return problem(403, `${parsed.data.is_developer !== undefined ? 'is_developer' : 'user_id'}: this API key lacks account admin rights for this change`, instance);
+    }
     if (parsed.data.name !== undefined && parsed.data.name.trim().length === 0) {
       return problem(400, 'name: must not be blank', instance);
     }
@@ -409,14 +440,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return { status: 200, body: toWire(record) };
   }
 
-  function handleDelete(userId: string, instance: string): Reply {
+  function handleDelete(userId: string, instance: string, principal: Principal): Reply {
+    if (!principal.admin) return problem(403, 'user_id: this API key lacks account admin rights to delete users', instance);
     const record = directory.findById(userId);
     if (!record) return problem(404, `user_id: no user ${userId} in this account`, instance);
-    if (record.user.id === ownerId) {
+    if (record.user.id === principal.userId) {
       return problem(400, 'user_id: you cannot delete yourself (this user owns the API key)', instance);
     }
     // Soft delete, idempotent: an already deleted user answers 204 again.
     record.deleted = true;
+    access.onUserDeleted(record.user.id);
     return { status: 204 };
   }
 
@@ -443,9 +476,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   function dispatch(req: IncomingMessage, route: RouteMatch, url: URL, body: { text: string; tooLarge: boolean }): Reply {
     const instance = url.pathname;
-    const authFailure = authenticate(req, instance);
-    if (authFailure) return authFailure;
-    if (route.kind === 'not-found') return problem(404, `no such endpoint: ${url.pathname}`, instance);
+    const principal = authenticate(req, instance);
+    if ('status' in principal) return principal;
+    if (route.kind === 'not-found') {
+      const segments = url.pathname.split('/');
+      if (segments[0] === '' && segments[1] === 'v2' && segments.length > 2 && !body.tooLarge) {
+        const answer = handleAccess(access, req.method ?? 'GET', segments.slice(2), url.searchParams, principal, {
+          auditLogging,
+          now,
+        });
+        if ('error' in answer) {
+          return problem(answer.error, answer.detail, instance, answer.allow === undefined ? undefined : { Allow: answer.allow });
+        }
+        return answer;
+      }
+      return problem(404, `no such endpoint: ${url.pathname}`, instance);
+    }
     if (route.kind === 'method-not-allowed') {
       return problem(405, `method ${req.method ?? ''} is not allowed here; allowed: ${route.allow}`, instance, { Allow: route.allow });
     }
@@ -459,19 +505,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       case 'list':
         return handleList(url, instance);
       case 'create': {
+        if (!principal.admin) return problem(403, 'this API key lacks account admin rights to invite users', instance);
         const json = parseJsonBody(req, body.text, instance);
         return 'reply' in json ? json.reply : handleCreate(json.value, instance);
       }
       case 'delete':
-        return handleDelete(userId ?? '', instance);
+        return handleDelete(userId ?? '', instance, principal);
       default: {
         const record = directory.getVisible(userId ?? '');
         if (!record) return problem(404, `user_id: no user ${userId ?? ''} in this account`, instance);
+        // Sandbox choice: a member key sees ACTIVE users and itself; invitations are admin business.
+        if (!principal.admin && record.user.status !== 'ACTIVE' && record.user.id !== principal.userId) {
+          return problem(403, 'user_id: this API key may not read this user', instance);
+        }
+        if (!principal.admin && (route.key === 'resend' || route.key === 'reset')) {
+          return problem(403, 'this API key lacks account admin rights for this operation', instance);
+        }
         if (route.key === 'get') return { status: 200, body: toWire(record) };
         if (route.key === 'resend') return handleResend(record, instance);
         if (route.key === 'reset') return handleReset(record, instance);
         const json = parseJsonBody(req, body.text, instance);
-        return 'reply' in json ? json.reply : handleUpdate(record, json.value, instance);
+        return 'reply' in json ? json.reply : handleUpdate(record, json.value, instance, principal);
       }
     }
   }
@@ -569,6 +623,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       clear: () => faultPlan.clear(),
     },
     counters,
+    access,
     store: {
       users: () => directory.snapshot(),
       add: (user) => directory.addForTest(user),

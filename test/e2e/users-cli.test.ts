@@ -11,6 +11,9 @@ import { demoDirectory } from '../../local/sandbox/seed.js';
 import { splitCsvLine } from '../../local/cli/ops-input.js';
 import { runCli, type CliRun } from '../support/cli.js';
 
+/** Sandbox ids are standard base64: `+` and `/` must not act as regex syntax. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 const API_KEY = 'e2e-cli-key';
 
 let sandbox: Sandbox;
@@ -318,8 +321,8 @@ describe('offboard users delete', () => {
     sandbox.faults.failUser(doomed.id, 10, 403);
     const run = await cli(['users', 'delete', '--yes', '--id', doomed.id, '--email', 'fine.leaver@corp.test']);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(new RegExp(`${doomed.id}\\s+failed\\s+\\S`));
-    expect(run.stdout).toMatch(new RegExp(`${fine.id}\\s+fine\\.leaver@corp\\.test\\s+deleted`));
+    expect(run.stdout).toMatch(new RegExp(`${escapeRegExp(doomed.id)}\\s+failed\\s+\\S`));
+    expect(run.stdout).toMatch(new RegExp(`${escapeRegExp(fine.id)}\\s+fine\\.leaver@corp\\.test\\s+deleted`));
     expect(run.stdout).toContain('1 deleted, 0 not found, 1 failed');
     expect(run.stderr).toContain('1 deletion failed');
     expect(activeEmails().has('doomed@corp.test')).toBe(true);

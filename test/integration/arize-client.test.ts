@@ -190,9 +190,15 @@ describe('create, update and the invitation/password operations', () => {
     expect(temp.temporaryPassword).toEqual(expect.any(String));
     expect(temp.user.is_developer).toBe(true);
 
-    const none = await client.create({ name: 'SSO Person', email: 'sso@example.com', role: { id: 'custom-role-1' }, inviteMode: 'none' });
+    const none = await client.create({ name: 'SSO Person', email: 'sso@example.com', role: 'member', inviteMode: 'none' });
     expect(none.user.status).toBe('ACTIVE');
-    expect(none.user.role).toMatchObject({ type: 'CUSTOM', id: 'custom-role-1' });
+    // Arize refuses custom roles on create for now: a typed, permanent 422 that creates nothing.
+    const custom = await client
+      .create({ name: 'Custom Person', email: 'custom@example.com', role: { id: 'custom-role-1' }, inviteMode: 'none' })
+      .catch((error: unknown) => error);
+    expect(custom).toBeInstanceOf(ArizeApiError);
+    expect(custom).toMatchObject({ status: 422, retryable: false });
+    expect(String((custom as Error).message)).toContain('custom roles not yet supported');
   });
 
   it('surfaces 409 for an active member as a non-retryable typed error', async () => {

@@ -65,7 +65,7 @@ describe('offboard sandbox', { timeout: 60_000 }, () => {
     const page = ListUsersResponseSchema.parse(await response.json());
     expect(page.users.map((user) => user.email)).toEqual(['owner@example.com', 'leaver@example.com']);
     expect((await fetch(`${url}/v2/users`, { headers: { authorization: 'Bearer sandbox-demo-key' } })).status).toBe(401);
-    const ownerDelete = await fetch(`${url}/v2/users/${page.users[0]!.id}`, {
+    const ownerDelete = await fetch(`${url}/v2/users/${encodeURIComponent(page.users[0]!.id)}`, {
       method: 'DELETE',
       headers: { authorization: 'Bearer cli-test-key' },
     });

@@ -52,7 +52,7 @@ describe('rate limit', () => {
     const sandbox = await sandboxWith({ rateLimit: 0.25, now: () => clock });
     const annId = sandbox.store.find('ann@example.com')!.id;
     expect((await call(sandbox, 'GET', '/v2/users?limit=1')).status).toBe(200);
-    const limited = await call(sandbox, 'DELETE', `/v2/users/${annId}`);
+    const limited = await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`);
     expectProblem(limited, 429);
     expect(limited.headers.get('retry-after')).toBe('4');
     expect(sandbox.store.find(annId)?.deleted).toBe(false);
@@ -63,9 +63,9 @@ describe('random errors', () => {
   it('answers 503 problem+json for the drawn fraction of requests without touching state', async () => {
     const sandbox = await sandboxWith({ errorRate: 0.5, random: sequence(0.2, 0.7) });
     const annId = sandbox.store.find('ann@example.com')!.id;
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${annId}`), 503);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`), 503);
     expect(sandbox.store.find(annId)?.deleted).toBe(false);
-    expect((await call(sandbox, 'DELETE', `/v2/users/${annId}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`)).status).toBe(204);
     expect(sandbox.store.find(annId)?.deleted).toBe(true);
   });
 
@@ -85,13 +85,13 @@ describe('targeted faults', () => {
     expectProblem(await call(sandbox, 'GET', usersPath({ email: 'ann@example.com' })), 503);
     // A different filter (a substring of it) is not the target.
     expect((await call(sandbox, 'GET', usersPath({ email: 'ann@' }))).status).toBe(200);
-    expect((await call(sandbox, 'GET', `/v2/users/${demoDirectory()[2]!.id}`)).status).toBe(200);
-    expectProblem(await call(sandbox, 'GET', `/v2/users/${ann.id}`), 503);
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${ann.id}`), 503);
+    expect((await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(demoDirectory()[2]!.id)}`)).status).toBe(200);
+    expectProblem(await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(ann.id)}`), 503);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(ann.id)}`), 503);
     expect(sandbox.store.find(ann.id)?.deleted).toBe(false);
     const page = ListUsersResponseSchema.parse((await call(sandbox, 'GET', usersPath({ email: 'Ann@Example.com' }))).json);
     expect(page.users.map((user) => user.id)).toContain(ann.id);
-    expect((await call(sandbox, 'DELETE', `/v2/users/${ann.id}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(ann.id)}`)).status).toBe(204);
   });
 
   it('targets by id too, with a chosen status and Retry-After', async () => {
@@ -101,19 +101,19 @@ describe('targeted faults', () => {
     const limited = await call(sandbox, 'GET', usersPath({ email: 'grace.kim@example.com' }));
     expectProblem(limited, 429);
     expect(limited.headers.get('retry-after')).toBe('3');
-    expect(UserSchema.parse((await call(sandbox, 'GET', `/v2/users/${grace.id}`)).json).id).toBe(grace.id);
+    expect(UserSchema.parse((await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(grace.id)}`)).json).id).toBe(grace.id);
     sandbox.faults.failUser(grace.id, 1, 502);
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${grace.id}`), 502);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(grace.id)}`), 502);
   });
 
   it('defaults Retry-After to 1 for an injected 429 and can be cleared', async () => {
     const sandbox = await sandboxWith();
     const grace = sandbox.store.find('grace.kim@example.com')!;
     sandbox.faults.failUser(grace.email, 5, 429);
-    const limited = await call(sandbox, 'DELETE', `/v2/users/${grace.id}`);
+    const limited = await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(grace.id)}`);
     expect(limited.headers.get('retry-after')).toBe('1');
     sandbox.faults.clear();
-    expect((await call(sandbox, 'DELETE', `/v2/users/${grace.id}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(grace.id)}`)).status).toBe(204);
   });
 
   it('drops connections without a response, then serves again', async () => {
@@ -139,12 +139,12 @@ describe('counters', () => {
     const annId = sandbox.store.find('ann@example.com')!.id;
     await call(sandbox, 'GET', '/v2/users');
     await call(sandbox, 'GET', '/v2/users?limit=0');
-    await call(sandbox, 'GET', `/v2/users/${annId}`);
-    await call(sandbox, 'DELETE', `/v2/users/${annId}`);
+    await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(annId)}`);
+    await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`);
     await call(sandbox, 'POST', '/v2/users', { body: { name: 'C', email: 'c@example.com', role: { type: 'PREDEFINED', name: 'MEMBER' }, invite_mode: 'NONE' } });
-    await call(sandbox, 'PATCH', `/v2/users/${annId}`, { body: { name: 'x' } });
-    await call(sandbox, 'POST', `/v2/users/${annId}/resend-invitation`);
-    await call(sandbox, 'POST', `/v2/users/${annId}/reset-password`);
+    await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(annId)}`, { body: { name: 'x' } });
+    await call(sandbox, 'POST', `/v2/users/${encodeURIComponent(annId)}/resend-invitation`);
+    await call(sandbox, 'POST', `/v2/users/${encodeURIComponent(annId)}/reset-password`);
     await call(sandbox, 'GET', '/elsewhere');
     expect(sandbox.counters.total).toBe(9);
     expect(sandbox.counters.byRoute).toEqual({ list: 2, get: 1, delete: 1, create: 1, update: 1, resend: 1, reset: 1 });
@@ -168,7 +168,7 @@ describe('store access and lifecycle', () => {
     expect(() => sandbox.store.add({ email: 'bad' })).toThrow(/email/);
     const page = ListUsersResponseSchema.parse((await call(sandbox, 'GET', '/v2/users?limit=100')).json);
     expect(page.users.at(-1)?.id).toBe(added.id);
-    await call(sandbox, 'DELETE', `/v2/users/${added.id}`);
+    await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(added.id)}`);
     const snapshot = sandbox.store.users();
     expect(snapshot.at(-1)).toMatchObject({ id: added.id, deleted: true, sso: false });
     snapshot.at(-1)!.deleted = false;
@@ -207,7 +207,7 @@ describe('store access and lifecycle', () => {
     expect(a.port).not.toBe(b.port);
     expect(a.url).toBe(`http://127.0.0.1:${a.port}`);
     const annId = a.store.find('ann@example.com')!.id;
-    expect((await call(a, 'DELETE', `/v2/users/${annId}`)).status).toBe(204);
+    expect((await call(a, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`)).status).toBe(204);
     expect(b.store.find(annId)?.deleted).toBe(false);
     expectProblem(await call(b, 'GET', '/v2/users', { auth: 'Bearer key-a' }), 401);
   });

@@ -68,7 +68,7 @@ describe('authentication', () => {
   it('checks the key before anything else, even on unknown routes', async () => {
     const sandbox = await sandboxWith();
     expectProblem(await call(sandbox, 'GET', '/nope', { auth: null }), 401);
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${idOf(sandbox, 'ann@example.com')}`, { auth: 'Bearer x' }), 401);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(idOf(sandbox, 'ann@example.com'))}`, { auth: 'Bearer x' }), 401);
     expect(sandbox.store.find('ann@example.com')?.deleted).toBe(false);
   });
 });
@@ -83,7 +83,7 @@ describe('routing', () => {
     const put = await call(sandbox, 'PUT', '/v2/users');
     expectProblem(put, 405);
     expect(put.headers.get('allow')).toBe('GET, POST');
-    const post = await call(sandbox, 'POST', `/v2/users/${idOf(sandbox, 'ann@example.com')}`, { body: {} });
+    const post = await call(sandbox, 'POST', `/v2/users/${encodeURIComponent(idOf(sandbox, 'ann@example.com'))}`, { body: {} });
     expectProblem(post, 405);
     expect(post.headers.get('allow')).toBe('GET, PATCH, DELETE');
     const getResend = await call(sandbox, 'GET', '/v2/users/abc/resend-invitation');
@@ -156,8 +156,8 @@ describe('list users', () => {
     const first = await listPage(sandbox, { limit: 5 });
     const lastOfFirst = first.users[4]!.id;
     const firstOfSecond = seed[5]!.id;
-    expect((await call(sandbox, 'DELETE', `/v2/users/${lastOfFirst}`)).status).toBe(204);
-    expect((await call(sandbox, 'DELETE', `/v2/users/${firstOfSecond}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(lastOfFirst)}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(firstOfSecond)}`)).status).toBe(204);
     const second = await listPage(sandbox, { limit: 5, cursor: first.pagination.next_cursor! });
     expect(second.users.map((user) => user.id)).toEqual(seed.slice(6, 11).map((user) => user.id));
     const rest = await listEverything(sandbox, { limit: 5, cursor: second.pagination.next_cursor! });
@@ -192,16 +192,16 @@ describe('list users', () => {
     expectProblem(await call(sandbox, 'GET', usersPath({ email: 'a'.repeat(256) })), 400, 'email');
   });
 
-  it('filters by repeatable status in any case and refuses unknown statuses', async () => {
+  it('filters by repeatable upper-case status and refuses unknown or lower-case statuses', async () => {
     const sandbox = await sandboxWith();
-    const pending = await listEverything(sandbox, { status: ['invited', 'Expired'] });
+    const pending = await listEverything(sandbox, { status: ['INVITED', 'EXPIRED'] });
     expect(pending.length).toBeGreaterThan(0);
     expect(new Set(pending.map((user) => user.status))).toEqual(new Set(['INVITED', 'EXPIRED']));
     const expected = demoDirectory().filter((user) => user.status !== 'ACTIVE').map((user) => user.id);
     expect(pending.map((user) => user.id)).toEqual(expected);
     const active = await listEverything(sandbox, { status: 'ACTIVE' });
     expect(active.every((user) => user.status === 'ACTIVE')).toBe(true);
-    for (const status of ['DELETED', 'inactive', '', 'ACTIVE,INVITED']) {
+    for (const status of ['DELETED', 'inactive', '', 'ACTIVE,INVITED', 'active', 'Invited']) {
       expectProblem(await call(sandbox, 'GET', usersPath({ status })), 400, 'status');
     }
   });
@@ -209,7 +209,7 @@ describe('list users', () => {
   it('never lists deleted users, whatever the filters', async () => {
     const sandbox = await sandboxWith();
     const annId = idOf(sandbox, 'ann@example.com');
-    expect((await call(sandbox, 'DELETE', `/v2/users/${annId}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`)).status).toBe(204);
     const everyone = await listEverything(sandbox, { status: ['ACTIVE', 'INVITED', 'EXPIRED'] });
     expect(everyone.map((user) => user.id)).not.toContain(annId);
     expect(everyone).toHaveLength(demoDirectory().length - 1);
@@ -250,17 +250,24 @@ describe('get user', () => {
     const sandbox = await sandboxWith();
     expectProblem(await call(sandbox, 'GET', '/v2/users/VXNlcjo5OTk5OTk'), 404);
     const annId = idOf(sandbox, 'ann@example.com');
-    await call(sandbox, 'DELETE', `/v2/users/${annId}`);
-    expectProblem(await call(sandbox, 'GET', `/v2/users/${annId}`), 404);
+    await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(annId)}`);
+    expectProblem(await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(annId)}`), 404);
   });
 
-  it('issues opaque base64 ids that are safe in a path', async () => {
+  it('issues opaque padded standard base64 ids with + / = that only work percent-encoded in a path', async () => {
     const sandbox = await sandboxWith();
     const created = await call(sandbox, 'POST', '/v2/users', { body: createBody('idcheck@example.com') });
-    for (const user of [...(await listEverything(sandbox)), CreateUserResponseSchema.parse(created.json)]) {
-      expect(user.id).toMatch(/^[A-Za-z0-9_-]+$/);
-      expect(Buffer.from(user.id, 'base64url').toString('utf8')).toMatch(/^User:/);
+    const createdUser = CreateUserResponseSchema.parse(created.json);
+    for (const user of [...(await listEverything(sandbox)), createdUser]) {
+      expect(user.id).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(user.id).toMatch(/\+/);
+      expect(user.id).toMatch(/\//);
+      expect(user.id).toMatch(/=$/);
+      expect(Buffer.from(user.id, 'base64').toString('utf8')).toMatch(/^User:/);
     }
+    // Unencoded, the '/' splits the path: the id is never found by accident.
+    expectProblem(await call(sandbox, 'GET', `/v2/users/${createdUser.id}`), 404);
+    expect((await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(createdUser.id)}`)).status).toBe(200);
   });
 });
 
@@ -274,7 +281,7 @@ describe('create user', () => {
     expect(Object.keys(body).sort()).toEqual(
       ['created_at', 'email', 'id', 'invite_mode', 'is_developer', 'name', 'role', 'status'].sort(),
     );
-    const fetched = await call(sandbox, 'GET', `/v2/users/${body.id}`);
+    const fetched = await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(body.id)}`);
     expect(UserSchema.parse(fetched.json).email).toBe('new.person@example.com');
   });
 
@@ -297,12 +304,12 @@ describe('create user', () => {
     const body = CreateUserResponseSchema.parse(response.json);
     expect(body.status).toBe('INVITED');
     expect(body.temporary_password).toMatch(/.{12,}/);
-    const fetched = await call(sandbox, 'GET', `/v2/users/${body.id}`);
+    const fetched = await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(body.id)}`);
     expect(fetched.text).not.toContain(body.temporary_password);
     UserSchema.parse(fetched.json);
   });
 
-  it('defaults is_developer by role and honours an explicit value; custom roles are echoed', async () => {
+  it('defaults is_developer by role and honours an explicit value; custom roles are refused (not yet supported)', async () => {
     const sandbox = await sandboxWith();
     const create = async (email: string, extra: Record<string, unknown>) =>
       CreateUserResponseSchema.parse((await call(sandbox, 'POST', '/v2/users', { body: createBody(email, extra) })).json);
@@ -311,8 +318,9 @@ describe('create user', () => {
     expect((await create('a3@example.com', { role: { type: 'PREDEFINED', name: 'ANNOTATOR' } })).is_developer).toBe(false);
     expect((await create('a4@example.com', { role: { type: 'PREDEFINED', name: 'ANNOTATOR' }, is_developer: true })).is_developer).toBe(true);
     expect((await create('a5@example.com', { is_developer: false })).is_developer).toBe(false);
-    const custom = await create('a6@example.com', { role: { type: 'CUSTOM', id: 'role-42', name: 'Auditor' } });
-    expect(custom.role).toEqual({ type: 'CUSTOM', id: 'role-42', name: 'Auditor' });
+    const custom = await call(sandbox, 'POST', '/v2/users', { body: createBody('a6@example.com', { role: { type: 'CUSTOM', id: 'role-42', name: 'Auditor' } }) });
+    expectProblem(custom, 422, 'custom roles not yet supported');
+    expect(sandbox.store.find('a6@example.com')).toBeUndefined();
   });
 
   it('returns an existing INVITED invitation as a plain User with 200 (email is the idempotency key)', async () => {
@@ -342,7 +350,7 @@ describe('create user', () => {
     const sandbox = await sandboxWith();
     expectProblem(await call(sandbox, 'POST', '/v2/users', { body: createBody('Ann@Example.com') }), 409, 'email');
     const tomId = idOf(sandbox, 'tom@example.com');
-    expect((await call(sandbox, 'DELETE', `/v2/users/${tomId}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(tomId)}`)).status).toBe(204);
     expectProblem(await call(sandbox, 'POST', '/v2/users', { body: createBody('tom@example.com') }), 409, 'deactivated');
     expect(sandbox.store.find('tom@example.com')?.deleted).toBe(true);
   });
@@ -395,25 +403,25 @@ describe('update user', () => {
   it('updates name and is_developer and returns the User', async () => {
     const sandbox = await sandboxWith();
     const id = idOf(sandbox, 'grace.kim@example.com');
-    const renamed = await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { name: 'Grace K. Kim' } });
+    const renamed = await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { name: 'Grace K. Kim' } });
     expect(renamed.status).toBe(200);
     expect(UserSchema.parse(renamed.json)).toMatchObject({ id, name: 'Grace K. Kim', is_developer: true });
-    const flagged = await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { is_developer: false } });
+    const flagged = await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { is_developer: false } });
     expect(UserSchema.parse(flagged.json)).toMatchObject({ name: 'Grace K. Kim', is_developer: false });
-    expect(UserSchema.parse((await call(sandbox, 'GET', `/v2/users/${id}`)).json).is_developer).toBe(false);
+    expect(UserSchema.parse((await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(id)}`)).json).is_developer).toBe(false);
   });
 
   it('refuses an empty or malformed update with 400 and unknown or deleted users with 404', async () => {
     const sandbox = await sandboxWith();
     const id = idOf(sandbox, 'grace.kim@example.com');
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: {} }), 400, 'at least one');
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { is_developer: 'no' } }), 400, 'is_developer');
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { email: 'x@example.com' } }), 400, '"email"');
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { name: '  ' } }), 400, 'name');
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { rawBody: 'name=x', contentType: 'application/x-www-form-urlencoded' }), 415);
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: {} }), 400, 'at least one');
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { is_developer: 'no' } }), 400, 'is_developer');
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { email: 'x@example.com' } }), 400, '"email"');
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { name: '  ' } }), 400, 'name');
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { rawBody: 'name=x', contentType: 'application/x-www-form-urlencoded' }), 415);
     expectProblem(await call(sandbox, 'PATCH', '/v2/users/VXNlcjo5OTk5OTk', { body: { name: 'X' } }), 404);
-    await call(sandbox, 'DELETE', `/v2/users/${id}`);
-    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${id}`, { body: { name: 'X' } }), 404);
+    await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(id)}`);
+    expectProblem(await call(sandbox, 'PATCH', `/v2/users/${encodeURIComponent(id)}`, { body: { name: 'X' } }), 404);
     expect(sandbox.store.find(id)?.name).toBe('Grace Kim');
   });
 });
@@ -422,12 +430,12 @@ describe('delete user', () => {
   it('soft-deletes with 204, hides the user, and answers 204 again for an already deleted user', async () => {
     const sandbox = await sandboxWith();
     const id = idOf(sandbox, 'ann@example.com');
-    const first = await call(sandbox, 'DELETE', `/v2/users/${id}`);
+    const first = await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(id)}`);
     expect(first.status).toBe(204);
     expect(first.text).toBe('');
     expect(sandbox.store.find(id)).toMatchObject({ deleted: true, email: 'ann@example.com' });
-    expect((await call(sandbox, 'DELETE', `/v2/users/${id}`)).status).toBe(204);
-    expectProblem(await call(sandbox, 'GET', `/v2/users/${id}`), 404);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(id)}`)).status).toBe(204);
+    expectProblem(await call(sandbox, 'GET', `/v2/users/${encodeURIComponent(id)}`), 404);
     // Near-duplicates are untouched.
     for (const email of ['joann@example.com', 'ann@example.com.au', 'leann@example.com']) {
       expect(sandbox.store.find(email)?.deleted).toBe(false);
@@ -438,31 +446,31 @@ describe('delete user', () => {
     const sandbox = await sandboxWith();
     expectProblem(await call(sandbox, 'DELETE', '/v2/users/VXNlcjo5OTk5OTk'), 404);
     const ownerId = demoDirectory()[0]!.id;
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${ownerId}`), 400, 'yourself');
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(ownerId)}`), 400, 'yourself');
     expect(sandbox.store.find(ownerId)?.deleted).toBe(false);
   });
 
   it('treats the first seed user as the key owner even when it is not the oldest', async () => {
     const [owner, other] = generateDirectory(2, { seed: 9 });
     const sandbox = await sandboxWith({ seed: [{ ...owner!, created_at: '2030-01-01T00:00:00Z' }, other!] });
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${owner!.id}`), 400, 'yourself');
-    expect((await call(sandbox, 'DELETE', `/v2/users/${other!.id}`)).status).toBe(204);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(owner!.id)}`), 400, 'yourself');
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(other!.id)}`)).status).toBe(204);
   });
 
   it('can answer 403 through an injected fault, without deleting', async () => {
     const sandbox = await sandboxWith();
     const id = idOf(sandbox, 'ravi.patel@example.com');
     sandbox.faults.failUser(id, 1, 403);
-    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${id}`), 403);
+    expectProblem(await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(id)}`), 403);
     expect(sandbox.store.find(id)?.deleted).toBe(false);
-    expect((await call(sandbox, 'DELETE', `/v2/users/${id}`)).status).toBe(204);
+    expect((await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(id)}`)).status).toBe(204);
   });
 });
 
 describe('resend invitation and reset password', () => {
   it('resends only to INVITED users', async () => {
     const sandbox = await sandboxWith();
-    const resend = (email: string) => call(sandbox, 'POST', `/v2/users/${idOf(sandbox, email)}/resend-invitation`);
+    const resend = (email: string) => call(sandbox, 'POST', `/v2/users/${encodeURIComponent(idOf(sandbox, email))}/resend-invitation`);
     const ok = await resend('olivia.brown@example.com');
     expect(ok.status).toBe(204);
     expect(ok.text).toBe('');
@@ -470,13 +478,13 @@ describe('resend invitation and reset password', () => {
     expectProblem(await resend('dan.okafor@example.com'), 400, 'EXPIRED');
     expectProblem(await call(sandbox, 'POST', '/v2/users/VXNlcjo5OTk5OTk/resend-invitation'), 404);
     const oliviaId = idOf(sandbox, 'olivia.brown@example.com');
-    await call(sandbox, 'DELETE', `/v2/users/${oliviaId}`);
-    expectProblem(await call(sandbox, 'POST', `/v2/users/${oliviaId}/resend-invitation`), 404);
+    await call(sandbox, 'DELETE', `/v2/users/${encodeURIComponent(oliviaId)}`);
+    expectProblem(await call(sandbox, 'POST', `/v2/users/${encodeURIComponent(oliviaId)}/resend-invitation`), 404);
   });
 
   it('resets passwords only for verified password users (SSO and unverified users get 400)', async () => {
     const sandbox = await sandboxWith();
-    const reset = (email: string) => call(sandbox, 'POST', `/v2/users/${idOf(sandbox, email)}/reset-password`);
+    const reset = (email: string) => call(sandbox, 'POST', `/v2/users/${encodeURIComponent(idOf(sandbox, email))}/reset-password`);
     expect((await reset('grace.kim@example.com')).status).toBe(204);
     // Seeded SSO users (`sso: true`) and users created with invite_mode NONE sign in with SSO.
     expectProblem(await reset('sofia.rossi@example.com'), 400, 'SSO');
@@ -498,7 +506,7 @@ describe('robustness', () => {
         fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT'),
         fc.oneof(
           fc.constant('/v2/users'),
-          fc.constantFrom(...ids.slice(1)).map((id) => `/v2/users/${id}`),
+          fc.constantFrom(...ids.slice(1)).map((id) => `/v2/users/${encodeURIComponent(id)}`),
           fc.string().map((s) => `/v2/users/${encodeURIComponent(s)}`),
           fc.constantFrom('/v2/users/x/reset-password', '/v2/users/x/resend-invitation', '/v2/users//'),
         ),

@@ -27,7 +27,7 @@ describe('parseSeed', () => {
       { email: 'c@example.com', role: { type: 'CUSTOM', id: 'r1' } },
     ]);
     expect(owner).toMatchObject({ name: 'Jo Ann', status: 'ACTIVE', role: { type: 'PREDEFINED', name: 'MEMBER' }, is_developer: true });
-    expect(owner!.id).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(owner!.id).toMatch(/^[A-Za-z0-9+/]+={1,2}$/);
     expect(Date.parse(owner!.created_at)).toBeLessThan(Date.parse(annotator!.created_at));
     expect(annotator).toMatchObject({ status: 'INVITED', role: { name: 'ANNOTATOR' }, is_developer: false, sso: true });
     expect(custom).toMatchObject({ role: { type: 'CUSTOM', id: 'r1' }, is_developer: false });

@@ -1,0 +1,207 @@
+/**
+ * What access a leaver had in Arize, read before the delete so the evidence can say what was removed,
+ * and what they did after their termination (audit logs). Pure: it only talks to an Arize client
+ * (no AWS), so the Lambdas and the local runtime share it.
+ *
+ * Never records a key's secret: the API shows only the redacted form after creation, and the
+ * inventory copies named fields only, so an extra field the API may add cannot ride along.
+ */
+import type { ArizeError } from '../arize/errors.js';
+import { ArizeApiError } from '../arize/errors.js';
+import type {
+  ApiKey,
+  AuditLog,
+  ListApiKeysParams,
+  ListAuditLogsParams,
+  ListRoleBindingsParams,
+  ListRolesParams,
+  ListSpacesParams,
+  Role,
+  RoleBinding,
+  RoleDefinition,
+  Space,
+  User,
+} from '../arize/index.js';
+import type { CallOptions } from '../arize/http.js';
+
+/** The part of ArizeUsersClient this module needs (a structural type keeps it testable and AWS-free). */
+export interface AccessReader {
+  listAllApiKeys(params: Omit<ListApiKeysParams, 'cursor' | 'limit'>, opts?: CallOptions): AsyncGenerator<ApiKey>;
+  listAllRoleBindings(params: Omit<ListRoleBindingsParams, 'cursor' | 'limit'>, opts?: CallOptions): AsyncGenerator<RoleBinding>;
+  listAllRoles(params?: Omit<ListRolesParams, 'cursor' | 'limit'>, opts?: CallOptions): AsyncGenerator<RoleDefinition>;
+  getRole(roleId: string, opts?: CallOptions): Promise<RoleDefinition>;
+  listAllSpaces(params?: Omit<ListSpacesParams, 'cursor' | 'limit'>, opts?: CallOptions): AsyncGenerator<Space>;
+  listAllAuditLogs(params?: Omit<ListAuditLogsParams, 'cursor' | 'limit'>, opts?: CallOptions): AsyncGenerator<AuditLog>;
+}
+
+export interface InventoryKey {
+  id: string;
+  name: string;
+  keyType: 'USER' | 'SERVICE';
+  status: 'ACTIVE' | 'REVOKED';
+  redactedKey: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  /** SERVICE keys: the space they were listed in. */
+  spaceId?: string;
+  spaceName?: string;
+}
+
+export interface InventoryBinding {
+  id: string;
+  roleId: string;
+  /** Undefined when the role id is unknown to /v2/roles (recorded as such, not guessed). */
+  roleName?: string;
+  resourceType: 'SPACE' | 'PROJECT';
+  resourceId: string;
+  /** SPACE bindings: the space's name when it is one of the listed spaces. */
+  resourceName?: string;
+}
+
+export interface AccessInventory {
+  userId: string;
+  /** The account-level role, as the user record shows it. */
+  role: Role;
+  roleBindings: InventoryBinding[];
+  /** The leaver's own keys: the delete is documented to revoke these. */
+  userKeys: InventoryKey[];
+  /** SERVICE keys the leaver created: the delete is NOT documented to revoke these. */
+  serviceKeys: InventoryKey[];
+  /** Spaces whose SERVICE keys were inspected. */
+  spacesChecked: { id: string; name: string }[];
+}
+
+export interface InventoryOptions extends CallOptions {
+  /** Space ids or names whose SERVICE keys to inspect; default every space the key can list. */
+  spaces?: readonly string[];
+}
+
+function keyOf(key: ApiKey, space?: { id: string; name: string }): InventoryKey {
+  return {
+    id: key.id,
+    name: key.name,
+    keyType: key.key_type,
+    status: key.status,
+    redactedKey: key.redacted_key,
+    createdAt: key.created_at,
+    ...(key.last_used_at === undefined ? {} : { lastUsedAt: key.last_used_at }),
+    ...(key.expires_at === undefined ? {} : { expiresAt: key.expires_at }),
+    ...(space === undefined ? {} : { spaceId: space.id, spaceName: space.name }),
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/**
+ * The leaver's role, role bindings (with role names), USER keys and the SERVICE keys they created
+ * in each space. Errors (403 for a key without admin rights, 5xx after retries) propagate: an
+ * inventory that silently misses keys would be worse than none.
+ */
+export async function collectAccessInventory(
+  client: AccessReader,
+  user: Pick<User, 'id' | 'role'>,
+  options: InventoryOptions = {},
+): Promise<AccessInventory> {
+  const opts: CallOptions = {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+  };
+  const allSpaces = await collect(client.listAllSpaces({}, opts));
+  let spaces = allSpaces.map((s) => ({ id: s.id, name: s.name }));
+  if (options.spaces !== undefined) {
+    const wanted = options.spaces;
+    const missing = wanted.filter((w) => !allSpaces.some((s) => s.id === w || s.name === w));
+    if (missing.length > 0) throw new RangeError(`spaces: unknown space ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    spaces = spaces.filter((s) => wanted.includes(s.id) || wanted.includes(s.name));
+  }
+
+  const bindings = [
+    ...(await collect(client.listAllRoleBindings({ resourceType: 'SPACE', userId: user.id }, opts))),
+    ...(await collect(client.listAllRoleBindings({ resourceType: 'PROJECT', userId: user.id }, opts))),
+  ];
+  const roleNames = new Map((await collect(client.listAllRoles({}, opts))).map((r) => [r.id, r.name] as const));
+  for (const roleId of new Set(bindings.map((b) => b.role_id))) {
+    if (roleNames.has(roleId)) continue;
+    try {
+      roleNames.set(roleId, (await client.getRole(roleId, opts)).name);
+    } catch (error) {
+      // A role deleted since the binding was made: keep the id, do not invent a name.
+      if (!(error instanceof ArizeApiError && error.status === 404)) throw error;
+    }
+  }
+  const spaceNames = new Map(allSpaces.map((s) => [s.id, s.name] as const));
+  const roleBindings = bindings.map((b): InventoryBinding => {
+    const roleName = roleNames.get(b.role_id);
+    const resourceName = b.resource_type === 'SPACE' ? spaceNames.get(b.resource_id) : undefined;
+    return {
+      id: b.id,
+      roleId: b.role_id,
+      ...(roleName === undefined ? {} : { roleName }),
+      resourceType: b.resource_type,
+      resourceId: b.resource_id,
+      ...(resourceName === undefined ? {} : { resourceName }),
+    };
+  });
+
+  const userKeys = (await collect(client.listAllApiKeys({ keyType: 'USER', userId: user.id }, opts))).map((k) => keyOf(k));
+  const serviceKeys: InventoryKey[] = [];
+  for (const space of spaces) {
+    for await (const key of client.listAllApiKeys({ keyType: 'SERVICE', spaceId: space.id, userId: user.id }, opts)) {
+      // The filter is the server's; the creator check is ours, so a lax filter cannot attribute others' keys.
+      if (key.created_by_user_id === user.id) serviceKeys.push(keyOf(key, space));
+    }
+  }
+  return { userId: user.id, role: user.role, roleBindings, userKeys, serviceKeys, spacesChecked: spaces };
+}
+
+export type ActivityResult =
+  | { status: 'available'; from: string; to: string; entries: ActivityEntry[] }
+  | { status: 'unavailable'; reason: 'forbidden'; detail: string; httpStatus: 403 };
+
+export interface ActivityEntry {
+  id: string;
+  at: string;
+  operationType: AuditLog['operation_type'];
+  operationName?: string;
+  ip: string;
+}
+
+/**
+ * The leaver's audit-log entries between `from` (effective termination) and `to` (deletion), newest
+ * first. A 403 (audit logging disabled, or a key without admin rights) is an expected state of an
+ * account, returned as `unavailable`; every other failure propagates.
+ */
+export async function findActivityAfter(
+  client: AccessReader,
+  userId: string,
+  from: Date,
+  to: Date,
+  opts: CallOptions = {},
+): Promise<ActivityResult> {
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new RangeError('from/to: expected valid dates');
+  if (from.getTime() > to.getTime()) throw new RangeError('from: must not be after to');
+  const entries: ActivityEntry[] = [];
+  try {
+    for await (const log of client.listAllAuditLogs({ userId, startTime: from, endTime: to }, opts)) {
+      if (log.user_id !== userId) continue;
+      entries.push({
+        id: log.id,
+        at: log.created_at,
+        operationType: log.operation_type,
+        ...(log.operation_name === undefined ? {} : { operationName: log.operation_name }),
+        ip: log.ip,
+      });
+    }
+  } catch (error) {
+    if (error instanceof ArizeApiError && error.status === 403) {
+      return { status: 'unavailable', reason: 'forbidden', detail: (error as ArizeError).message, httpStatus: 403 };
+    }
+    throw error;
+  }
+  return { status: 'available', from: from.toISOString(), to: to.toISOString(), entries };
+}
