@@ -157,15 +157,20 @@ export async function withBackend<T>(
   const backend = await openBackend(flags, purpose, (line) => process.stderr.write(`${line}\n`));
   // Only a process that hosts the runtime itself has work to hand over on Ctrl-C.
   const hostsRuntime = purpose === 'work' && backend.kind === 'local' && !backend.canLeaveEarly;
-  const stopOnSignal = hostsRuntime ? interruptHandler(backend, resolve(flags.dataDir)) : undefined;
+  const interrupt = hostsRuntime ? interruptHandler(backend, resolve(flags.dataDir)) : undefined;
   try {
     return await run(backend);
+  } catch (error) {
+    // Work torn down by Ctrl-C fails on its way out (e.g. a ledger write after the store closed): that is
+    // the interruption, not a crash. The handler reports it and exits 130 once the runtime is closed.
+    if (interrupt?.interrupted()) return await new Promise<never>(() => undefined);
+    throw error;
   } finally {
-    if (stopOnSignal) {
-      process.off('SIGINT', stopOnSignal);
-      process.off('SIGTERM', stopOnSignal);
+    if (interrupt) {
+      process.off('SIGINT', interrupt.handler);
+      process.off('SIGTERM', interrupt.handler);
     }
-    await backend.close();
+    if (!interrupt?.interrupted()) await backend.close();
   }
 }
 
@@ -178,11 +183,19 @@ const INTERRUPT_CLOSE_MS = 15_000;
  * RECEIVED/RUNNING state item with the stored request and resume when the next command opens the data dir;
  * requests still on the in-memory queue have no state, so nothing claims they run.
  */
-function interruptHandler(backend: OpsBackend, dataDir: string): (signal: NodeJS.Signals) => void {
+function interruptHandler(
+  backend: OpsBackend,
+  dataDir: string,
+): { handler: (signal: NodeJS.Signals) => void; interrupted: () => boolean } {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    // Background tasks (poller, executions) still in flight fail once the store closes; their errors are part
+    // of the shutdown the operator asked for, so they must not turn exit 130 into a crash with a stack trace.
+    const swallow = () => undefined;
+    process.on('unhandledRejection', swallow);
+    process.on('uncaughtException', swallow);
     process.stderr.write(
       `\nInterrupted (${signal}): stopping. Requests already started stay RECEIVED/RUNNING in the ledger of ${dataDir} and ` +
         'resume automatically the next time a working command (offboard run, submit, serve, approve, redrive) opens that data dir; ' +
@@ -199,7 +212,7 @@ function interruptHandler(backend: OpsBackend, dataDir: string): (signal: NodeJS
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return handler;
+  return { handler, interrupted: () => stopping };
 }
 
 // ---------------------------------------------------------------------------------------------
