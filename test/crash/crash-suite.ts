@@ -26,6 +26,7 @@ import { REQUEST_STATES } from '../../lambdas/core/outcome.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { generateDirectory } from '../../local/sandbox/seed.js';
+import { waitFor } from '../support/wait.js';
 
 // ---- options -------------------------------------------------------------------------------------
 
@@ -85,15 +86,6 @@ function spawnCli(args: string[], env: Record<string, string | undefined>): Proc
   return { child, output: () => text, exited };
 }
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;

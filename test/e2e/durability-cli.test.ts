@@ -13,6 +13,7 @@ import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { CLI_ENTRY, REPO_ROOT, runCli } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
 
 const SLOW = 180_000;
 const SECRET = 'whsec_durability_0123456789';
@@ -40,15 +41,6 @@ function spawnCli(args: string[], env: Record<string, string>) {
   return { child, output: () => output, exited };
 }
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const emailsOf = (...names: string[]) => names.map((name) => demoDirectory().find((u) => u.email.toLowerCase().startsWith(name))?.email.toLowerCase() ?? name);
 

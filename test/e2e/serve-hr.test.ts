@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -28,15 +29,6 @@ afterAll(async () => {
   await api.close();
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function providerEnv(providers: readonly HrProvider[]): Record<string, string> {
   const env: Record<string, string> = {};

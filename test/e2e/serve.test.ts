@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { startSandbox, type SeedUser } from '../../local/sandbox/server.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_e2e_serve_0123456789';
@@ -30,15 +31,6 @@ function startServe(env: Record<string, string | undefined>, dataDir: string, ex
   return { child, output: () => text, exited };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
