@@ -3,6 +3,7 @@ import type { Node } from 'constructs';
 import { z } from 'zod';
 import { MAX_GRACE_MINUTES, isValidTimeZone } from '../lambdas/core/hr/effective-date.js';
 import { HR_PROVIDERS } from '../lambdas/core/hr/types.js';
+import { SERVICE_KEY_POLICIES } from '../lambdas/core/access-inventory.js';
 
 /** The cdk.json context key holding all deploy-time settings of the offboarding stack. */
 export const CONFIG_CONTEXT_KEY = 'offboarding';
@@ -91,6 +92,9 @@ const configSchema = z
     maxDeletesPerRequest: z.number().int().min(0).max(1000).default(50),
     retry: retrySchema.default({ maxAttempts: 3, backoffSeconds: 60, backoffRate: 2 }),
     dryRun: z.boolean().default(false),
+    // SERVICE keys a deleted leaver created (the user delete is not documented to revoke them): `report` raises the
+    // OrphanedServiceKeys alarm and names them in the ledger; `revoke` revokes them after the verified delete.
+    serviceKeys: z.enum(SERVICE_KEY_POLICIES, { message: `must be one of ${SERVICE_KEY_POLICIES.join(', ')}` }).default('report'),
     arize: arizeSchema.default({
       host: 'api.arize.com',
       scheme: 'https',

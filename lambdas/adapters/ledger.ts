@@ -24,6 +24,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { normalizeEmail } from '../core/email.js';
+import type { AccessInventory, ActivityResult } from '../core/access-inventory.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
@@ -185,9 +186,16 @@ function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
       return { ...base, reason: outcome.reason.slice(0, MAX_ERROR_TEXT) };
     case 'DRY_RUN':
       return { ...base, reason: outcome.reason };
+    case 'DELETED':
+      // The access inventory is bounded where it is built (boundAccess), so the item stays far below 400 KB.
+      return { ...base, verifiedAt: outcome.verifiedAt, access: outcome.access, activityAfterTermination: outcome.activityAfterTermination };
     default:
       return base;
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function toOutcome(item: Record<string, unknown>): Outcome {
@@ -217,6 +225,14 @@ function toOutcome(item: Record<string, unknown>): Outcome {
     case 'DRY_RUN':
       return { ...base, status, ...(reason ? { reason } : {}) };
     case 'DELETED':
+      return {
+        ...base,
+        status,
+        ...(typeof item.verifiedAt === 'string' ? { verifiedAt: item.verifiedAt } : {}),
+        // Written only by outcomeAttributes above from the typed outcome; read back as stored.
+        ...(isRecord(item.access) ? { access: item.access as unknown as AccessInventory } : {}),
+        ...(isRecord(item.activityAfterTermination) ? { activityAfterTermination: item.activityAfterTermination as unknown as ActivityResult } : {}),
+      };
     case 'NOT_FOUND':
       return { ...base, status };
     default:

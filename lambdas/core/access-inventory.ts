@@ -46,6 +46,8 @@ export interface InventoryKey {
   /** SERVICE keys: the space they were listed in. */
   spaceId?: string;
   spaceName?: string;
+  /** SERVICE keys under `serviceKeys: revoke`: whether our revocation was verified (listed REVOKED, no longer ACTIVE). */
+  revocation?: { status: 'REVOKED' | 'FAILED'; at: string; error?: string };
 }
 
 export interface InventoryBinding {
@@ -59,7 +61,12 @@ export interface InventoryBinding {
   resourceName?: string;
 }
 
-export interface AccessInventory {
+/** What SERVICE keys the leaver created are left to: reported (an alert lists them) or revoked after the delete. */
+export const SERVICE_KEY_POLICIES = ['report', 'revoke'] as const;
+export type ServiceKeyPolicy = (typeof SERVICE_KEY_POLICIES)[number];
+
+export interface AvailableAccess {
+  status: 'available';
   userId: string;
   /** The account-level role, as the user record shows it. */
   role: Role;
@@ -70,11 +77,38 @@ export interface AccessInventory {
   serviceKeys: InventoryKey[];
   /** Spaces whose SERVICE keys were inspected. */
   spacesChecked: { id: string; name: string }[];
+  /**
+   * Totals before the lists were bounded (boundAccess): a ledger item must stay under DynamoDB's 400 KB,
+   * so each list keeps its first MAX_LISTED_PER_KIND entries and these say how many there were.
+   */
+  counts: { roleBindings: number; userKeys: number; serviceKeys: number; spacesChecked: number };
+  /** Set once the SERVICE-key policy ran: what it was, and how many of the leaver's SERVICE keys are still ACTIVE. */
+  serviceKeyPolicy?: ServiceKeyPolicy;
+  orphanedServiceKeys?: number;
 }
+
+/**
+ * The inventory could not be read (a key without admin rights ⇒ 403, Arize unavailable, …). The delete goes
+ * ahead anyway: a leaver is never kept because we could not list what they had, and the record says why
+ * the inventory is missing instead of pretending it was empty.
+ */
+export interface UnavailableAccess {
+  status: 'unavailable';
+  userId: string;
+  reason: string;
+  httpStatus?: number;
+}
+
+export type AccessInventory = AvailableAccess | UnavailableAccess;
+
+/** Entries kept per list in a stored inventory (bindings, USER keys, SERVICE keys, spaces). */
+export const MAX_LISTED_PER_KIND = 50;
 
 export interface InventoryOptions extends CallOptions {
   /** Space ids or names whose SERVICE keys to inspect; default every space the key can list. */
   spaces?: readonly string[];
+  /** Read once per chunk by prepareInventoryContext; without it, collectAccessInventory reads its own. */
+  context?: InventoryContext;
 }
 
 function keyOf(key: ApiKey, space?: { id: string; name: string }): InventoryKey {
@@ -97,6 +131,46 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+function callOptions(options: CallOptions): CallOptions {
+  return {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+  };
+}
+
+/**
+ * What every leaver of a chunk shares, read once: the spaces, the role names, and the ACTIVE SERVICE keys of
+ * each space grouped by creator (one listing per space for the whole chunk instead of one per leaver and space).
+ */
+export interface InventoryContext {
+  spaces: { id: string; name: string }[];
+  spaceNames: Map<string, string>;
+  roleNames: Map<string, string>;
+  serviceKeysByCreator: Map<string, InventoryKey[]>;
+}
+
+export async function prepareInventoryContext(client: AccessReader, options: InventoryOptions = {}): Promise<InventoryContext> {
+  const opts = callOptions(options);
+  const allSpaces = await collect(client.listAllSpaces({}, opts));
+  let spaces = allSpaces.map((s) => ({ id: s.id, name: s.name }));
+  if (options.spaces !== undefined) {
+    const wanted = options.spaces;
+    const missing = wanted.filter((w) => !allSpaces.some((s) => s.id === w || s.name === w));
+    if (missing.length > 0) throw new RangeError(`spaces: unknown space ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    spaces = spaces.filter((s) => wanted.includes(s.id) || wanted.includes(s.name));
+  }
+  const roleNames = new Map((await collect(client.listAllRoles({}, opts))).map((r) => [r.id, r.name] as const));
+  const serviceKeysByCreator = new Map<string, InventoryKey[]>();
+  for (const space of spaces) {
+    for await (const key of client.listAllApiKeys({ keyType: 'SERVICE', spaceId: space.id }, opts)) {
+      const keys = serviceKeysByCreator.get(key.created_by_user_id) ?? [];
+      keys.push(keyOf(key, space));
+      serviceKeysByCreator.set(key.created_by_user_id, keys);
+    }
+  }
+  return { spaces, spaceNames: new Map(allSpaces.map((s) => [s.id, s.name] as const)), roleNames, serviceKeysByCreator };
+}
+
 /**
  * The leaver's role, role bindings (with role names), USER keys and the SERVICE keys they created
  * in each space. Errors (403 for a key without admin rights, 5xx after retries) propagate: an
@@ -106,25 +180,14 @@ export async function collectAccessInventory(
   client: AccessReader,
   user: Pick<User, 'id' | 'role'>,
   options: InventoryOptions = {},
-): Promise<AccessInventory> {
-  const opts: CallOptions = {
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-  };
-  const allSpaces = await collect(client.listAllSpaces({}, opts));
-  let spaces = allSpaces.map((s) => ({ id: s.id, name: s.name }));
-  if (options.spaces !== undefined) {
-    const wanted = options.spaces;
-    const missing = wanted.filter((w) => !allSpaces.some((s) => s.id === w || s.name === w));
-    if (missing.length > 0) throw new RangeError(`spaces: unknown space ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
-    spaces = spaces.filter((s) => wanted.includes(s.id) || wanted.includes(s.name));
-  }
-
+): Promise<AvailableAccess> {
+  const opts = callOptions(options);
+  const context = options.context ?? (await prepareInventoryContext(client, options));
   const bindings = [
     ...(await collect(client.listAllRoleBindings({ resourceType: 'SPACE', userId: user.id }, opts))),
     ...(await collect(client.listAllRoleBindings({ resourceType: 'PROJECT', userId: user.id }, opts))),
   ];
-  const roleNames = new Map((await collect(client.listAllRoles({}, opts))).map((r) => [r.id, r.name] as const));
+  const roleNames = context.roleNames;
   for (const roleId of new Set(bindings.map((b) => b.role_id))) {
     if (roleNames.has(roleId)) continue;
     try {
@@ -134,10 +197,9 @@ export async function collectAccessInventory(
       if (!(error instanceof ArizeApiError && error.status === 404)) throw error;
     }
   }
-  const spaceNames = new Map(allSpaces.map((s) => [s.id, s.name] as const));
   const roleBindings = bindings.map((b): InventoryBinding => {
     const roleName = roleNames.get(b.role_id);
-    const resourceName = b.resource_type === 'SPACE' ? spaceNames.get(b.resource_id) : undefined;
+    const resourceName = b.resource_type === 'SPACE' ? context.spaceNames.get(b.resource_id) : undefined;
     return {
       id: b.id,
       roleId: b.role_id,
@@ -149,14 +211,31 @@ export async function collectAccessInventory(
   });
 
   const userKeys = (await collect(client.listAllApiKeys({ keyType: 'USER', userId: user.id }, opts))).map((k) => keyOf(k));
-  const serviceKeys: InventoryKey[] = [];
-  for (const space of spaces) {
-    for await (const key of client.listAllApiKeys({ keyType: 'SERVICE', spaceId: space.id, userId: user.id }, opts)) {
-      // The filter is the server's; the creator check is ours, so a lax filter cannot attribute others' keys.
-      if (key.created_by_user_id === user.id) serviceKeys.push(keyOf(key, space));
-    }
-  }
-  return { userId: user.id, role: user.role, roleBindings, userKeys, serviceKeys, spacesChecked: spaces };
+  // The creator check is ours (the listing is per space, not per user), so nobody else's key is attributed.
+  const serviceKeys = (context.serviceKeysByCreator.get(user.id) ?? []).map((key) => ({ ...key }));
+  const spacesChecked = context.spaces;
+  return {
+    status: 'available',
+    userId: user.id,
+    role: user.role,
+    roleBindings,
+    userKeys,
+    serviceKeys,
+    spacesChecked,
+    counts: { roleBindings: roleBindings.length, userKeys: userKeys.length, serviceKeys: serviceKeys.length, spacesChecked: spacesChecked.length },
+  };
+}
+
+/** The inventory as stored: each list cut to its first `max` entries, `counts` keeping the totals. */
+export function boundAccess(access: AccessInventory, max = MAX_LISTED_PER_KIND): AccessInventory {
+  if (access.status !== 'available') return { ...access, reason: access.reason.slice(0, 1_000) };
+  return {
+    ...access,
+    roleBindings: access.roleBindings.slice(0, max),
+    userKeys: access.userKeys.slice(0, max),
+    serviceKeys: access.serviceKeys.slice(0, max),
+    spacesChecked: access.spacesChecked.slice(0, max),
+  };
 }
 
 export type ActivityResult =

@@ -2,3 +2,6 @@
 
 /** Counted by the webhook Lambda for every 5xx it answers (intake queue or secret unavailable). */
 export const WEBHOOK_FAILURES_METRIC = 'WebhookFailures';
+
+/** Counted by DeleteChunk for every SERVICE key a deleted leaver created that is still ACTIVE (serviceKeys: report, or a failed revoke). */
+export const ORPHANED_SERVICE_KEYS_METRIC = 'OrphanedServiceKeys';

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { describeZodError } from './request.js';
 import type { PlanningPolicy } from './planning.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { SERVICE_KEY_POLICIES, type ServiceKeyPolicy } from './access-inventory.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,6 +28,8 @@ export interface RuntimeConfig {
   };
   planning: PlanningPolicy;
   retry: RetryPolicy;
+  /** SERVICE keys a deleted leaver created: `report` (alert, default) or `revoke` (revoked and verified). */
+  serviceKeys: ServiceKeyPolicy;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +92,11 @@ const EnvSchema = z.object({
   RETRY_MAX_ATTEMPTS: int(3, 1, 20),
   RETRY_BACKOFF_SECONDS: int(60, 0, 86_400),
   RETRY_BACKOFF_RATE: num(2, 1, 10),
+  SERVICE_KEYS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? 'report' : value.trim()))
+    .pipe(z.enum(SERVICE_KEY_POLICIES, { message: `must be one of ${SERVICE_KEY_POLICIES.join(', ')}` })),
 });
 
 /** Throws ConfigError naming every offending variable. */
@@ -125,6 +133,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       backoffRate: e.RETRY_BACKOFF_RATE,
       maxBackoffSeconds: 6 * 3600,
     },
+    serviceKeys: e.SERVICE_KEYS,
   };
 }
 

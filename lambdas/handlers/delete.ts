@@ -5,10 +5,10 @@
  */
 import type { Context } from 'aws-lambda';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
-import { classifyFailure, shouldRetry } from '../core/retry-policy.js';
 import type { DeleteTarget } from '../core/planning.js';
+import { inventoryBeforeDelete, orphanedServiceKeysOf, settleRemoval, type RemovalSettings } from '../core/removal.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
-import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { flushMetrics, logger } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
 
@@ -21,6 +21,8 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   const earlier = new Set(
     (await deps.ledger.deleteIntentsOfRequest(chunk.requestId)).map((intent) => `${intent.email}|${intent.userId}`),
   );
+  // What each leaver could reach, read before any DELETE; a failure is recorded, never blocks (core/removal.ts).
+  const access = await inventoryBeforeDelete(directory, chunk.targets, callOptions);
   // Write-ahead: every intent of the chunk is stored before any DELETE of it is sent.
   const intentAt = deps.clock().toISOString();
   await deps.ledger.recordDeleteIntents(
@@ -28,20 +30,20 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   );
   const recorder = outcomeRecorder(deps);
   const retry: DeleteTarget[] = [];
-  const toOutcome = (target: DeleteTarget, error: unknown, settled: boolean): Outcome => {
-    const base = { requestId: chunk.requestId, email: target.email, userId: target.userId, attempt: chunk.attempt, recordedAt: deps.clock().toISOString() };
-    if (settled) return { ...base, status: 'DELETED' };
-    const failure = classifyFailure(error);
-    if (failure.httpStatus === 404 && earlier.has(`${target.email}|${target.userId}`)) return { ...base, status: 'DELETED' };
-    if (shouldRetry(deps.config.retry, chunk.attempt, failure.retryable)) retry.push(target);
-    return {
-      ...base,
-      status: 'FAILED',
-      errorClass: failure.errorClass,
-      error: maskEmailsInText(failure.message),
-      retryable: failure.retryable,
-      ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
-    };
+  const settings: RemovalSettings = {
+    requestId: chunk.requestId,
+    attempt: chunk.attempt,
+    retry: deps.config.retry,
+    serviceKeys: deps.config.serviceKeys,
+    clock: deps.clock,
+    callOptions,
+    hadEarlierIntent: (target) => earlier.has(`${target.email}|${target.userId}`),
+  };
+  // Each target is read back (verified) right after its DELETE settles; only then is its outcome known.
+  const settle = async (target: DeleteTarget, deleted: { ok: true } | { ok: false; error: unknown }): Promise<Outcome> => {
+    const settled = await settleRemoval(directory, target, deleted, access.get(target.userId), settings);
+    if (settled.retry) retry.push(target);
+    return recorder.record(settled.outcome);
   };
   // The client bounds concurrency and rate itself; issuing all deletes at once lets it schedule them.
   // Each outcome is recorded as it settles (not after the whole chunk), so a crash loses at most the
@@ -49,14 +51,19 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   const outcomes = await Promise.all(
     chunk.targets.map((target) =>
       directory.delete(target.userId, callOptions).then(
-        () => recorder.record(toOutcome(target, undefined, true)),
-        (error: unknown) => recorder.record(toOutcome(target, error, false)),
+        () => settle(target, { ok: true }),
+        (error: unknown) => settle(target, { ok: false, error }),
       ),
     ),
   );
   await recorder.flushed();
   const counts = countOutcomes(outcomes);
   deps.metrics.countOutcomes(counts);
+  const orphaned = orphanedServiceKeysOf(outcomes);
+  if (orphaned.length > 0) {
+    deps.metrics.countOrphanedServiceKeys?.(orphaned.length);
+    deps.log.warn('SERVICE keys created by deleted leavers are still active', { requestId: chunk.requestId, policy: deps.config.serviceKeys, keys: orphaned });
+  }
   deps.log.info('chunk deleted', { requestId: chunk.requestId, attempt: chunk.attempt, deleted: counts.DELETED, failed: counts.FAILED, retry: retry.length });
   return { deleted: counts.DELETED, notFound: counts.NOT_FOUND, failed: counts.FAILED, retry };
 }

@@ -68,7 +68,8 @@ async function reconcileIntents(
         failures.push({ ...base, attempt: 0, recordedAt: deps.clock().toISOString(), status: 'FAILED', errorClass: 'IntentUnreconciled', error: 'a delete was intended for this id, which still exists but no longer matches the email', retryable: false });
       } catch (error) {
         const failure = classifyFailure(error);
-        if (failure.httpStatus === 404) deleted.set(intent.email, { ...base, recordedAt: deps.clock().toISOString(), status: 'DELETED' });
+        // Both read-backs of a verified removal hold here: the email resolved to nobody and the id answers 404.
+        if (failure.httpStatus === 404) deleted.set(intent.email, { ...base, recordedAt: deps.clock().toISOString(), status: 'DELETED', verifiedAt: deps.clock().toISOString() });
         else transient.push(failure.errorClass);
       }
     }),

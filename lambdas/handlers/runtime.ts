@@ -4,7 +4,8 @@
  * functions directly; the `handler` exports only add this default wiring.
  */
 import type { Context } from 'aws-lambda';
-import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND, type CallOptions, type EmailResolution } from '../arize/index.js';
+import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND, type CallOptions, type EmailResolution, type User } from '../arize/index.js';
+import type { RemovalDirectory } from '../core/removal.js';
 import { SharedRateBudget } from '../arize/shared-budget.js';
 import { DynamoSharedRateStore } from '../adapters/shared-rate-limit.js';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
@@ -14,12 +15,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
 import { log, powertoolsOutcomeMetrics, tracer, type OutcomeMetricsSink } from '../observability.js';
 
-/** The part of the Arize client the workflow uses (ArizeUsersClient satisfies it). */
-export interface UserDirectory {
+/**
+ * The part of the Arize client the workflow uses (ArizeUsersClient satisfies it): resolution, and the verified
+ * removal of core/removal.ts (access inventory, delete, read-back, SERVICE-key revocation).
+ */
+export interface UserDirectory extends RemovalDirectory {
   resolveEmailMatches(emails: string[], opts?: CallOptions): Promise<Map<string, EmailResolution>>;
   delete(userId: string, opts?: CallOptions): Promise<void>;
-  /** By id: reconciles a recorded delete intent (404 ⇒ the deletion happened). */
-  get(userId: string, opts?: CallOptions): Promise<unknown>;
+  /** By id: reconciles a recorded delete intent (404 ⇒ the deletion happened) and reads the role before a delete. */
+  get(userId: string, opts?: CallOptions): Promise<Pick<User, 'id' | 'role'>>;
 }
 
 export interface WorkflowLog {

@@ -41,6 +41,8 @@ export interface InjectedFailure {
 
 interface UserFault extends InjectedFailure {
   id?: string;
+  /** Only this route of the id (e.g. the DELETE, not the GETs that read the user before and after it). */
+  route?: 'get' | 'delete';
   emailKey?: string;
   remaining: number;
 }
@@ -53,16 +55,18 @@ export class FaultPlan {
   private userFaults: UserFault[] = [];
   private dropsRemaining = 0;
   private responseDrops: { route: string | undefined; remaining: number }[] = [];
+  private ignoredDeletes = new Map<string, number>();
 
   constructor(private readonly resolve: (idOrEmail: string) => { id?: string; email?: string }) {}
 
-  failUser(idOrEmail: string, times: number, status = 503, opts: { retryAfterSeconds?: number } = {}): void {
+  failUser(idOrEmail: string, times: number, status = 503, opts: { retryAfterSeconds?: number; route?: 'get' | 'delete' } = {}): void {
     if (!Number.isInteger(times) || times < 0) throw new RangeError(`failUser: times must be a non-negative integer, got ${times}`);
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new RangeError(`failUser: status must be an HTTP error status (400..599), got ${status}`);
     }
     const target = this.resolve(idOrEmail);
     const fault: UserFault = { status, remaining: times };
+    if (opts.route !== undefined) fault.route = opts.route;
     if (target.id !== undefined) fault.id = target.id;
     if (target.email !== undefined) fault.emailKey = normalizeEmail(target.email);
     const retryAfter = opts.retryAfterSeconds ?? (status === 429 ? 1 : undefined);
@@ -85,7 +89,24 @@ export class FaultPlan {
     if (times > 0) this.responseDrops.push({ route, remaining: times });
   }
 
+  /** The next `times` DELETEs of that user answer 204 without deleting: an acknowledged delete that did not apply. */
+  ignoreDeletes(idOrEmail: string, times: number): void {
+    if (!Number.isInteger(times) || times < 0) throw new RangeError(`ignoreDeletes: times must be a non-negative integer, got ${times}`);
+    const id = this.resolve(idOrEmail).id;
+    if (id === undefined) throw new RangeError(`ignoreDeletes: no user ${idOrEmail}`);
+    this.ignoredDeletes.set(id, (this.ignoredDeletes.get(id) ?? 0) + times);
+  }
+
+  takeIgnoredDelete(id: string): boolean {
+    const remaining = this.ignoredDeletes.get(id) ?? 0;
+    if (remaining === 0) return false;
+    if (remaining === 1) this.ignoredDeletes.delete(id);
+    else this.ignoredDeletes.set(id, remaining - 1);
+    return true;
+  }
+
   clear(): void {
+    this.ignoredDeletes.clear();
     this.userFaults = [];
     this.dropsRemaining = 0;
     this.responseDrops = [];
@@ -105,13 +126,13 @@ export class FaultPlan {
     return true;
   }
 
-  takeForId(id: string): InjectedFailure | undefined {
-    return this.take((fault) => fault.id === id);
+  takeForId(id: string, route?: 'get' | 'delete'): InjectedFailure | undefined {
+    return this.take((fault) => fault.id === id && (fault.route === undefined || fault.route === route));
   }
 
   takeForEmailFilter(emailFilter: string): InjectedFailure | undefined {
     const key = normalizeEmail(emailFilter);
-    return this.take((fault) => fault.emailKey === key);
+    return this.take((fault) => fault.emailKey === key && fault.route === undefined);
   }
 
   private take(matches: (fault: UserFault) => boolean): InjectedFailure | undefined {

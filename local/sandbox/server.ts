@@ -78,8 +78,11 @@ export interface Sandbox {
   apiKey: string;
   close(): Promise<void>;
   faults: {
-    /** The next `times` GET/DELETE of that user's id, and list calls filtering on exactly its email, fail with `status` (default 503). */
-    failUser(idOrEmail: string, times: number, status?: number, opts?: { retryAfterSeconds?: number }): void;
+    /**
+     * The next `times` GET/DELETE of that user's id, and list calls filtering on exactly its email, fail with `status`
+     * (default 503); with `route`, only that route of the id (e.g. the DELETE, not the read-back around it).
+     */
+    failUser(idOrEmail: string, times: number, status?: number, opts?: { retryAfterSeconds?: number; route?: 'get' | 'delete' }): void;
     /** The next `times` requests get their socket destroyed without a response (nothing applied). */
     dropConnections(times: number): void;
     /**
@@ -87,6 +90,8 @@ export interface Sandbox {
      * their socket is destroyed instead of answering: the client cannot know what happened.
      */
     dropResponses(times: number, route?: RouteKey): void;
+    /** The next `times` DELETEs of that user (id or email) answer 204 but delete nothing (a lost write on Arize's side). */
+    ignoreDeletes(idOrEmail: string, times: number): void;
     clear(): void;
   };
   counters: SandboxCounters;
@@ -447,6 +452,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (record.user.id === principal.userId) {
       return problem(400, 'user_id: you cannot delete yourself (this user owns the API key)', instance);
     }
+    if (faultPlan.takeIgnoredDelete(record.user.id)) return { status: 204 };
     // Soft delete, idempotent: an already deleted user answers 204 again.
     record.deleted = true;
     access.onUserDeleted(record.user.id);
@@ -498,7 +504,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (body.tooLarge) return problem(413, `body: larger than ${MAX_BODY_BYTES} bytes`, instance);
     const userId = route.userId;
     if (userId !== undefined && (route.key === 'get' || route.key === 'delete')) {
-      const failure = faultPlan.takeForId(userId);
+      const failure = faultPlan.takeForId(userId, route.key);
       if (failure) return injected(failure, instance);
     }
     switch (route.key) {
@@ -620,6 +626,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       failUser: (idOrEmail, times, status, opts) => faultPlan.failUser(idOrEmail, times, status, opts),
       dropConnections: (times) => faultPlan.dropConnections(times),
       dropResponses: (times, routeKey) => faultPlan.dropResponses(times, routeKey),
+      ignoreDeletes: (idOrEmail, times) => faultPlan.ignoreDeletes(idOrEmail, times),
       clear: () => faultPlan.clear(),
     },
     counters,

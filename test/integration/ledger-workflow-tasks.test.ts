@@ -134,8 +134,8 @@ describe('ResolveEmails and DeleteChunk', () => {
   it('deletes by id: success DELETED, 403 FAILED and not retried, 503 FAILED and offered for retry', async () => {
     const deps = await makeDeps();
     const [ok, forbidden, unavailable] = [user('zara.ahmed@example.com'), user('grace.kim@example.com'), user('ingrid.nilsen@example.com')];
-    sandbox.faults.failUser(forbidden.userId, 1, 403);
-    sandbox.faults.failUser(unavailable.userId, 10, 503);
+    sandbox.faults.failUser(forbidden.userId, 1, 403, { route: 'delete' });
+    sandbox.faults.failUser(unavailable.userId, 10, 503, { route: 'delete' });
     const result = await deleteChunk({ requestId: 'd1', attempt: 1, targets: [ok, forbidden, unavailable] }, deps);
     expect(result).toEqual({ deleted: 1, notFound: 0, failed: 2, retry: [unavailable] });
     const outcomes = Object.fromEntries((await deps.ledger.outcomesOfRequest('d1')).map((o) => [o.email, o]));
@@ -159,14 +159,13 @@ describe('write-ahead delete intents (a crash between a DELETE and its record)',
     const targets = [user('kenji.watanabe@example.com'), user('aisha.bello@example.net')];
     const client = arizeOf();
     let first: Promise<string[]> | undefined;
-    const directory = {
-      resolveEmailMatches: client.resolveEmailMatches.bind(client),
-      get: client.get.bind(client),
+    // The real client with only its delete wrapped (the prototype keeps every other call real).
+    const directory = Object.assign(Object.create(client) as ArizeUsersClient, {
       async delete(userId: string) {
         first ??= deps.ledger.deleteIntentsOfRequest('w1').then((intents) => intents.map((i) => i.email).sort());
         return client.delete(userId);
       },
-    };
+    });
     const result = await deleteChunk({ requestId: 'w1', attempt: 1, targets }, { ...deps, directory: () => Promise.resolve(directory) });
     expect(result.deleted).toBe(2);
     expect(await first).toEqual(['aisha.bello@example.net', 'kenji.watanabe@example.com']);
@@ -183,9 +182,8 @@ describe('write-ahead delete intents (a crash between a DELETE and its record)',
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolveGate) => (release = resolveGate));
     let recordedBeforeSlow: string[] | undefined;
-    const directory = {
-      resolveEmailMatches: client.resolveEmailMatches.bind(client),
-      get: client.get.bind(client),
+    // The real client with only its delete wrapped (the prototype keeps every other call real).
+    const directory = Object.assign(Object.create(client) as ArizeUsersClient, {
       async delete(userId: string) {
         if (userId === slow.userId) {
           await gate;
@@ -200,7 +198,7 @@ describe('write-ahead delete intents (a crash between a DELETE and its record)',
           });
         }, 200);
       },
-    };
+    });
     await deleteChunk({ requestId: 'w2', attempt: 1, targets: [fast, slow] }, { ...deps, directory: () => Promise.resolve(directory) });
     expect(recordedBeforeSlow).toEqual([`${fast.email}:DELETED`]);
     expect((await deps.ledger.outcomesOfRequest('w2')).map((o) => o.status)).toEqual(['DELETED', 'DELETED']);
@@ -224,12 +222,19 @@ describe('write-ahead delete intents (a crash between a DELETE and its record)',
     const target = user('sofia.rossi@example.com');
     await deps.ledger.recordDeleteIntents([{ requestId: 'w4', email: target.email, userId: target.userId, attempt: 1, recordedAt: NOW.toISOString() }]);
     // Arize answers 204 for an already deleted user; an id it no longer knows at all answers 404.
-    sandbox.faults.failUser(target.userId, 1, 404);
-    const result = await deleteChunk({ requestId: 'w4', attempt: 2, targets: [target] }, deps);
+    // The 404 alone proves nothing: while the account still reads back, the outcome is FAILED (not verified)…
+    sandbox.faults.failUser(target.userId, 1, 404, { route: 'delete' });
+    const unverified = await deleteChunk({ requestId: 'w4', attempt: 2, targets: [target] }, deps);
+    expect(unverified).toEqual({ deleted: 0, notFound: 0, failed: 1, retry: [target] });
+    expect(await deps.ledger.outcomesOfRequest('w4')).toMatchObject([{ status: 'FAILED', errorClass: 'DeleteNotVerified', retryable: true, attempt: 2 }]);
+    // …and once the earlier DELETE has really applied, the 404 reads back as gone: DELETED, with the verification time.
+    await arizeOf().delete(target.userId);
+    sandbox.faults.failUser(target.userId, 1, 404, { route: 'delete' });
+    const result = await deleteChunk({ requestId: 'w4', attempt: 3, targets: [target] }, deps);
     expect(result).toEqual({ deleted: 1, notFound: 0, failed: 0, retry: [] });
-    expect(await deps.ledger.outcomesOfRequest('w4')).toMatchObject([{ status: 'DELETED', attempt: 2 }]);
+    expect(await deps.ledger.outcomesOfRequest('w4')).toMatchObject([{ status: 'DELETED', attempt: 3, verifiedAt: NOW.toISOString() }]);
     // Without an intent of this request, a 404 stays a failure: nobody here is known to have deleted it.
-    sandbox.faults.failUser(target.userId, 1, 404);
+    sandbox.faults.failUser(target.userId, 1, 404, { route: 'delete' });
     const other = await deleteChunk({ requestId: 'w5', attempt: 1, targets: [target] }, deps);
     expect(other).toMatchObject({ deleted: 0, failed: 1 });
   });
