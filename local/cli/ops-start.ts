@@ -74,7 +74,7 @@ function transientDeleteFault(getSandbox: () => Sandbox | undefined, email: stri
         const sandbox = getSandbox();
         if (!armed && sandbox !== undefined && target !== undefined && typeof target.userId === 'string') {
           armed = true;
-          sandbox.faults.failUser(target.userId, times, 503);
+          sandbox.faults.failUser(target.userId, times, 503, { route: 'delete' });
         }
         return original(input);
       },

@@ -17,6 +17,7 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
       maxDeletesPerRequest: 50,
       retry: { maxAttempts: 3, backoffSeconds: 60, backoffRate: 2 },
       dryRun: false,
+      serviceKeys: 'report',
       arize: {
         host: 'api.arize.com',
         scheme: 'https',
@@ -83,6 +84,11 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
   it('rejects a log retention CloudWatch does not offer, and a malformed protected email', () => {
     expect(() => parseConfig({ logRetentionDays: 42 })).toThrow(/offboarding\.logRetentionDays/);
     expect(() => parseConfig({ protectedEmails: ['not-an-email'] })).toThrow(/offboarding\.protectedEmails\.0/);
+  });
+
+  it('takes serviceKeys report or revoke only, naming the field otherwise', () => {
+    expect(parseConfig({ serviceKeys: 'revoke' }).serviceKeys).toBe('revoke');
+    expect(() => parseConfig({ serviceKeys: 'delete' })).toThrow(/offboarding\.serviceKeys: must be one of report, revoke/);
   });
 
   it('rejects a context string that is not JSON, naming the key', () => {

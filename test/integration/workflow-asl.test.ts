@@ -131,7 +131,7 @@ function failDeletesOnceResolved(email: string, times: number, status: number): 
     DeleteChunk: async (input) => {
       if (!armed) {
         armed = true;
-        sandbox.faults.failUser(email, times, status);
+        sandbox.faults.failUser(email, times, status, { route: 'delete' });
       }
       return handlers.DeleteChunk!(input);
     },

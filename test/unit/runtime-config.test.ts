@@ -7,6 +7,12 @@ describe('loadRuntimeConfig', () => {
     expect(config.planning).toEqual({ protectedEmails: [], protectedPatterns: [], protectedRoles: [], maxDeletesPerRequest: 50, chunkSize: 100, forceDryRun: false });
     expect(config.retry).toMatchObject({ maxAttempts: 3, backoffSeconds: 60, backoffRate: 2 });
     expect(config.arize).toEqual({});
+    expect(config.serviceKeys).toBe('report');
+  });
+
+  it('reads SERVICE_KEYS (report | revoke) and names it when invalid', () => {
+    expect(loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', SERVICE_KEYS: 'revoke' }).serviceKeys).toBe('revoke');
+    expect(() => loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', SERVICE_KEYS: 'Revoke!' })).toThrow(/SERVICE_KEYS: must be one of report, revoke/);
   });
 
   it('parses lists, numbers and booleans', () => {
