@@ -15,6 +15,8 @@ import {
 } from '../../lambdas/core/outcome.js';
 import type { OutputRecord } from './output.js';
 import { mapLimited } from '../../lambdas/core/concurrency.js';
+import type { AccessInventory } from '../../lambdas/core/access-inventory.js';
+import { orphanedServiceKeysOf } from '../../lambdas/core/removal.js';
 
 /** States after which an execution does nothing more on its own (HELD waits for `offboard approve`). */
 export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set([
@@ -48,6 +50,26 @@ export interface OutcomeView {
   /** Delete attempts made (0 when decided before any delete). */
   attempts: number;
   recordedAt: string;
+  /** DELETED: when the read-back confirmed the account gone. */
+  verifiedAt?: string;
+  /** DELETED: the access the leaver had, in one line (or why it could not be read). */
+  access?: string;
+  /** DELETED: SERVICE keys the leaver created that are still ACTIVE (the alert's list). */
+  orphanedServiceKeys?: { id: string; name: string; space?: string; redactedKey: string }[];
+}
+
+/** One line for an operator: role, bindings, keys, and the SERVICE keys left active. */
+export function accessSummary(access: AccessInventory): string {
+  if (access.status === 'unavailable') return `access not recorded: ${access.reason}`;
+  const more = (shown: number, total: number) => (total > shown ? ` (+${total - shown} more)` : '');
+  const bindings = access.roleBindings.map((b) => `${b.roleName ?? b.roleId} on ${b.resourceType.toLowerCase()} ${b.resourceName ?? b.resourceId}`);
+  const revoked = access.serviceKeys.filter((k) => k.revocation?.status === 'REVOKED').length;
+  return [
+    `role ${access.role.type === 'PREDEFINED' ? access.role.name : (access.role.name ?? access.role.id)}`,
+    `bindings: ${bindings.length > 0 ? bindings.join(', ') : 'none'}${more(bindings.length, access.counts.roleBindings)}`,
+    `USER keys: ${access.counts.userKeys}`,
+    `SERVICE keys: ${access.counts.serviceKeys}${revoked > 0 ? `, ${revoked} revoked by us` : ''}${access.orphanedServiceKeys ? `, ${access.orphanedServiceKeys} still ACTIVE` : ''}`,
+  ].join('; ');
 }
 
 export interface RequestStatusView {
@@ -91,7 +113,12 @@ export interface EmailStatusView {
 export function outcomeView(outcome: Outcome): OutcomeView {
   const view: OutcomeView = { email: outcome.email, status: outcome.status, attempts: outcome.attempt, recordedAt: outcome.recordedAt };
   if (outcome.userId !== undefined) view.userId = outcome.userId;
-  if (outcome.status === 'FAILED') {
+  if (outcome.status === 'DELETED') {
+    if (outcome.verifiedAt !== undefined) view.verifiedAt = outcome.verifiedAt;
+    if (outcome.access !== undefined) view.access = accessSummary(outcome.access);
+    const orphaned = orphanedServiceKeysOf([outcome]);
+    if (orphaned.length > 0) view.orphanedServiceKeys = orphaned.map((k) => ({ id: k.keyId, name: k.name, ...(k.space === undefined ? {} : { space: k.space }), redactedKey: k.redactedKey }));
+  } else if (outcome.status === 'FAILED') {
     view.error = outcome.error ? `${outcome.errorClass}: ${outcome.error}` : outcome.errorClass;
   } else if ('reason' in outcome && outcome.reason !== undefined && outcome.reason !== '') {
     view.reason = outcome.reason;
@@ -190,7 +217,7 @@ export function outcomeRecord(outcome: OutcomeView & { requestId?: string }): Ou
     status: outcome.status,
     user_id: outcome.userId,
     attempts: outcome.attempts,
-    detail: outcome.error ?? outcome.reason,
+    detail: outcome.error ?? outcome.reason ?? outcome.access,
     recorded_at: outcome.recordedAt,
   };
 }
