@@ -209,15 +209,28 @@ export async function settleRemoval(
   };
 }
 
-/** The SERVICE keys DELETED leavers left ACTIVE, named for the alert (ids, names, redacted form: nothing secret). */
-export function orphanedServiceKeysOf(outcomes: readonly Outcome[]): { userId: string; keyId: string; name: string; space?: string; redactedKey: string }[] {
-  const orphaned: { userId: string; keyId: string; name: string; space?: string; redactedKey: string }[] = [];
+export interface OrphanedServiceKey {
+  userId: string;
+  keyId: string;
+  name: string;
+  space?: string;
+  redactedKey: string;
+}
+
+/**
+ * The SERVICE keys DELETED leavers left ACTIVE, named for the alert (ids, names, redacted form: nothing secret).
+ * `count` is the true total; `keys` lists those kept in the bounded inventories.
+ */
+export function orphanedServiceKeysOf(outcomes: readonly Outcome[]): { count: number; keys: OrphanedServiceKey[] } {
+  const keys: OrphanedServiceKey[] = [];
+  let count = 0;
   for (const outcome of outcomes) {
     if (outcome.status !== 'DELETED' || outcome.access?.status !== 'available') continue;
+    count += outcome.access.orphanedServiceKeys ?? 0;
     for (const key of outcome.access.serviceKeys) {
       if (key.status !== 'ACTIVE') continue;
-      orphaned.push({ userId: outcome.access.userId, keyId: key.id, name: key.name, ...(key.spaceName === undefined ? {} : { space: key.spaceName }), redactedKey: key.redactedKey });
+      keys.push({ userId: outcome.access.userId, keyId: key.id, name: key.name, ...(key.spaceName === undefined ? {} : { space: key.spaceName }), redactedKey: key.redactedKey });
     }
   }
-  return orphaned;
+  return { count, keys };
 }

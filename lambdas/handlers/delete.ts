@@ -60,9 +60,9 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   const counts = countOutcomes(outcomes);
   deps.metrics.countOutcomes(counts);
   const orphaned = orphanedServiceKeysOf(outcomes);
-  if (orphaned.length > 0) {
-    deps.metrics.countOrphanedServiceKeys?.(orphaned.length);
-    deps.log.warn('SERVICE keys created by deleted leavers are still active', { requestId: chunk.requestId, policy: deps.config.serviceKeys, keys: orphaned });
+  if (orphaned.count > 0) {
+    deps.metrics.countOrphanedServiceKeys?.(orphaned.count);
+    deps.log.warn('SERVICE keys created by deleted leavers are still active', { requestId: chunk.requestId, policy: deps.config.serviceKeys, count: orphaned.count, keys: orphaned.keys });
   }
   deps.log.info('chunk deleted', { requestId: chunk.requestId, attempt: chunk.attempt, deleted: counts.DELETED, failed: counts.FAILED, retry: retry.length });
   return { deleted: counts.DELETED, notFound: counts.NOT_FOUND, failed: counts.FAILED, retry };

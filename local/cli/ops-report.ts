@@ -116,7 +116,7 @@ export function outcomeView(outcome: Outcome): OutcomeView {
   if (outcome.status === 'DELETED') {
     if (outcome.verifiedAt !== undefined) view.verifiedAt = outcome.verifiedAt;
     if (outcome.access !== undefined) view.access = accessSummary(outcome.access);
-    const orphaned = orphanedServiceKeysOf([outcome]);
+    const orphaned = orphanedServiceKeysOf([outcome]).keys;
     if (orphaned.length > 0) view.orphanedServiceKeys = orphaned.map((k) => ({ id: k.keyId, name: k.name, ...(k.space === undefined ? {} : { space: k.space }), redactedKey: k.redactedKey }));
   } else if (outcome.status === 'FAILED') {
     view.error = outcome.error ? `${outcome.errorClass}: ${outcome.error}` : outcome.errorClass;

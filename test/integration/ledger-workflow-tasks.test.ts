@@ -16,7 +16,8 @@ import { validateRequest } from '../../lambdas/handlers/validate.js';
 import { emailStatus } from '../../local/cli/ops-report.js';
 import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
 import { selectRedrive } from '../../lambdas/core/audit.js';
-import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
+import { demoDirectory, SANDBOX_ROLES, SANDBOX_SPACES, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
+import { MAX_LISTED_PER_KIND } from '../../lambdas/core/access-inventory.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
 let bed: LedgerTestBed;
@@ -147,6 +148,58 @@ describe('ResolveEmails and DeleteChunk', () => {
     expect(last.retry).toEqual([]);
     expect(sandbox.store.users().find((u) => u.id === ok.userId)?.deleted).toBe(true);
     expect(sandbox.store.users().find((u) => u.id === forbidden.userId)?.deleted).toBe(false);
+  });
+});
+
+describe('DeleteChunk: verified removal and the access inventory', () => {
+  it('stores the inventory on the DELETED outcome (bounded lists, no secret) and counts the orphaned SERVICE keys', async () => {
+    const deps = await makeDeps();
+    const orphaned: number[] = [];
+    deps.metrics = { countOutcomes: () => undefined, countOrphanedServiceKeys: (n) => orphaned.push(n) };
+    const target = user('hannah.schmidt@example.org');
+    const production = SANDBOX_SPACES[0]!.id;
+    for (let i = 0; i < MAX_LISTED_PER_KIND + 5; i += 1) sandbox.access.addKey({ userId: target.userId, name: `svc-${i}`, type: 'SERVICE', spaceId: production });
+    sandbox.access.addBinding({ userId: target.userId, roleId: SANDBOX_ROLES[1]!.id, resourceType: 'SPACE', resourceId: production });
+    sandbox.counters.reset();
+    const result = await deleteChunk({ requestId: 'inv-1', attempt: 1, targets: [target] }, deps);
+    expect(result).toMatchObject({ deleted: 1, failed: 0 });
+    const [outcome] = await deps.ledger.outcomesOfRequest('inv-1');
+    if (outcome?.status !== 'DELETED' || outcome.access?.status !== 'available') throw new Error(`expected a DELETED outcome with access, got ${JSON.stringify(outcome)}`);
+    expect(outcome.verifiedAt).toBe(NOW.toISOString());
+    expect(outcome.access.role).toEqual({ type: 'PREDEFINED', name: 'MEMBER' });
+    expect(outcome.access.roleBindings).toMatchObject([{ resourceType: 'SPACE', resourceName: 'Production', roleName: 'MEMBER' }]);
+    expect(outcome.access.serviceKeys).toHaveLength(MAX_LISTED_PER_KIND);
+    expect(outcome.access.counts).toMatchObject({ serviceKeys: MAX_LISTED_PER_KIND + 5, roleBindings: 1 });
+    expect(outcome.access).toMatchObject({ serviceKeyPolicy: 'report', orphanedServiceKeys: MAX_LISTED_PER_KIND + 5 });
+    expect(orphaned).toEqual([MAX_LISTED_PER_KIND + 5]);
+    expect(JSON.stringify(outcome)).not.toMatch(/ak-[^*]/);
+    // Calls for one leaver: spaces, roles, one SERVICE-key listing per space (3), GET, 2 binding lists, USER keys,
+    // DELETE, read-back GET and email lookup.
+    expect(sandbox.counters.total).toBe(2 + SANDBOX_SPACES.length + 4 + 3);
+  });
+
+  it('an inventory that cannot be read (403) is recorded as unavailable and the delete still happens and verifies', async () => {
+    const deps = await makeDeps();
+    const target = user('olivia.brown@example.com');
+    sandbox.faults.failUser(target.userId, 1, 403, { route: 'get' });
+    const result = await deleteChunk({ requestId: 'inv-2', attempt: 1, targets: [target] }, deps);
+    expect(result).toMatchObject({ deleted: 1, failed: 0 });
+    expect(await deps.ledger.outcomesOfRequest('inv-2')).toMatchObject([
+      { status: 'DELETED', verifiedAt: NOW.toISOString(), access: { status: 'unavailable', httpStatus: 403, reason: expect.stringMatching(/^reading the leaver’s access: GET .* 403/) as unknown } },
+    ]);
+    expect(sandbox.store.find(target.email)?.deleted).toBe(true);
+  });
+
+  it('a delete Arize acknowledges without applying is FAILED DeleteNotVerified, offered for retry, then verified on the retry', async () => {
+    const deps = await makeDeps();
+    const target = user('lucas.martin@example.com');
+    sandbox.faults.ignoreDeletes(target.userId, 1);
+    const first = await deleteChunk({ requestId: 'inv-3', attempt: 1, targets: [target] }, deps);
+    expect(first).toEqual({ deleted: 0, notFound: 0, failed: 1, retry: [target] });
+    expect(await deps.ledger.outcomesOfRequest('inv-3')).toMatchObject([{ status: 'FAILED', errorClass: 'DeleteNotVerified', retryable: true }]);
+    const second = await deleteChunk({ requestId: 'inv-3', attempt: 2, targets: [target] }, deps);
+    expect(second).toMatchObject({ deleted: 1, failed: 0 });
+    expect(await deps.ledger.outcomesOfRequest('inv-3')).toMatchObject([{ status: 'DELETED', attempt: 2, verifiedAt: NOW.toISOString() }]);
   });
 });
 
