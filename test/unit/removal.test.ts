@@ -1,0 +1,139 @@
+/**
+ * The verified-removal core (lambdas/core/removal.ts) against a scripted directory: the read-back rules, the
+ * SERVICE-key policy, and which failures are retried. The same rules run over HTTP in the integration and e2e tests.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ApiKey, EmailResolution, User } from '../../lambdas/arize/index.js';
+import { boundAccess, type AvailableAccess, type InventoryKey } from '../../lambdas/core/access-inventory.js';
+import { DEFAULT_RETRY_POLICY } from '../../lambdas/core/retry-policy.js';
+import { applyServiceKeyPolicy, settleRemoval, verifyRemoval, type RemovalDirectory, type RemovalSettings } from '../../lambdas/core/removal.js';
+
+const NOW = new Date('2026-12-02T10:00:00.000Z');
+const clock = () => NOW;
+const target = { userId: 'VXNlcjox+/=', email: 'ann@example.com' };
+const httpError = (status: number) => Object.assign(new Error(`GET /v2/users/{user_id} failed with ${status}`), { name: 'ArizeApiError', status });
+
+async function* none<T>(): AsyncGenerator<T> {}
+
+function directory(overrides: Partial<RemovalDirectory> & { calls?: string[] } = {}): RemovalDirectory & { calls: string[] } {
+  const calls = overrides.calls ?? [];
+  return {
+    calls,
+    get: (id) => {
+      calls.push(`get ${id}`);
+      return Promise.reject(httpError(404));
+    },
+    delete: () => Promise.resolve(),
+    resolveEmailMatches: (emails) => {
+      calls.push(`lookup ${emails.join(',')}`);
+      return Promise.resolve(new Map<string, EmailResolution>(emails.map((e) => [e, { status: 'not_found' }])));
+    },
+    revokeApiKey: () => Promise.resolve(),
+    listAllApiKeys: () => none<ApiKey>(),
+    listAllRoleBindings: () => none(),
+    listAllRoles: () => none(),
+    getRole: () => Promise.reject(httpError(404)),
+    listAllSpaces: () => none(),
+    listAllAuditLogs: () => none(),
+    ...overrides,
+  };
+}
+
+const user = (): User => ({ id: target.userId, name: 'Ann', email: target.email, created_at: NOW.toISOString(), status: 'ACTIVE', role: { type: 'PREDEFINED', name: 'MEMBER' }, is_developer: true });
+
+describe('verifyRemoval', () => {
+  it('verifies only when the id answers 404 and the exact-email lookup finds nobody, at the clock’s time', async () => {
+    const d = directory();
+    expect(await verifyRemoval(d, target, clock)).toEqual({ verified: true, at: NOW.toISOString() });
+    expect(d.calls).toEqual([`get ${target.userId}`, 'lookup ann@example.com']);
+  });
+
+  it('is not verified while the user reads back, when the read-back fails, or when the email still lists an account', async () => {
+    expect(await verifyRemoval(directory({ get: () => Promise.resolve(user()) }), target, clock)).toMatchObject({ verified: false, reason: expect.stringMatching(/still returns the user/) as unknown });
+    expect(await verifyRemoval(directory({ get: () => Promise.reject(httpError(503)) }), target, clock)).toMatchObject({ verified: false, reason: expect.stringMatching(/^read-back by id failed: .*503/) as unknown });
+    const stillListed = directory({ resolveEmailMatches: () => Promise.resolve(new Map([['ann@example.com', { status: 'found', users: [{ ...user(), id: 'other' }] }]])) });
+    expect(await verifyRemoval(stillListed, target, clock)).toMatchObject({ verified: false, reason: 'the email lookup still lists 1 account(s) with this address' });
+    const lookupFailed = directory({ resolveEmailMatches: () => Promise.resolve(new Map<string, EmailResolution>([['ann@example.com', { status: 'failed', error: Object.assign(httpError(429), { retryable: true }) as never }]])) });
+    expect(await verifyRemoval(lookupFailed, target, clock)).toMatchObject({ verified: false, reason: expect.stringMatching(/^read-back by email failed/) as unknown });
+  });
+});
+
+describe('settleRemoval', () => {
+  const settings = (over: Partial<RemovalSettings> = {}): RemovalSettings => ({
+    requestId: 'r1',
+    attempt: 1,
+    retry: DEFAULT_RETRY_POLICY,
+    serviceKeys: 'report',
+    clock,
+    callOptions: {},
+    hadEarlierIntent: () => false,
+    ...over,
+  });
+
+  it('an unverified delete is FAILED DeleteNotVerified, retried until the last attempt', async () => {
+    const d = directory({ get: () => Promise.resolve(user()) });
+    const first = await settleRemoval(d, target, { ok: true }, undefined, settings());
+    expect(first).toMatchObject({ outcome: { status: 'FAILED', errorClass: 'DeleteNotVerified', retryable: true }, retry: true });
+    const last = await settleRemoval(d, target, { ok: true }, undefined, settings({ attempt: DEFAULT_RETRY_POLICY.maxAttempts }));
+    expect(last).toMatchObject({ outcome: { status: 'FAILED', errorClass: 'DeleteNotVerified' }, retry: false });
+  });
+
+  it('a 404 on the DELETE is a permanent failure without an earlier intent (no read-back), and DELETED once verified with one', async () => {
+    const d = directory();
+    expect(await settleRemoval(d, target, { ok: false, error: httpError(404) }, undefined, settings())).toMatchObject({
+      outcome: { status: 'FAILED', errorClass: 'HTTP_404', retryable: false, httpStatus: 404 },
+      retry: false,
+    });
+    expect(d.calls).toEqual([]);
+    expect(await settleRemoval(d, target, { ok: false, error: httpError(404) }, undefined, settings({ hadEarlierIntent: () => true }))).toMatchObject({
+      outcome: { status: 'DELETED', verifiedAt: NOW.toISOString() },
+    });
+  });
+});
+
+describe('applyServiceKeyPolicy and boundAccess', () => {
+  const key = (id: string, status: InventoryKey['status'] = 'ACTIVE'): InventoryKey => ({ id, name: id, keyType: 'SERVICE', status, redactedKey: 'ak-****abcd', createdAt: NOW.toISOString(), spaceId: 'space-1', spaceName: 'Research' });
+  const access = (serviceKeys: InventoryKey[]): AvailableAccess => ({
+    status: 'available',
+    userId: target.userId,
+    role: { type: 'PREDEFINED', name: 'MEMBER' },
+    roleBindings: [],
+    userKeys: [],
+    serviceKeys,
+    spacesChecked: [{ id: 'space-1', name: 'Research' }],
+    counts: { roleBindings: 0, userKeys: 0, serviceKeys: serviceKeys.length, spacesChecked: 1 },
+  });
+
+  it('report counts the ACTIVE keys and revokes nothing', async () => {
+    const revoked: string[] = [];
+    const d = directory({ revokeApiKey: (id) => (revoked.push(id), Promise.resolve()) });
+    const result = await applyServiceKeyPolicy(d, access([key('a'), key('b', 'REVOKED')]), 'report', clock);
+    expect(result).toMatchObject({ serviceKeyPolicy: 'report', orphanedServiceKeys: 1 });
+    expect(revoked).toEqual([]);
+  });
+
+  it('revoke marks a key REVOKED only when it no longer lists ACTIVE; an acknowledged but unapplied or failed revoke stays orphaned', async () => {
+    const stillActive: ApiKey = { id: 'stuck', name: 'stuck', key_type: 'SERVICE', status: 'ACTIVE', redacted_key: 'ak-****abcd', created_at: NOW.toISOString(), created_by_user_id: target.userId };
+    const d = directory({
+      revokeApiKey: (id) => (id === 'broken' ? Promise.reject(httpError(503)) : Promise.resolve()),
+      listAllApiKeys: async function* () {
+        yield stillActive;
+      },
+    });
+    const result = await applyServiceKeyPolicy(d, access([key('ok'), key('stuck'), key('broken')]), 'revoke', clock);
+    expect(result.orphanedServiceKeys).toBe(2);
+    expect(Object.fromEntries(result.serviceKeys.map((k) => [k.id, [k.status, k.revocation?.status, k.revocation?.error]]))).toEqual({
+      ok: ['REVOKED', 'REVOKED', undefined],
+      stuck: ['ACTIVE', 'FAILED', 'revoke was acknowledged but the key is still listed ACTIVE'],
+      broken: ['ACTIVE', 'FAILED', expect.stringMatching(/503/) as unknown],
+    });
+  });
+
+  it('boundAccess keeps the first entries of each list and leaves the totals in counts', () => {
+    const many = access(Array.from({ length: 7 }, (_, i) => key(`k${i}`)));
+    const bounded = boundAccess(many, 3);
+    if (bounded.status !== 'available') throw new Error('expected available access');
+    expect(bounded.serviceKeys.map((k) => k.id)).toEqual(['k0', 'k1', 'k2']);
+    expect(bounded.counts.serviceKeys).toBe(7);
+  });
+});
