@@ -251,6 +251,7 @@ describe('infrastructure constructs with default config', () => {
           'AWS/States/ExecutionsAborted',
           'ArizeOffboarding/UsersFailed',
           'ArizeOffboarding/UsersHeld',
+          'ArizeOffboarding/OrphanedServiceKeys',
           'ArizeOffboarding/WebhookFailures',
           'AWS/Lambda/Errors',
         ].sort(),

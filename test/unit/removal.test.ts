@@ -13,7 +13,10 @@ const clock = () => NOW;
 const target = { userId: 'VXNlcjox+/=', email: 'ann@example.com' };
 const httpError = (status: number) => Object.assign(new Error(`GET /v2/users/{user_id} failed with ${status}`), { name: 'ArizeApiError', status });
 
-async function* none<T>(): AsyncGenerator<T> {}
+async function* listed<T>(...items: T[]): AsyncGenerator<T> {
+  for (const item of items) yield await Promise.resolve(item);
+}
+const none = <T,>(): AsyncGenerator<T> => listed<T>();
 
 function directory(overrides: Partial<RemovalDirectory> & { calls?: string[] } = {}): RemovalDirectory & { calls: string[] } {
   const calls = overrides.calls ?? [];
@@ -116,9 +119,7 @@ describe('applyServiceKeyPolicy and boundAccess', () => {
     const stillActive: ApiKey = { id: 'stuck', name: 'stuck', key_type: 'SERVICE', status: 'ACTIVE', redacted_key: 'ak-****abcd', created_at: NOW.toISOString(), created_by_user_id: target.userId };
     const d = directory({
       revokeApiKey: (id) => (id === 'broken' ? Promise.reject(httpError(503)) : Promise.resolve()),
-      listAllApiKeys: async function* () {
-        yield stillActive;
-      },
+      listAllApiKeys: () => listed(stillActive),
     });
     const result = await applyServiceKeyPolicy(d, access([key('ok'), key('stuck'), key('broken')]), 'revoke', clock);
     expect(result.orphanedServiceKeys).toBe(2);
