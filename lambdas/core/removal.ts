@@ -85,6 +85,15 @@ function unavailable(userId: string, step: string, error: unknown): AccessInvent
 }
 
 /**
+ * The deadline for the inventory of a chunk: half of what is left. Past it the inventory gives up (recorded
+ * `unavailable`) so the deletes and their read-backs still get the other half — a slow inventory must never
+ * keep a leaver's access by eating the invocation's time on every attempt.
+ */
+export function inventoryDeadline(deadline: number | undefined, now: number): number | undefined {
+  return deadline === undefined ? undefined : now + Math.max(0, deadline - now) / 2;
+}
+
+/**
  * The access each target had, read before any DELETE. Never throws: a failure (403 for a key without
  * admin rights, Arize unavailable) is recorded as `unavailable` with its reason and the delete proceeds —
  * keeping a leaver's access because we could not list it would be the worse outcome.

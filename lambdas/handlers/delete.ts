@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import type { DeleteTarget } from '../core/planning.js';
-import { inventoryBeforeDelete, orphanedServiceKeysOf, settleRemoval, type RemovalSettings } from '../core/removal.js';
+import { inventoryBeforeDelete, inventoryDeadline, orphanedServiceKeysOf, settleRemoval, type RemovalSettings } from '../core/removal.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
 import { flushMetrics, logger } from '../observability.js';
 import { parseTaskInput } from './parse.js';
@@ -22,7 +22,8 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
     (await deps.ledger.deleteIntentsOfRequest(chunk.requestId)).map((intent) => `${intent.email}|${intent.userId}`),
   );
   // What each leaver could reach, read before any DELETE; a failure is recorded, never blocks (core/removal.ts).
-  const access = await inventoryBeforeDelete(directory, chunk.targets, callOptions);
+  const inventoryBy = inventoryDeadline(options.deadline, Date.now());
+  const access = await inventoryBeforeDelete(directory, chunk.targets, inventoryBy === undefined ? {} : { deadline: inventoryBy });
   // Write-ahead: every intent of the chunk is stored before any DELETE of it is sent.
   const intentAt = deps.clock().toISOString();
   await deps.ledger.recordDeleteIntents(

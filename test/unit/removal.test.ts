@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiKey, EmailResolution, User } from '../../lambdas/arize/index.js';
 import { boundAccess, type AvailableAccess, type InventoryKey } from '../../lambdas/core/access-inventory.js';
 import { DEFAULT_RETRY_POLICY } from '../../lambdas/core/retry-policy.js';
-import { applyServiceKeyPolicy, settleRemoval, verifyRemoval, type RemovalDirectory, type RemovalSettings } from '../../lambdas/core/removal.js';
+import { applyServiceKeyPolicy, inventoryBeforeDelete, inventoryDeadline, settleRemoval, verifyRemoval, type RemovalDirectory, type RemovalSettings } from '../../lambdas/core/removal.js';
 
 const NOW = new Date('2026-12-02T10:00:00.000Z');
 const clock = () => NOW;
@@ -136,5 +136,16 @@ describe('applyServiceKeyPolicy and boundAccess', () => {
     if (bounded.status !== 'available') throw new Error('expected available access');
     expect(bounded.serviceKeys.map((k) => k.id)).toEqual(['k0', 'k1', 'k2']);
     expect(bounded.counts.serviceKeys).toBe(7);
+  });
+});
+
+describe('inventoryBeforeDelete', () => {
+  it('records a failed inventory as unavailable with its reason, and leaves half the time budget to the deletes', async () => {
+    const d = directory({ listAllSpaces: () => { throw httpError(403); } });
+    const inventories = await inventoryBeforeDelete(d, [target]);
+    expect(inventories.get(target.userId)).toMatchObject({ status: 'unavailable', httpStatus: 403, reason: expect.stringMatching(/^listing spaces, roles and SERVICE keys: .*403/) as unknown });
+    expect(inventoryDeadline(undefined, 1_000)).toBeUndefined();
+    expect(inventoryDeadline(61_000, 1_000)).toBe(31_000);
+    expect(inventoryDeadline(500, 1_000)).toBe(1_000);
   });
 });
