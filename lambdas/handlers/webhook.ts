@@ -6,7 +6,8 @@
  * unsigned caller) → content type → JSON → schema → enqueue. Any unexpected error is a 503 "try again":
  * request ids are deterministic, so a retried delivery can never start a second execution.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerSource, type SecretSource } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -123,34 +124,18 @@ export class WebhookConfigError extends Error {
   override readonly name = 'WebhookConfigError';
 }
 
-let cachedSecrets: Promise<string[]> | undefined;
-
 /**
- * Read once per container (the promise is cached; dropped on failure so a transient error does not poison the
- * container). WEBHOOK_SECRET_ID in AWS; OFFBOARDING_WEBHOOK_SECRET for local runs. Neither ⇒ refuse.
+ * WEBHOOK_SECRET_ID in AWS (read through `secrets`, which caches it for SECRET_MAX_AGE_SECONDS, so a rotation is
+ * picked up without a cold start); OFFBOARDING_WEBHOOK_SECRET for local runs. Neither ⇒ refuse.
  */
-export function loadWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
-  cachedSecrets ??= readWebhookSecrets(env, client).catch((error: unknown) => {
-    cachedSecrets = undefined;
-    throw error;
-  });
-  return cachedSecrets;
-}
-
-async function readWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
+export async function loadWebhookSecrets(env: Readonly<Record<string, string | undefined>>, secrets?: SecretSource): Promise<string[]> {
   const secretId = env.WEBHOOK_SECRET_ID?.trim();
   if (secretId) {
-    const secrets = client ?? new SecretsManagerClient({});
-    const result = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-    return parseWebhookSecrets(`secret ${secretId}`, result.SecretString);
+    if (!secrets) throw new WebhookConfigError('WEBHOOK_SECRET_ID is set but no secret source was wired');
+    return parseWebhookSecrets(`secret ${secretId}`, await secrets.read(secretId));
   }
   if (env.OFFBOARDING_WEBHOOK_SECRET !== undefined) return parseWebhookSecrets('OFFBOARDING_WEBHOOK_SECRET', env.OFFBOARDING_WEBHOOK_SECRET);
   throw new WebhookConfigError('no webhook secret: set WEBHOOK_SECRET_ID (AWS) or OFFBOARDING_WEBHOOK_SECRET (local)');
-}
-
-/** Tests only. */
-export function resetWebhookSecretCache(): void {
-  cachedSecrets = undefined;
 }
 
 export function decodeApiGatewayBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
@@ -159,6 +144,13 @@ export function decodeApiGatewayBody(event: Pick<APIGatewayProxyEventV2, 'body' 
 }
 
 let defaultDeps: WebhookDeps | undefined;
+let awsSecrets: SecretSource | undefined;
+
+/** One traced Secrets Manager source per container, shared by our route and the HR routes. */
+function secretSource(): SecretSource {
+  awsSecrets ??= secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
+  return awsSecrets;
+}
 
 function getDefaultWebhookDeps(): WebhookDeps {
   if (defaultDeps) return defaultDeps;
@@ -169,9 +161,8 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
-  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   defaultDeps = {
-    secrets: () => loadWebhookSecrets(process.env, secretsClient),
+    secrets: () => loadWebhookSecrets(process.env, secretSource()),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
     ledger: new DynamoLedger({ tableName: ledgerTableName }),
     clock: () => new Date(),
@@ -186,13 +177,12 @@ let defaultHrDeps: HrIntakeDeps | undefined;
 function getDefaultHrDeps(): HrIntakeDeps {
   if (defaultHrDeps) return defaultHrDeps;
   const base = getDefaultWebhookDeps();
-  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const tableName = process.env.LEDGER_TABLE_NAME?.trim();
   const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
   defaultHrDeps = {
     settings: (provider) => {
       const adapter = adapterForPath(`/hr/${provider}`);
-      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretsClient) : Promise.resolve(undefined);
+      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretSource()) : Promise.resolve(undefined);
     },
     queue: base.queue,
     clock: base.clock,

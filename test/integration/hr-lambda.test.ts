@@ -4,7 +4,6 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetHrSettingsCache } from '../../lambdas/handlers/hr-intake.js';
 import { handler } from '../../lambdas/handlers/webhook.js';
 import { HR_SECRETS, hrFixture, providerHeaders } from '../support/hr.js';
 
@@ -18,12 +17,10 @@ beforeAll(() => {
   delete process.env.OFFBOARDING_GUSTO_SECRET;
   delete process.env.HR_OKTA_SECRET_ID;
   delete process.env.HR_GUSTO_SECRET_ID;
-  resetHrSettingsCache();
 });
 
 afterAll(() => {
   process.env = saved;
-  resetHrSettingsCache();
 });
 
 function apiEvent(method: string, path: string, headers: Record<string, string>, body?: string): APIGatewayProxyEventV2 {
