@@ -10,7 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerSource, type SecretSource } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { MessageTooLargeError, SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
 import { adapterForPath } from '../core/hr/registry.js';
@@ -32,9 +32,10 @@ import {
 } from '../core/webhook.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
-import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import { log, metrics, tracer } from '../observability.js';
 import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export interface WebhookHttpRequest {
   /** Header names in any case. */
@@ -198,26 +199,21 @@ function getDefaultHrDeps(): HrIntakeDeps {
   return defaultHrDeps;
 }
 
-export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  if (context) logger.addContext(context);
-  try {
-    const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
-    const adapter = adapterForPath(path);
-    if (adapter) {
-      const hr = await processHrWebhook(
-        adapter,
-        { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
-        getDefaultHrDeps(),
-      );
-      return { statusCode: hr.status, headers: hr.headers, body: hr.body };
-    }
-    // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
-    const deps = getDefaultWebhookDeps();
-    const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
-    // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
-    if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
-    return { statusCode: response.status, headers: response.headers, body: response.body };
-  } finally {
-    flushMetrics();
+export const handler = lambdaHandler(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+  const adapter = adapterForPath(path);
+  if (adapter) {
+    const hr = await processHrWebhook(
+      adapter,
+      { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
+      getDefaultHrDeps(),
+    );
+    return { statusCode: hr.status, headers: hr.headers, body: hr.body };
   }
-};
+  // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
+  const deps = getDefaultWebhookDeps();
+  const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
+  // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
+  if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
+  return { statusCode: response.status, headers: response.headers, body: response.body };
+});
