@@ -23,8 +23,9 @@ export default defineConfig({
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['test/deploy/**/*.test.ts'],
-    // The 1,000-email approval deletes at the template's Arize rate (10 req/s per invocation): minutes on a busy machine.
-    testTimeout: 600_000,
+    // The 1,000-email approval deletes at the template's Arize rate (10 req/s per invocation), with the access
+    // inventory and the read-back (~8 Arize calls per leaver instead of 2): many minutes on a busy machine.
+    testTimeout: 1_200_000,
     hookTimeout: 180_000,
     // One file at a time: each starts Node 24 workers for every function on a 2-core machine.
     fileParallelism: false,
