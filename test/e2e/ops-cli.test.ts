@@ -66,7 +66,17 @@ describe('offboard start, then status and approve on its ledger', () => {
       expect(status.code).toBe(0);
       const view = JSON.parse(status.stdout) as { requestId: string; state: string; outcomes: unknown[] };
       expect(view).toMatchObject({ requestId: 'hr-2024-0412-006', state: 'COMPLETED' });
-      expect(view.outcomes).toEqual([{ email: 'ravi.patel@example.com', status: 'DELETED', userId: expect.any(String) as unknown, attempts: 2 }]);
+      // A DELETED outcome now says when the removal was verified and what access the leaver had (issue #14).
+      expect(view.outcomes).toEqual([
+        {
+          email: 'ravi.patel@example.com',
+          status: 'DELETED',
+          userId: expect.any(String) as unknown,
+          attempts: 2,
+          verifiedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) as unknown,
+          access: 'role MEMBER; bindings: none; USER keys: 0; SERVICE keys: 0',
+        },
+      ]);
 
       const approve = await cli(['approve', 'hr-2024-0412-009', '--data-dir', dataDir, '-o', 'json']);
       expect(approve.code).toBe(0);
