@@ -2,3 +2,6 @@
 
 /** Counted by the webhook Lambda for every 5xx it answers (intake queue or secret unavailable). */
 export const WEBHOOK_FAILURES_METRIC = 'WebhookFailures';
+
+/** Counted when a rescind arrives after the person was deleted (REHIRED_AFTER_DELETION): a human re-invites. */
+export const USERS_REHIRED_AFTER_DELETION_METRIC = 'UsersRehiredAfterDeletion';

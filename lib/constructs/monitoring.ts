@@ -7,7 +7,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
 // The outcome metric names of lambdas/observability.ts (OUTCOME_METRIC_NAMES), which is not imported here: it builds
@@ -112,6 +112,11 @@ export class Monitoring extends Construct {
       'UsersHeld',
       projectMetric(USERS_HELD_METRIC),
       'A request exceeded the blast-radius cap and is HELD for approval (offboard approve); nobody was deleted.',
+    );
+    addAlarm(
+      'UsersRehiredAfterDeletion',
+      projectMetric(USERS_REHIRED_AFTER_DELETION_METRIC),
+      'HR rescinded a termination after the account was deleted (REHIRED_AFTER_DELETION in the ledger): re-invite the person in Arize by hand.',
     );
     addAlarm(
       'WebhookFailures',

@@ -25,6 +25,7 @@ import {
   type HrProviderSettings,
 } from '../../lambdas/handlers/hr-intake.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
+import { cancelRecorder } from '../../lambdas/handlers/cancel.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { outputOption, renderJson, type OutputFormat } from './output.js';
@@ -145,6 +146,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
+    cancel: cancelRecorder({ ledger: runtime.ledger, clock: () => new Date(), log: cliLog }),
   };
   const hrDeps: HrIntakeDeps = {
     settings: (provider) => Promise.resolve(hrSettings.get(provider)),
@@ -158,6 +160,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     lookup: DEFAULT_HR_LOOKUP,
     ledger: runtime.ledger,
     reject: ledgerRejections(runtime.ledger, deps.clock),
+    ...(deps.cancel ? { cancel: deps.cancel } : {}),
   };
   const server = createServer(webhookListener(deps, hrDeps));
   server.requestTimeout = 30_000;
