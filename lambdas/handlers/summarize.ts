@@ -1,12 +1,11 @@
 /** Task `Summarize`: counts the request's outcomes from the ledger and stores the final request state. */
-import type { Context } from 'aws-lambda';
 import { checkCancelled, describeCancellation } from '../core/cancellation.js';
 import { countOutcomes, finalRequestState, type Outcome } from '../core/outcome.js';
 import { markRehiredAfterDeletion } from './cancel.js';
 import { SummarizeInputSchema, type SummaryOutput } from '../core/workflow-state.js';
-import { flushMetrics, logger } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export async function summarize(input: unknown, deps: Pick<WorkflowDeps, 'ledger' | 'clock' | 'log'> & Partial<Pick<WorkflowDeps, 'metrics'>>): Promise<SummaryOutput> {
   const { requestId } = parseTaskInput(SummarizeInputSchema, input, 'Summarize');
@@ -35,11 +34,4 @@ async function flagDeletedDespiteCancellation(deps: Parameters<typeof summarize>
   return cancelled.length > 0;
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<SummaryOutput> => {
-  if (context) logger.addContext(context);
-  try {
-    return await summarize(event, getDefaultDeps());
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown): Promise<SummaryOutput> => summarize(event, getDefaultDeps()));
