@@ -15,7 +15,7 @@
  * this long), --users N. Defaults: 50 kills, 900 s budget; CI=true: 150 s budget.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,7 +67,12 @@ interface Proc {
 }
 const live = new Set<ChildProcess>();
 
+let spawned = 0;
 function spawnCli(args: string[], env: Record<string, string | undefined>): Proc {
+  spawned += 1;
+  const logFile = join(workDir, 'logs', `${String(spawned).padStart(3, '0')}-${args[0] ?? 'cli'}.log`);
+  const t0 = Date.now();
+  const stamp = (chunk: Buffer) => chunk.toString().split('\n').filter((l) => l !== '').map((l) => `+${((Date.now() - t0) / 1000).toFixed(1)}s ${l}\n`).join('');
   const child = spawn(process.execPath, [join(ROOT, 'bin/offboard.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -75,8 +80,8 @@ function spawnCli(args: string[], env: Record<string, string | undefined>): Proc
   });
   live.add(child);
   let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000)));
+  child.stdout?.on('data', (chunk: Buffer) => { text = (text + chunk.toString()).slice(-20_000); appendFileSync(logFile, stamp(chunk)); });
+  child.stderr?.on('data', (chunk: Buffer) => { text = (text + chunk.toString()).slice(-20_000); appendFileSync(logFile, stamp(chunk)); });
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       live.delete(child);
@@ -100,6 +105,7 @@ const figures = { iterations: 0, kills: 0, runKills: 0, serveKills: 0, runs: 0, 
 const problems: string[] = [];
 const workDir = mkdtempSync(join(tmpdir(), 'offboard-crash-'));
 const dataDir = join(workDir, 'data');
+mkdirSync(join(workDir, 'logs'));
 const seed = generateDirectory(USERS, { seed: SEED % 100_000 });
 writeFileSync(join(workDir, 'seed.json'), JSON.stringify(seed));
 const seededEmails = seed.map((u) => u.email.toLowerCase());
