@@ -179,7 +179,10 @@ async function benchCli(sizes: readonly number[]): Promise<void> {
   const rows: CliMeasurement[] = [];
   for (const size of sizes) {
     process.stderr.write(`bench:local --cli — offboard run with ${size} emails (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)…\n`);
-    rows.push(await measureCli(size));
+    const row = await measureCli(size);
+    rows.push(row);
+    // Each row as soon as it is measured: a 100,000-email run takes long, and an interrupted bench keeps the rest.
+    process.stderr.write(`  ${size} emails: exit ${String(row.exitCode)}, ${row.seconds.toFixed(1)} s, peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
   }
   const base = rows[0];
   process.stdout.write('\n| emails | exit | wall s | µs/email | vs first | peak RSS MB (`run`) | stderr noise | last progress line |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
