@@ -185,6 +185,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.on('SIGINT', stop);
   });
   await runtime.close();
+  // The executions are stopped and the ledger is closed, but a task handler that was running goes on in the
+  // background (a Retry-After wait, a paced Arize call) and would keep the process alive for minutes after a
+  // SIGTERM, until the supervisor's SIGKILL. Nothing it does now can be recorded: the next start resumes its
+  // request from the ledger (delete intents, RUNNING state), exactly as after a kill.
+  process.stderr.write('offboard serve: stopped\n');
+  process.exit(process.exitCode ?? 0);
 }
 
 /** `<dataDir>/audits/<auditId>.json|.csv` */
