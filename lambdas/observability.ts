@@ -7,6 +7,7 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { USERS_REHIRED_AFTER_DELETION_METRIC } from './core/metric-names.js';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
 import { ORPHANED_SERVICE_KEYS_METRIC } from './core/metric-names.js';
@@ -68,6 +69,8 @@ export const OUTCOME_METRIC_NAMES: Partial<Record<OutcomeStatus, string>> = {
   FAILED: 'UsersFailed',
   PROTECTED: 'UsersProtected',
   HELD: 'UsersHeld',
+  CANCELLED: 'UsersCancelled',
+  REHIRED_AFTER_DELETION: USERS_REHIRED_AFTER_DELETION_METRIC,
 };
 
 /** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */

@@ -4,6 +4,7 @@
  * Write-ahead: a per-target intent is stored before any DELETE of the chunk is sent (see DeleteIntent).
  */
 import type { Context } from 'aws-lambda';
+import { checkCancelled, describeCancellation } from '../core/cancellation.js';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import type { DeleteTarget } from '../core/planning.js';
 import { inventoryBeforeDelete, inventoryDeadline, orphanedServiceKeysOf, settleRemoval, type RemovalSettings } from '../core/removal.js';
@@ -13,7 +14,11 @@ import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
 import { lambdaHandler } from './middleware.js';
 
 export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ChunkResult> {
-  const chunk = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
+  const parsed = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
+  // A rescind that landed during the wait (or any time before now) wins: those targets are recorded CANCELLED, not deleted.
+  const { proceed, cancelled } = await checkCancelled(deps.ledger, parsed.requestId, parsed.targets);
+  await deps.ledger.recordOutcomes(cancelled.map(({ target, cancellation }) => ({ requestId: parsed.requestId, email: target.email, userId: target.userId, status: 'CANCELLED', reason: describeCancellation(cancellation), attempt: parsed.attempt, recordedAt: deps.clock().toISOString() })));
+  const chunk = { ...parsed, targets: proceed };
   const directory = await deps.directory();
   const callOptions = options.deadline ? { deadline: options.deadline } : {};
   // An intent already stored for this id (an earlier attempt, or this one replayed after a crash or a Lambda

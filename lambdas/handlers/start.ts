@@ -73,6 +73,12 @@ async function recordRejectedEmails(request: OffboardingRequest, rejected: reado
   deps.log.warn('look-alike emails rejected; the rest of the request proceeds', { requestId: request.requestId, rejected: rejected.length });
 }
 
+/** The queue's sent time: a rescind recorded after it applies even when this handler runs later (core/cancellation.ts). */
+function receivedAt(record: SQSRecord): { receivedAt?: string } {
+  const sent = Number(record.attributes?.SentTimestamp);
+  return Number.isFinite(sent) && sent > 0 ? { receivedAt: new Date(sent).toISOString() } : {};
+}
+
 async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
   const messageId = record.messageId;
   const now = deps.clock();
@@ -98,6 +104,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       ...(request.reason ? { reason: request.reason } : {}),
       request,
       digest: requestDigest(request),
+      ...receivedAt(record),
     });
     // The conditional create decided which content the id stands for; other content under it is refused, so it
     // is never merged into that request (nor acknowledged as its duplicate and dropped).

@@ -22,17 +22,20 @@ import {
   acceptedResponse,
   conflictingEventResponse,
   isJsonContentType,
+  RESCIND_EVENT_TYPE,
   parseWebhookEvent,
   parseWebhookSecrets,
   problemResponse,
   requestsFromEvent,
   verifySignature,
   webhookRequestId,
+  type WebhookEvent,
   type WebhookResponse,
 } from '../core/webhook.js';
+import { CancelError, cancelRecorder, rescindResponse, type CancelRecorder } from './cancel.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
-import { log, metrics, tracer } from '../observability.js';
+import { log, metrics, powertoolsOutcomeMetrics, tracer } from '../observability.js';
 import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
 import { lambdaHandler } from './middleware.js';
@@ -51,6 +54,8 @@ export interface WebhookDeps {
   ledger: Pick<Ledger, 'getRequestState'>;
   clock: () => Date;
   log: WorkflowLog;
+  /** Records a `termination.rescinded` event (cancel.ts); absent ⇒ rescinds are answered 503, never dropped. */
+  cancel?: CancelRecorder;
 }
 
 function header(headers: WebhookHttpRequest['headers'], name: string): string | undefined {
@@ -101,6 +106,7 @@ async function processChecked(request: WebhookHttpRequest, deps: WebhookDeps): P
     deps.log.warn('webhook event rejected', { reason: event.reason });
     return problemResponse(400, event.reason);
   }
+  if (event.value.type === RESCIND_EVENT_TYPE) return rescind(event.value, deps);
   const requests = requestsFromEvent(event.value);
   if (!requests.ok) return problemResponse(400, requests.reason);
   // The sender learns now; the start handler still refuses (REJECTED) a conflict this read could not see yet.
@@ -117,6 +123,20 @@ async function processChecked(request: WebhookHttpRequest, deps: WebhookDeps): P
     emails: event.value.emails.length,
   });
   return acceptedResponse(requestId, requests.value);
+}
+
+/** A rescind on our own route: cancels the people's pending requests now; answered 200 with what it did. */
+async function rescind(event: WebhookEvent, deps: WebhookDeps): Promise<WebhookResponse> {
+  if (!deps.cancel) return problemResponse(503, 'rescinds cannot be recorded right now; retry later', { 'retry-after': '60' });
+  const requestId = webhookRequestId(event.eventId);
+  let result;
+  try {
+    result = await deps.cancel({ recordId: requestId, target: { emails: event.emails }, source: 'webhook', eventId: event.eventId, reason: event.reason ?? RESCIND_EVENT_TYPE });
+  } catch (error) {
+    if (error instanceof CancelError) return problemResponse(409, error.message, {}, { eventId: event.eventId });
+    throw error;
+  }
+  return rescindResponse(result);
 }
 
 // ---- AWS wiring --------------------------------------------------------------------------------------
@@ -162,12 +182,14 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
+  const ledger = new DynamoLedger({ tableName: ledgerTableName });
   defaultDeps = {
     secrets: () => loadWebhookSecrets(process.env, secretSource()),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
-    ledger: new DynamoLedger({ tableName: ledgerTableName }),
+    ledger,
     clock: () => new Date(),
     log,
+    cancel: cancelRecorder({ ledger, clock: () => new Date(), log, metrics: powertoolsOutcomeMetrics }),
   };
   return defaultDeps;
 }
@@ -195,6 +217,7 @@ function getDefaultHrDeps(): HrIntakeDeps {
     lookup: DEFAULT_HR_LOOKUP,
     ledger: base.ledger,
     ...(ledger ? { reject: ledgerRejections(ledger, base.clock) } : {}),
+    ...(base.cancel ? { cancel: base.cancel } : {}),
   };
   return defaultHrDeps;
 }

@@ -7,7 +7,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ORPHANED_SERVICE_KEYS_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { ORPHANED_SERVICE_KEYS_METRIC, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
 // The outcome metric names of lambdas/observability.ts (OUTCOME_METRIC_NAMES), which is not imported here: it builds
@@ -118,6 +118,11 @@ export class Monitoring extends Construct {
       projectMetric(ORPHANED_SERVICE_KEYS_METRIC),
       'A deleted leaver created SERVICE keys that are still active (serviceKeys: report, or a revoke that did not verify); ' +
         'the DELETED outcome in the ledger names them (offboard status <email>): revoke or re-own them.',
+    );
+    addAlarm(
+      'UsersRehiredAfterDeletion',
+      projectMetric(USERS_REHIRED_AFTER_DELETION_METRIC),
+      'HR rescinded a termination after the account was deleted (REHIRED_AFTER_DELETION in the ledger): re-invite the person in Arize by hand.',
     );
     addAlarm(
       'WebhookFailures',

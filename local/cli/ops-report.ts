@@ -25,6 +25,7 @@ export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set([
   'COMPLETED_WITH_FAILURES',
   'FAILED',
   'REJECTED',
+  'CANCELLED',
 ]);
 
 /** Summary columns in the order an operator reads them: done, nothing to do, needs a look. */
@@ -36,6 +37,8 @@ export const SUMMARY_COLUMNS: readonly { status: OutcomeStatus; label: string }[
   { status: 'HELD', label: 'held' },
   { status: 'DRY_RUN', label: 'dry-run' },
   { status: 'REJECTED', label: 'rejected' },
+  { status: 'CANCELLED', label: 'cancelled' },
+  { status: 'REHIRED_AFTER_DELETION', label: 'rehired after deletion' },
 ];
 
 /** One email's outcome as `status --output json` shows it. */
@@ -45,7 +48,7 @@ export interface OutcomeView {
   userId?: string;
   /** FAILED: the error class and message. */
   error?: string;
-  /** PROTECTED / HELD / DRY_RUN / REJECTED: why. */
+  /** PROTECTED / HELD / DRY_RUN / REJECTED / CANCELLED / REHIRED_AFTER_DELETION: why (and who, for the last two). */
   reason?: string;
   /** Delete attempts made (0 when decided before any delete). */
   attempts: number;

@@ -23,7 +23,7 @@ import { expectedRequestIds, messagesInQueue, redriveDeadLetters, sendBodies } f
 import { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
 
 /** States a request does not leave without a human (approve / redrive) or ever. */
-const FINAL_STATES: ReadonlySet<RequestStateStatus> = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED']);
+const FINAL_STATES: ReadonlySet<RequestStateStatus> = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED', 'CANCELLED']);
 const POLL_INTERVAL_MS = 100;
 const CONNECT_WAIT_MS = 60_000;
 
