@@ -104,6 +104,8 @@ export async function inventoryBeforeDelete(
   opts: CallOptions = {},
 ): Promise<Map<string, AccessInventory>> {
   const inventories = new Map<string, AccessInventory>();
+  // Nothing to delete (e.g. every target cancelled): no listing calls either.
+  if (targets.length === 0) return inventories;
   let context: InventoryContext;
   try {
     context = await prepareInventoryContext(directory, opts);
