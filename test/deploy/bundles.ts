@@ -35,9 +35,11 @@ try {
   process.exit(1);
 }
 process.send({ type: 'init', ok: true, initMs: performance.now() - started });
-process.on('message', async ({ id, event, context, traceId }) => {
+process.on('message', async ({ id, event, context, traceId, timeoutMs }) => {
   process.env._X_AMZN_TRACE_ID = traceId;
-  const ctx = { ...context, getRemainingTimeInMillis: () => 60_000, callbackWaitsForEmptyEventLoop: true, done() {}, fail() {}, succeed() {} };
+  // As the runtime does: the function's configured Timeout, counting down from the start of the invocation.
+  const deadline = Date.now() + timeoutMs;
+  const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), callbackWaitsForEmptyEventLoop: true, done() {}, fail() {}, succeed() {} };
   try {
     const result = await handler(event, ctx);
     process.send({ id, ok: true, result: result === undefined ? null : result });
@@ -187,7 +189,7 @@ export class LambdaWorker {
     };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child.send({ id, event, context, traceId });
+      this.child.send({ id, event, context, traceId, timeoutMs: this.options.fn.timeoutSeconds * 1000 });
     });
   }
 
