@@ -27,9 +27,9 @@ import {
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
+import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
 import { outputOption, renderJson, type OutputFormat } from './output.js';
 
-const DEFAULT_DATA_DIR = '.offboard';
 export const WEBHOOK_PATH = '/hr/events';
 
 function parsePort(value: string): number {
