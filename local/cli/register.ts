@@ -11,6 +11,8 @@ const FAMILIES: readonly { commands?: readonly string[]; register(program: Comma
   { commands: ['pull'], register: async (program) => (await import('./pull-command.js')).registerPullCommand(program) },
   { commands: ['sandbox'], register: async (program) => (await import('./sandbox-command.js')).registerSandboxCommand(program) },
   { commands: ['serve', 'audit'], register: async (program) => (await import('./webhook-audit-command.js')).registerWebhookAuditCommands(program) },
+  // No command list: `completion` needs every other family registered to know their words.
+  { register: async (program) => (await import('./completion-command.js')).registerCompletionCommand(program) },
 ];
 
 /**

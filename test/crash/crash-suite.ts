@@ -68,7 +68,7 @@ interface Proc {
 const live = new Set<ChildProcess>();
 
 function spawnCli(args: string[], env: Record<string, string | undefined>): Proc {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/offboard.js'), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/offboard.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
