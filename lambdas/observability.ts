@@ -9,6 +9,7 @@ import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertool
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
+import { OUTCOME_METRIC_NAMES } from './core/metric-names.js';
 import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
 
 export { maskEmailsInText };
@@ -49,13 +50,7 @@ export const metrics = new Metrics({
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding' });
 
-export const OUTCOME_METRIC_NAMES: Partial<Record<OutcomeStatus, string>> = {
-  DELETED: 'UsersDeleted',
-  NOT_FOUND: 'UsersNotFound',
-  FAILED: 'UsersFailed',
-  PROTECTED: 'UsersProtected',
-  HELD: 'UsersHeld',
-};
+export { OUTCOME_METRIC_NAMES };
 
 /** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */
 export interface OutcomeMetricsSink {
@@ -64,9 +59,9 @@ export interface OutcomeMetricsSink {
 
 export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
   countOutcomes(counts) {
-    for (const [status, name] of Object.entries(OUTCOME_METRIC_NAMES) as [OutcomeStatus, string][]) {
+    for (const [status, name] of Object.entries(OUTCOME_METRIC_NAMES) as [OutcomeStatus, string | null][]) {
       const value = counts[status] ?? 0;
-      if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+      if (name !== null && value > 0) metrics.addMetric(name, MetricUnit.Count, value);
     }
   },
 };

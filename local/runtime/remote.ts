@@ -6,15 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { DynamoLedger, createDocumentClient } from '../../lambdas/adapters/ledger.js';
-import type { RequestStateStatus } from '../../lambdas/core/outcome.js';
+import { FINAL_REQUEST_STATES } from '../../lambdas/core/outcome.js';
 import { createLocalDynamoClient } from '../engines/dynamo.js';
 import { createLocalSqsClient } from '../engines/sqs.js';
 import type { LocalRuntimeOptions, ProgressEvent, RemoteRuntime } from './types.js';
 import { expectedRequestIds, messagesInQueue, redriveDeadLetters, sendBodies } from './queue.js';
 import type { RuntimeInfo } from './runtime-file.js';
 
-/** States a request does not leave without a human (approve / redrive) or ever. */
-const FINAL_STATES: ReadonlySet<RequestStateStatus> = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED']);
 export const POLL_INTERVAL_MS = 100;
 
 export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntimeOptions, 'arize'> = {}): RemoteRuntime {
@@ -67,7 +65,7 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
       for (;;) {
         for (const requestId of [...pending]) {
           const state = await ledger.getRequestState(requestId);
-          if (state !== undefined && FINAL_STATES.has(state.status)) {
+          if (state !== undefined && FINAL_REQUEST_STATES.has(state.status)) {
             pending.delete(requestId);
             emit({ requestId, kind: 'finished', status: state.status });
           }
