@@ -1,4 +1,9 @@
 /**
+ * `npm run bench:local -- --cli`: what a user runs — `offboard run emails.txt --confirm` as its own process
+ * against `offboard sandbox` (another process, N + 20 % users, no latency), 10,000 and 100,000 emails by
+ * default (`--sizes`). Prints seconds, µs per email, the `run` process's peak RSS (VmHWM; the sandbox is
+ * not part of the product and is left out) and what it wrote to stderr besides its own lines.
+ *
  * `npm run bench:local`: N emails through the whole local pipeline (local SQS → start handler → state
  * machine → task handlers → dynalite ledger), against a sandbox of N + 20 % users without latency.
  * Each size runs in its own process so its peak RSS is its own; the parent prints the table.
@@ -9,7 +14,10 @@
  * The stack's Arize limits (4 in flight, 10 requests/s) would make 10,000 deletes take ~17 minutes by
  * design; the bench raises them (ARIZE limits below) so it measures the pipeline, not the throttle.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitRequest } from '../lambdas/core/request.js';
 import { loadLocalConfig, loadWorkflowDefinition, startLocalRuntime, type LocalConfigOverrides } from '../local/runtime/index.js';
@@ -78,8 +86,121 @@ function parseSizes(argv: readonly string[]): number[] {
   return sizes;
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin', 'offboard.js');
+
+/** Peak resident set (VmHWM) of a live process, in MB; undefined once it has exited. */
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CliMeasurement {
+  emails: number;
+  seconds: number;
+  peakRssMb: number;
+  exitCode: number | null;
+  /** stderr lines that are not the CLI's own (library warnings, stack traces). */
+  noise: string[];
+  lastProgress: string;
+}
+
+/** Lines `offboard run` itself writes to stderr; anything else is noise from a library. */
+const OWN_STDERR = /^(\S+: (list|csv|json|ndjson), |Deleting for real|arize: |Enqueued |Requests: |Offboarding |Emails: |\[|note: |warn: |Note: |\r)/;
+
+async function measureCli(size: number): Promise<CliMeasurement> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-local-cli-'));
+  try {
+    const directory = generateDirectory(Math.ceil(size * 1.2) + 1, { seed: 7 });
+    writeFileSync(join(dir, 'seed.json'), JSON.stringify(directory));
+    writeFileSync(join(dir, 'leavers.txt'), `${directory.slice(1, size + 1).map((user) => user.email).join('\n')}\n`);
+    const sandbox = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--seed', join(dir, 'seed.json'), '--api-key', 'bench-key'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let sandboxOut = '';
+    sandbox.stdout.on('data', (chunk: Buffer) => (sandboxOut += chunk.toString()));
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const found = /^http:\/\/127\.0\.0\.1:(\d+)/m.exec(sandboxOut)?.[1];
+          if (found !== undefined) {
+            clearInterval(timer);
+            resolve(found);
+          } else if (sandbox.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(`sandbox exited ${String(sandbox.exitCode)}`));
+          }
+        }, 100);
+      });
+      const began = performance.now();
+      const run = spawn(process.execPath, [CLI, 'run', join(dir, 'leavers.txt'), '--data-dir', join(dir, 'data'), '--confirm', '--timeout', '3600', '-o', 'csv'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          ...process.env,
+          ARIZE_API_KEY: 'bench-key',
+          ARIZE_API_HOST: '127.0.0.1',
+          ARIZE_API_SCHEME: 'http',
+          ARIZE_API_PORT: port,
+          OFFBOARDING_CONFIG: JSON.stringify(BENCH_CONFIG),
+        },
+      });
+      let stderr = '';
+      run.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000_000)));
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, run.pid === undefined ? 0 : (peakRssMb(run.pid) ?? 0))), 200);
+      const exitCode = await new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+      clearInterval(sampler);
+      const lines = stderr.split(/\n/).filter((line) => line.trim() !== '');
+      return {
+        emails: size,
+        seconds: (performance.now() - began) / 1000,
+        peakRssMb: peak,
+        exitCode,
+        noise: lines.filter((line) => !OWN_STDERR.test(line)).slice(0, 5),
+        lastProgress: (lines.filter((line) => /Requests: |Emails: |Offboarding /.test(line)).pop() ?? '').replace(/\r/g, '').slice(-120),
+      };
+    } finally {
+      sandbox.kill('SIGTERM');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchCli(sizes: readonly number[]): Promise<void> {
+  // Warm-up, not reported: the CLI bundle (bin/offboard.js rebuilds it when a source changed) and the synthesised
+  // state machine (cached per config; synthesis alone peaks near 600 MB) are start-up costs, not per-email ones.
+  process.stderr.write('bench:local --cli — warm-up run (bundle and state-machine caches)…\n');
+  await measureCli(20);
+  const rows: CliMeasurement[] = [];
+  for (const size of sizes) {
+    process.stderr.write(`bench:local --cli — offboard run with ${size} emails (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)…\n`);
+    const row = await measureCli(size);
+    rows.push(row);
+    // Each row as soon as it is measured: a 100,000-email run takes long, and an interrupted bench keeps the rest.
+    process.stderr.write(`  ${size} emails: exit ${String(row.exitCode)}, ${row.seconds.toFixed(1)} s, peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
+  }
+  const base = rows[0];
+  process.stdout.write('\n| emails | exit | wall s | µs/email | vs first | peak RSS MB (`run`) | stderr noise | last progress line |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+  for (const row of rows) {
+    const perEmail = (row.seconds * 1e6) / row.emails;
+    const ratio = base === undefined ? 1 : perEmail / ((base.seconds * 1e6) / base.emails);
+    process.stdout.write(
+      `| ${row.emails} | ${String(row.exitCode)} | ${row.seconds.toFixed(1)} | ${perEmail.toFixed(0)} | ×${ratio.toFixed(2)} | ${row.peakRssMb.toFixed(0)} | ` +
+        `${row.noise.length === 0 ? 'none' : row.noise.join(' / ').slice(0, 200)} | ${row.lastProgress} |\n`,
+    );
+  }
+  process.stdout.write(`load average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')} on ${cpus().length} cores\n`);
+}
+
 const childSize = process.argv.indexOf('--child');
-if (childSize >= 0) {
+if (process.argv.includes('--cli')) {
+  await benchCli(process.argv.includes('--sizes') ? parseSizes(process.argv) : [10_000, 100_000]);
+} else if (childSize >= 0) {
   const result = await measure(Number(process.argv[childSize + 1]));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {

@@ -7,6 +7,7 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { USERS_REHIRED_AFTER_DELETION_METRIC } from './core/metric-names.js';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
 import { OUTCOME_METRIC_NAMES } from './core/metric-names.js';
@@ -44,9 +45,21 @@ export class MaskingLogFormatter extends LogFormatter {
 }
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding', logFormatter: new MaskingLogFormatter() });
+/**
+ * Metrics log through our (masking) logger. Tasks that record no outcome (validate, summarize) publish nothing, which
+ * Metrics reports as a warning on every invocation: that one is demoted to debug so warnings stay worth reading.
+ */
+const metricsLog = {
+  debug: (message: string) => logger.debug(message),
+  info: (message: string) => logger.info(message),
+  warn: (message: string) => (message.startsWith('No application metrics to publish') ? logger.debug(message) : logger.warn(message)),
+  error: (message: string) => logger.error(message),
+};
+
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ArizeOffboarding',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding',
+  logger: metricsLog,
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding' });
 
@@ -65,16 +78,6 @@ export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
     }
   },
 };
-
-/** Publishes buffered metrics at the end of an invocation (EMF to stdout); never fails the invocation. */
-export function flushMetrics(): void {
-  try {
-    // Tasks that record nothing (validate, summarize) would otherwise warn on every invocation.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  } catch (error) {
-    logger.warn('publishing metrics failed', { error });
-  }
-}
 
 /** Structural logger for use cases and the Arize client (attributes masked by the formatter). */
 export interface StructuredLog {

@@ -26,6 +26,7 @@ import {
 import { normalizeEmail } from '../core/email.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
+import type { Cancellation, CancellationPort } from '../core/cancellation.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
 /** What a request-state write sets, and so what a read returns besides the keys and timestamps. */
@@ -50,6 +51,11 @@ export interface RequestState extends RequestStateFields {
   request?: OffboardingRequest;
   /** requestDigest of `request`, written with it by the same conditional create (see core/request.ts). */
   digest?: string;
+  /**
+   * When intake accepted the request (the queue message's sent time), written by the first create only: a
+   * rescind recorded after it applies to this request even if the start handler ran later (see core/cancellation.ts).
+   */
+  receivedAt?: string;
 }
 
 export interface RequestStateUpdate extends RequestStateFields {
@@ -62,6 +68,7 @@ export interface RequestStateCreation extends RequestStateUpdate {
   request?: OffboardingRequest;
   /** The request's content digest: the one creation that wins decides what this id means. */
   digest?: string;
+  receivedAt?: string;
 }
 
 /**
@@ -107,7 +114,7 @@ export interface DeleteIntent {
   recordedAt: string;
 }
 
-export interface Ledger {
+export interface Ledger extends CancellationPort {
   /** Write-ahead intents of a chunk; resolves once every one is stored. */
   recordDeleteIntents(intents: readonly DeleteIntent[]): Promise<void>;
   /** Every intent of one request, per email and attempt (oldest attempt first per email). */
@@ -131,6 +138,11 @@ export interface Ledger {
   recordScheduled(scheduled: readonly ScheduledEmail[]): Promise<void>;
   /** Every schedule recorded for one email, across requests (whether or not still waiting). */
   scheduledForEmail(email: string): Promise<ScheduledEmail[]>;
+  /**
+   * Stores a cancellation (request-level when it names a request, person-level otherwise). The first write per
+   * (scope, recordId) wins, so a redelivered rescind keeps its first time and cannot widen what it cancels.
+   */
+  recordCancellation(cancellation: Cancellation): Promise<void>;
 }
 
 const MAX_ERROR_TEXT = 1000;
@@ -160,6 +172,26 @@ const pad = (attempt: number) => String(attempt).padStart(4, '0');
 const INTENT_INDEX_KEY = 'INTENT#DELETING';
 const requestKey = (requestId: string) => `REQ#${requestId}`;
 const scheduleKey = (email: string) => `SCHED#${email}`;
+const cancelKey = (email: string) => `CANCEL#${email}`;
+const CANCEL_SK_PREFIX = 'CANCEL#';
+
+function toCancellation(item: Record<string, unknown>): Cancellation {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const requestId = text(item.cancelsRequest);
+  const email = text(item.email);
+  const eventId = text(item.eventId);
+  const operator = text(item.operator);
+  return {
+    recordId: String(item.recordId),
+    ...(requestId ? { requestId } : {}),
+    ...(email ? { email } : {}),
+    cancelledAt: String(item.cancelledAt),
+    source: String(item.source),
+    ...(eventId ? { eventId } : {}),
+    ...(operator ? { operator } : {}),
+    reason: typeof item.reason === 'string' ? item.reason : '',
+  };
+}
 
 function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -182,6 +214,8 @@ function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
     case 'PROTECTED':
     case 'HELD':
     case 'REJECTED':
+    case 'CANCELLED':
+    case 'REHIRED_AFTER_DELETION':
       return { ...base, reason: outcome.reason.slice(0, MAX_ERROR_TEXT) };
     case 'DRY_RUN':
       return { ...base, reason: outcome.reason };
@@ -213,6 +247,8 @@ function toOutcome(item: Record<string, unknown>): Outcome {
     case 'PROTECTED':
     case 'HELD':
     case 'REJECTED':
+    case 'CANCELLED':
+    case 'REHIRED_AFTER_DELETION':
       return { ...base, status, reason };
     case 'DRY_RUN':
       return { ...base, status, ...(reason ? { reason } : {}) };
@@ -419,6 +455,7 @@ export class DynamoLedger implements Ledger {
             detail: update.detail,
             request: update.request,
             digest: update.digest,
+            receivedAt: update.receivedAt,
             gsi2pk: `REQSTATE#${update.status}`,
             gsi2sk: `${update.at}#${update.requestId}`,
           },
@@ -529,6 +566,46 @@ export class DynamoLedger implements Ledger {
       effectiveAt: String(item.effectiveAt),
       recordedAt: String(item.recordedAt),
     }));
+  }
+
+  async recordCancellation(cancellation: Cancellation): Promise<void> {
+    const attributes = {
+      kind: 'CANCEL',
+      recordId: cancellation.recordId,
+      cancelsRequest: cancellation.requestId,
+      email: cancellation.email,
+      cancelledAt: cancellation.cancelledAt,
+      source: cancellation.source,
+      eventId: cancellation.eventId,
+      operator: cancellation.operator,
+      reason: cancellation.reason.slice(0, MAX_ERROR_TEXT),
+    };
+    // Request-level under the request (one Query reads them with its other items); person-level under the email.
+    const key = cancellation.requestId
+      ? { pk: requestKey(cancellation.requestId), sk: `${CANCEL_SK_PREFIX}${cancellation.recordId}#${cancellation.email ?? '*'}` }
+      : { pk: cancelKey(normalizeEmail(cancellation.email ?? '')), sk: cancellation.recordId };
+    await this.conditionalPut({ ...attributes, ...key }, 'attribute_not_exists(pk)');
+  }
+
+  async cancellationsOf(requestId: string, emails: readonly string[]): Promise<Cancellation[]> {
+    const byRequest = this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': requestKey(requestId), ':prefix': CANCEL_SK_PREFIX },
+      ConsistentRead: true,
+    });
+    const byEmail: Record<string, unknown>[] = [];
+    await this.forEachLimited([...new Set(emails.map(normalizeEmail))], PUT_CONCURRENCY, async (email) => {
+      byEmail.push(
+        ...(await this.queryAll({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': cancelKey(email) },
+          ConsistentRead: true,
+        })),
+      );
+    });
+    return [...(await byRequest), ...byEmail].map(toCancellation);
   }
 
   private async queryIndex(

@@ -16,4 +16,9 @@ export const OUTCOME_METRIC_NAMES = {
   HELD: 'UsersHeld',
   DRY_RUN: null,
   REJECTED: null,
+  CANCELLED: 'UsersCancelled',
+  REHIRED_AFTER_DELETION: 'UsersRehiredAfterDeletion',
 } as const satisfies Record<OutcomeStatus, string | null>;
+
+/** Counted when a rescind arrives after the person was deleted (REHIRED_AFTER_DELETION): a human re-invites. */
+export const USERS_REHIRED_AFTER_DELETION_METRIC = OUTCOME_METRIC_NAMES.REHIRED_AFTER_DELETION;

@@ -216,13 +216,21 @@ const EventIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/, 'eventId may contain only letters, digits and . _ : @ + = / - (starting with a letter or digit)');
 
 
+/**
+ * Event types on our own route: a termination becomes a request; `termination.rescinded` cancels the named
+ * people's pending requests (lambdas/handlers/cancel.ts) and is never enqueued.
+ */
+export const RESCIND_EVENT_TYPE = 'termination.rescinded';
+export const WEBHOOK_EVENT_TYPES = [...REQUEST_TYPES, RESCIND_EVENT_TYPE] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
 const EffectiveAtSchema = z.iso
   .datetime({ offset: true, message: 'effectiveAt must be an ISO-8601 date-time with a time zone' })
   .optional();
 
 const BulkEventSchema = z.strictObject({
   eventId: EventIdSchema,
-  type: z.enum(REQUEST_TYPES),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
   emails: z.array(EmailSchema).min(1, 'emails must contain at least one address'),
   effectiveAt: EffectiveAtSchema,
   reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
@@ -230,7 +238,7 @@ const BulkEventSchema = z.strictObject({
 
 const SingleEventSchema = z.strictObject({
   eventId: EventIdSchema,
-  type: z.enum(REQUEST_TYPES),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
   employee: z.strictObject({
     email: EmailSchema,
     id: z.string().trim().min(1).max(200).optional(),
@@ -240,7 +248,7 @@ const SingleEventSchema = z.strictObject({
 
 export interface WebhookEvent {
   eventId: string;
-  type: (typeof REQUEST_TYPES)[number];
+  type: WebhookEventType;
   emails: string[];
   effectiveAt?: string;
   reason?: string;
@@ -274,6 +282,7 @@ export function webhookRequestId(eventId: string): string {
 export function requestsFromEvent(event: WebhookEvent): ParseResult<OffboardingRequest[]> {
   const requestId = webhookRequestId(event.eventId);
   if (requestId.length > REQUEST_ID_MAX_LENGTH) return { ok: false, reason: 'eventId: too long' };
+  if (event.type === RESCIND_EVENT_TYPE) return { ok: false, reason: `type: ${RESCIND_EVENT_TYPE} cancels requests, it is not one` };
   return splitRequest({
     requestId,
     type: event.type,

@@ -4,16 +4,22 @@
  * Write-ahead: a per-target intent is stored before any DELETE of the chunk is sent (see DeleteIntent).
  */
 import type { Context } from 'aws-lambda';
+import { checkCancelled, describeCancellation } from '../core/cancellation.js';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { classifyFailure, shouldRetry } from '../core/retry-policy.js';
 import type { DeleteTarget } from '../core/planning.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
-import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { maskEmailsInText } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ChunkResult> {
-  const chunk = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
+  const parsed = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
+  // A rescind that landed during the wait (or any time before now) wins: those targets are recorded CANCELLED, not deleted.
+  const { proceed, cancelled } = await checkCancelled(deps.ledger, parsed.requestId, parsed.targets);
+  await deps.ledger.recordOutcomes(cancelled.map(({ target, cancellation }) => ({ requestId: parsed.requestId, email: target.email, userId: target.userId, status: 'CANCELLED', reason: describeCancellation(cancellation), attempt: parsed.attempt, recordedAt: deps.clock().toISOString() })));
+  const chunk = { ...parsed, targets: proceed };
   const directory = await deps.directory();
   const callOptions = options.deadline ? { deadline: options.deadline } : {};
   // An intent already stored for this id (an earlier attempt, or this one replayed after a crash or a Lambda
@@ -96,12 +102,7 @@ function outcomeRecorder(deps: Pick<WorkflowDeps, 'ledger'>) {
   };
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<ChunkResult> => {
-  if (context) logger.addContext(context);
-  try {
-    const deadline = deadlineFrom(context, Date.now());
-    return await deleteChunk(event, getDefaultDeps(), deadline ? { deadline } : {});
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown, context: Context): Promise<ChunkResult> => {
+  const deadline = deadlineFrom(context, Date.now());
+  return deleteChunk(event, getDefaultDeps(), deadline ? { deadline } : {});
+});

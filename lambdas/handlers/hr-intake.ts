@@ -9,10 +9,11 @@
  * - lookup failed for good (no credentials configured, 401/403/404, no work email on file, status unknown):
  *   recorded REJECTED in the ledger with the reason, answered 422 (the provider's delivery log shows it too);
  *   without a ledger to record in, answered 503 instead so the provider keeps it.
- * - a rescind (cancel / rehire) is acknowledged, logged and recorded as "not supported yet": the workflow does not
- *   cancel pending requests yet, and a human must (README runbook).
+ * - a rescind (cancel / rehire, status back to active) cancels the person's pending requests (cancel.ts; the delete
+ *   path re-checks right before deleting); one arriving after the deletion records REHIRED_AFTER_DELETION. A rescind
+ *   whose person cannot be identified is recorded REJECTED (a human cancels by hand), never dropped.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretSource } from '../adapters/secrets.js';
 import type { Ledger } from '../adapters/ledger.js';
 import type { RequestQueue } from '../adapters/queue.js';
 import { parseRetryAfterMs, retryDelayMs } from '../arize/retry.js';
@@ -29,6 +30,7 @@ import {
 import { identityVerdict, type OffboardingRequest } from '../core/request.js';
 import { isRetryableStatus } from '../core/retry-policy.js';
 import { MAX_WEBHOOK_BODY_BYTES, WebhookSecretError, parseSecretList, parseWebhookSecrets, problemResponse, type WebhookResponse } from '../core/webhook.js';
+import { CancelError, type CancelRecorder } from './cancel.js';
 import { recordRejection } from './rejection.js';
 import type { WorkflowLog } from './runtime.js';
 
@@ -66,6 +68,8 @@ export interface HrIntakeDeps {
   ledger?: Pick<Ledger, 'getRequestState'>;
   /** Records a permanent failure (REJECTED, with the reason) and returns its ledger id; absent ⇒ 503. */
   reject?: (record: HrRejection) => Promise<string>;
+  /** Applies a rescind (cancel.ts): cancels the person's pending requests; absent ⇒ 503. */
+  cancel?: CancelRecorder;
 }
 
 export interface HrRejection {
@@ -148,7 +152,7 @@ async function processChecked(adapter: HrAdapter, request: HrHttpRequest, deps: 
 
   const requests: OffboardingRequest[] = [];
   const ignored: string[] = [];
-  const rescinds: { requestId: string; status: 'not-supported'; recordedAs?: string }[] = [];
+  const rescinds: { requestId: string; status: 'recorded' | 'duplicate'; cancelledRequests: string[]; rehiredAfterDeletion: number }[] = [];
   const rejected: { requestId: string; recordedAs: string; reason: string }[] = [];
   for (const event of mapped) {
     if (event.kind === 'handshake') return event.response;
@@ -159,12 +163,29 @@ async function processChecked(adapter: HrAdapter, request: HrHttpRequest, deps: 
     }
     if (event.kind === 'rescind') {
       const requestId = hrRequestId(provider, event.eventKey);
-      const reason = `${provider} ${event.eventType}: rescinds are not supported yet; cancel the person's pending request by hand`;
-      deps.log.warn('hr rescind received but not acted on', { provider, requestId, eventType: event.eventType, employeeId: event.subject.employeeId });
-      const recordedAs = deps.reject
-        ? await deps.reject({ provider, requestId, reason, ...(event.subject.employeeId ? { employeeId: event.subject.employeeId } : {}), ...(event.subject.email ? { emails: [event.subject.email] } : {}) })
-        : undefined;
-      rescinds.push({ requestId, status: 'not-supported', ...(recordedAs ? { recordedAs } : {}) });
+      const person = await rescindEmail(adapter, event, settings, deps);
+      if (person.kind === 'retry') {
+        deps.log.warn('hr lookup failed; asking the provider to retry', { provider, reason: person.reason });
+        return problemResponse(503, `could not read the employee from ${provider} right now; retry later`, { 'retry-after': '60' });
+      }
+      if (!deps.cancel || !deps.reject) {
+        return problemResponse(503, 'the rescind cannot be recorded right now; retry later', { 'retry-after': '300' });
+      }
+      if (person.kind === 'reject') {
+        // Without an email nobody's request can be found: recorded REJECTED for a human, never dropped.
+        const reason = `${provider} ${event.eventType}: ${person.reason}; cancel the person's pending request by hand (offboard cancel)`;
+        deps.log.warn('hr rescind cannot be applied', { provider, requestId, reason });
+        const recordedAs = await deps.reject({ provider, requestId, reason, ...(event.subject.employeeId ? { employeeId: event.subject.employeeId } : {}) });
+        rejected.push({ requestId, recordedAs, reason });
+        continue;
+      }
+      try {
+        const result = await deps.cancel({ recordId: requestId, target: { emails: [person.email] }, source: provider, eventId: event.eventKey, reason: `${provider} ${event.eventType}` });
+        rescinds.push({ requestId, status: result.duplicate ? 'duplicate' : 'recorded', cancelledRequests: result.cancelledRequests, rehiredAfterDeletion: result.rehiredAfterDeletion.length });
+      } catch (error) {
+        if (error instanceof CancelError) return problemResponse(409, error.message);
+        throw error;
+      }
       continue;
     }
     const outcome = await termination(adapter, event, settings, deps);
@@ -236,6 +257,26 @@ async function termination(adapter: HrAdapter, event: HrPersonEvent, settings: H
   const effective = event.effective ?? dayOf ?? record?.terminationDate;
   const request = hrTerminationRequest(provider, keyed, email, deps.policy, effective);
   return request.ok ? { kind: 'request', request: request.value } : { kind: 'reject', reason: request.reason };
+}
+
+/** The rescinded person's email: sent in the event, or read from the provider's API like a termination's. */
+async function rescindEmail(
+  adapter: HrAdapter,
+  event: HrPersonEvent,
+  settings: HrProviderSettings,
+  deps: HrIntakeDeps,
+): Promise<{ kind: 'email'; email: string } | { kind: 'retry'; reason: string } | { kind: 'reject'; reason: string }> {
+  if (event.subject.email) return { kind: 'email', email: event.subject.email };
+  const employeeId = event.subject.employeeId;
+  if (!adapter.lookup || !employeeId) return { kind: 'reject', reason: 'no email and no employee id to look one up by' };
+  if (!settings.api) return { kind: 'reject', reason: `only an employee id was sent and no ${adapter.provider} API credentials are configured to read the email` };
+  try {
+    const record = await lookupPerson(adapter, employeeId, settings.api, deps);
+    return record.email ? { kind: 'email', email: record.email } : { kind: 'reject', reason: `no work email on file for employee ${employeeId}` };
+  } catch (error) {
+    if (error instanceof LookupFailure) return error.retryable ? { kind: 'retry', reason: error.message } : { kind: 'reject', reason: error.message };
+    throw error;
+  }
 }
 
 /** Timeouts per attempt, bounded retries with full-jitter backoff (Retry-After honoured), an overall budget. */
@@ -375,25 +416,10 @@ export function hrSettingsFromSecret(source: string, value: string | undefined):
   return { secrets, ...(token ? { api: { token, ...(baseUrl ? { baseUrl } : {}) } } : {}) };
 }
 
-const cachedAwsSettings = new Map<HrProvider, Promise<HrProviderSettings | undefined>>();
-
-/** Read once per container per provider; a failed read is not cached, so a transient error does not stick. */
-export function loadHrSettingsFromAws(adapter: HrAdapter, env: Env, client: SecretsManagerClient): Promise<HrProviderSettings | undefined> {
-  const cached = cachedAwsSettings.get(adapter.provider);
-  if (cached) return cached;
+/** A provider's settings: from its secret (`HR_<P>_SECRET_ID`, cached by `secrets` for SECRET_MAX_AGE_SECONDS), else local variables. */
+export async function loadHrSettingsFromAws(adapter: HrAdapter, env: Env, secrets: SecretSource): Promise<HrProviderSettings | undefined> {
   const secretId = env[`HR_${adapter.envPrefix}_SECRET_ID`]?.trim();
-  const promise = (async () => {
-    // Without a secret id the provider's local variables apply (as OFFBOARDING_WEBHOOK_SECRET does for our route).
-    if (!secretId) return hrSettingsFromEnv(adapter, env);
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    return hrSettingsFromSecret(`secret ${secretId}`, result.SecretString);
-  })();
-  cachedAwsSettings.set(adapter.provider, promise);
-  promise.catch(() => cachedAwsSettings.delete(adapter.provider));
-  return promise;
-}
-
-/** Tests only. */
-export function resetHrSettingsCache(): void {
-  cachedAwsSettings.clear();
+  // Without a secret id the provider's local variables apply (as OFFBOARDING_WEBHOOK_SECRET does for our route).
+  if (!secretId) return hrSettingsFromEnv(adapter, env);
+  return hrSettingsFromSecret(`secret ${secretId}`, await secrets.read(secretId));
 }

@@ -3,7 +3,7 @@
  * One bad record never fails the others: invalid input is recorded REJECTED and acknowledged; only a
  * failure worth retrying (throttling, 5xx, ledger unavailable) returns that record as a batch item failure.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executionNameFor } from '../core/execution-name.js';
 import {
   conflictingRequestReason,
@@ -15,11 +15,12 @@ import {
 } from '../core/request.js';
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
-import { flushMetrics, logger, log, tracer } from '../observability.js';
+import { log, tracer } from '../observability.js';
 import type { Outcome } from '../core/outcome.js';
 import { recordRejection, withoutLookAlikeEmails, type RejectedEmail } from './rejection.js';
 import { getDefaultDeps, type WorkflowLog } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { lambdaHandler } from './middleware.js';
 
 export interface StartDeps {
   ledger: Ledger;
@@ -68,6 +69,12 @@ async function recordRejectedEmails(request: OffboardingRequest, rejected: reado
   deps.log.warn('look-alike emails rejected; the rest of the request proceeds', { requestId: request.requestId, rejected: rejected.length });
 }
 
+/** The queue's sent time: a rescind recorded after it applies even when this handler runs later (core/cancellation.ts). */
+function receivedAt(record: SQSRecord): { receivedAt?: string } {
+  const sent = Number(record.attributes?.SentTimestamp);
+  return Number.isFinite(sent) && sent > 0 ? { receivedAt: new Date(sent).toISOString() } : {};
+}
+
 async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
   const messageId = record.messageId;
   const now = deps.clock();
@@ -93,6 +100,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       ...(request.reason ? { reason: request.reason } : {}),
       request,
       digest: requestDigest(request),
+      ...receivedAt(record),
     });
     // The conditional create decided which content the id stands for; other content under it is refused, so it
     // is never merged into that request (nor acknowledged as its duplicate and dropped).
@@ -157,15 +165,10 @@ export async function startRequests(event: SQSEvent, deps: StartDeps): Promise<{
 
 let starter: ExecutionStarter | undefined;
 
-export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-  if (context) logger.addContext(context);
-  try {
-    const deps = getDefaultDeps();
-    if (!deps.config.stateMachineArn) throw new Error('invalid Lambda environment: STATE_MACHINE_ARN: is required');
-    starter ??= new SfnExecutionStarter(deps.config.stateMachineArn, tracer.captureAWSv3Client(new SFNClient({})));
-    const { response } = await startRequests(event, { ledger: deps.ledger, starter, clock: deps.clock, log });
-    return response;
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const deps = getDefaultDeps();
+  if (!deps.config.stateMachineArn) throw new Error('invalid Lambda environment: STATE_MACHINE_ARN: is required');
+  starter ??= new SfnExecutionStarter(deps.config.stateMachineArn, tracer.captureAWSv3Client(new SFNClient({})));
+  const { response } = await startRequests(event, { ledger: deps.ledger, starter, clock: deps.clock, log });
+  return response;
+});

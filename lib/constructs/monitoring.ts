@@ -7,7 +7,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { OUTCOME_METRIC_NAMES, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { OUTCOME_METRIC_NAMES, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
 export const USERS_FAILED_METRIC = OUTCOME_METRIC_NAMES.FAILED;
@@ -110,6 +110,11 @@ export class Monitoring extends Construct {
       'UsersHeld',
       projectMetric(USERS_HELD_METRIC),
       'A request exceeded the blast-radius cap and is HELD for approval (offboard approve); nobody was deleted.',
+    );
+    addAlarm(
+      'UsersRehiredAfterDeletion',
+      projectMetric(USERS_REHIRED_AFTER_DELETION_METRIC),
+      'HR rescinded a termination after the account was deleted (REHIRED_AFTER_DELETION in the ledger): re-invite the person in Arize by hand.',
     );
     addAlarm(
       'WebhookFailures',

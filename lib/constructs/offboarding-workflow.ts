@@ -44,10 +44,12 @@ const FUNCTION_SPECS: Record<WorkflowFunctionId, FunctionSpec> = {
   ValidateFunction: { description: 'Validates the request and schedules it', timeout: Duration.seconds(30), ledger: ['put', 'update'], arize: false },
   // isApprovedRelease reads the HELD request's state (get) and outcomes (query): without them approval fails.
   ResolveFunction: { description: 'Resolves emails to Arize users and plans the deletes', timeout: Duration.minutes(5), ledger: ['get', 'query', 'put'], arize: true },
-  DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: ['query', 'put'], arize: true },
+  // get + query: the cancellation check right before the DELETEs reads the request's state and its cancellations.
+  DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: ['get', 'query', 'put'], arize: true },
   RecordFunction: { description: 'Records HELD, DRY_RUN and catch-path outcomes', timeout: Duration.seconds(60), ledger: ['query', 'put', 'update'], arize: false },
   PlanRetryFunction: { description: 'Plans the next delete round and its backoff', timeout: Duration.seconds(30), ledger: 'none', arize: false },
-  SummarizeFunction: { description: 'Counts outcomes and stores the final request state', timeout: Duration.seconds(60), ledger: ['query', 'update'], arize: false },
+  // get/put: a rescind that raced a DELETE is found (state + cancellations) and recorded REHIRED_AFTER_DELETION.
+  SummarizeFunction: { description: 'Counts outcomes and stores the final request state', timeout: Duration.seconds(60), ledger: ['get', 'query', 'put', 'update'], arize: false },
 };
 
 /** The Step Functions workflow and its task Lambdas. The start function lives with the intake queue. */

@@ -67,7 +67,8 @@ export class Webhook extends Construct {
     });
     this.function.bindSecret(this.secret, 'WEBHOOK_SECRET_ID');
     this.function.bindQueue(props.intakeQueue, 'send');
-    this.function.bindLedger(props.ledger, 'readState');
+    // get: replayed eventIds with other content (409); query/put/update: rescinds cancel pending requests (cancel.ts).
+    this.function.bindLedger(props.ledger, 'readWrite');
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'arize-offboarding HR webhook (HMAC-signed events)',
@@ -127,14 +128,13 @@ export class Webhook extends Construct {
 
   /**
    * `/hr/<provider>` for each enabled provider, on the same function: one retained secret each (`HR_<P>_SECRET_ID`),
-   * the effective-date settings, and ledger writes for REJECTED records. Nothing is added when none is enabled.
+   * the effective-date settings (ledger access is bound above for every route). Nothing is added when none is enabled.
    */
   private addHrRoutes(props: WebhookProps): void {
     const hr = props.hr;
     if (!hr || hr.hrProviders.length === 0) return;
     this.function.addEnvironment('OFFBOARDING_HR_TIME_ZONE', hr.hrTimeZone);
     this.function.addEnvironment('OFFBOARDING_HR_GRACE_MINUTES', String(hr.hrGraceMinutes));
-    this.function.bindLedger(hr.ledger, 'write');
     const integration = new HttpLambdaIntegration('HrIntegration', this.function, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 });
     for (const provider of hr.hrProviders) {
       const id = `Hr${provider.charAt(0).toUpperCase()}${provider.slice(1)}`;

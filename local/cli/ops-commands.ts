@@ -123,7 +123,12 @@ export function printReport(report: Report, format: OutputFormat, rows: 'outcome
     out(render('table', { records: report.requests.map(requestRecord), columns: REQUEST_COLUMNS, emptyMessage: 'No requests in the ledger.' }));
   }
   out(`\n${render('table', { records: summaryRecords(report.totals), columns: ['outcome', 'emails'] })}`);
+  if (report.totals.REHIRED_AFTER_DELETION > 0) note(REHIRED_NOTE(report.totals.REHIRED_AFTER_DELETION));
 }
+
+/** The one line an operator must act on: HR took back a termination we had already carried out. */
+const REHIRED_NOTE = (count: number) =>
+  `REHIRED_AFTER_DELETION: ${count} email(s) were deleted before HR rescinded the termination — re-invite them in Arize by hand (accounts are never re-created automatically).`;
 
 // ---------------------------------------------------------------------------------------------
 // run / submit
@@ -300,6 +305,8 @@ async function showStatus(subject: string, options: StatusOptions): Promise<void
           const latest = view.latest === 'NONE' ? 'no record in the ledger' : view.latest === 'SCHEDULED' ? 'SCHEDULED' : `latest ${view.latest}`;
           out(`${email}: ${latest}\n${scheduled}\n${render('table', { records, columns: OUTCOME_COLUMNS, emptyMessage: 'No history.' })}`);
         }
+        const rehired = view.history.filter((entry) => entry.status === 'REHIRED_AFTER_DELETION').length;
+        if (rehired > 0) note(REHIRED_NOTE(1));
       }
       if (view.latest === 'NONE') throw new CliError('the ledger has no record of this email', EXIT_PARTIAL_FAILURE);
       return;
@@ -329,6 +336,8 @@ const LISTED_BY_DEFAULT = {
   HELD: true,
   DRY_RUN: false,
   REJECTED: false,
+  CANCELLED: false,
+  REHIRED_AFTER_DELETION: false,
 } as const satisfies Record<OutcomeStatus, boolean>;
 export const DEFAULT_FAILURE_STATUSES: readonly OutcomeStatus[] = OUTCOME_STATUSES.filter((status) => LISTED_BY_DEFAULT[status]);
 

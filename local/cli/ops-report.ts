@@ -32,6 +32,8 @@ const SUMMARY_LABELS = {
   HELD: 'held',
   DRY_RUN: 'dry-run',
   REJECTED: 'rejected',
+  CANCELLED: 'cancelled',
+  REHIRED_AFTER_DELETION: 'rehired after deletion',
 } as const satisfies Record<OutcomeStatus, string>;
 
 export const SUMMARY_COLUMNS: readonly { status: OutcomeStatus; label: string }[] = (Object.keys(SUMMARY_LABELS) as OutcomeStatus[]).map((status) => ({
@@ -46,7 +48,7 @@ export interface OutcomeView {
   userId?: string;
   /** FAILED: the error class and message. */
   error?: string;
-  /** PROTECTED / HELD / DRY_RUN / REJECTED: why. */
+  /** PROTECTED / HELD / DRY_RUN / REJECTED / CANCELLED / REHIRED_AFTER_DELETION: why (and who, for the last two). */
   reason?: string;
   /** Delete attempts made (0 when decided before any delete). */
   attempts: number;

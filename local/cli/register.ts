@@ -9,6 +9,8 @@ const FAMILIES: readonly { commands?: readonly string[]; register(program: Comma
   { register: async (program) => (await import('./ops-start.js')).registerStartCommand(program) },
   { register: async (program) => (await import('./ops-commands.js')).registerOpsCommands(program) },
   { commands: ['pull'], register: async (program) => (await import('./pull-command.js')).registerPullCommand(program) },
+  { commands: ['pending'], register: async (program) => (await import('./pending-command.js')).registerPendingCommand(program) },
+  { commands: ['cancel'], register: async (program) => (await import('./cancel-command.js')).registerCancelCommand(program) },
   { commands: ['sandbox'], register: async (program) => (await import('./sandbox-command.js')).registerSandboxCommand(program) },
   { commands: ['serve', 'audit'], register: async (program) => (await import('./webhook-audit-command.js')).registerWebhookAuditCommands(program) },
   // No command list: `completion` needs every other family registered to know their words.

@@ -25,6 +25,7 @@ import {
   type HrProviderSettings,
 } from '../../lambdas/handlers/hr-intake.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
+import { cancelRecorder } from '../../lambdas/handlers/cancel.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
@@ -145,6 +146,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     ledger: runtime.ledger,
     clock: () => new Date(),
     log: cliLog,
+    cancel: cancelRecorder({ ledger: runtime.ledger, clock: () => new Date(), log: cliLog }),
   };
   const hrDeps: HrIntakeDeps = {
     settings: (provider) => Promise.resolve(hrSettings.get(provider)),
@@ -158,6 +160,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     lookup: DEFAULT_HR_LOOKUP,
     ledger: runtime.ledger,
     reject: ledgerRejections(runtime.ledger, deps.clock),
+    ...(deps.cancel ? { cancel: deps.cancel } : {}),
   };
   const server = createServer(webhookListener(deps, hrDeps));
   server.requestTimeout = 30_000;
@@ -182,6 +185,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.on('SIGINT', stop);
   });
   await runtime.close();
+  // The executions are stopped and the ledger is closed, but a task handler that was running goes on in the
+  // background (a Retry-After wait, a paced Arize call) and would keep the process alive for minutes after a
+  // SIGTERM, until the supervisor's SIGKILL. Nothing it does now can be recorded: the next start resumes its
+  // request from the ledger (delete intents, RUNNING state), exactly as after a kill.
+  process.stderr.write('offboard serve: stopped\n');
+  process.exit(process.exitCode ?? 0);
 }
 
 /** `<dataDir>/audits/<auditId>.json|.csv` */

@@ -237,7 +237,7 @@ describe('infrastructure constructs with default config', () => {
   });
 
   describe('Monitoring', () => {
-    it('alarms on DLQ depth, intake age, failed/timed-out/aborted executions, UsersFailed/UsersHeld, webhook failures and each function, all to the topic', () => {
+    it('alarms on DLQ depth, intake age, failed/timed-out/aborted executions, UsersFailed/UsersHeld/UsersRehiredAfterDeletion, webhook failures and each function, all to the topic', () => {
       const alarms = Object.values(h.template.findResources('AWS::CloudWatch::Alarm')) as {
         Properties: Record<string, unknown>;
       }[];
@@ -251,6 +251,7 @@ describe('infrastructure constructs with default config', () => {
           'AWS/States/ExecutionsAborted',
           'ArizeOffboarding/UsersFailed',
           'ArizeOffboarding/UsersHeld',
+          'ArizeOffboarding/UsersRehiredAfterDeletion',
           'ArizeOffboarding/WebhookFailures',
           'AWS/Lambda/Errors',
         ].sort(),

@@ -117,7 +117,7 @@ describe('ArizeOffboardingStack', () => {
     expect(errorAlarmTargets).toHaveLength(Object.keys(functions).length);
     const others = alarms.map((a) => a.Properties.MetricName).filter((m) => m !== 'Errors').sort();
     expect(others).toEqual(
-      ['5xx', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed', 'UsersHeld', 'WebhookFailures'].sort(),
+      ['5xx', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed', 'UsersHeld', 'UsersRehiredAfterDeletion', 'WebhookFailures'].sort(),
     );
   });
 

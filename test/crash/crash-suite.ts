@@ -12,10 +12,14 @@
  * Prints the figures and exits 1 on any violation (2 on a harness failure).
  *
  * Options: --seed N, --kills N (stop after this many kills), --budget-seconds N (stop starting iterations after
- * this long), --users N. Defaults: 50 kills, 900 s budget; CI=true: 150 s budget.
+ * this long), --limit-seconds N (hard limit on the whole suite, final checks included), --users N.
+ * Defaults: 50 kills, 900 s budget, 1,800 s limit; CI=true: 150 s budget, 360 s limit.
+ * Every wait is cut to what the limit leaves (the final phase keeps FINAL_RESERVE_MS of it): a restarted serve that
+ * stalls is a violation naming the requests still open and their states, never a hang. Each process's output is
+ * kept, time-stamped, in <work dir>/logs (the work dir is kept when the suite fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,7 +29,7 @@ import type { Outcome } from '../../lambdas/core/outcome.js';
 import { REQUEST_STATES } from '../../lambdas/core/outcome.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
-import { generateDirectory } from '../../local/sandbox/seed.js';
+import { generateDirectory, seededRandom } from '../../local/sandbox/seed.js';
 import { waitFor } from '../support/wait.js';
 
 // ---- options -------------------------------------------------------------------------------------
@@ -39,23 +43,22 @@ const SEED = Number(option('seed') ?? process.env.CRASH_SEED ?? 20261202);
 const TARGET_KILLS = Number(option('kills') ?? (CI ? 1000 : 50));
 const BUDGET_MS = Number(option('budget-seconds') ?? (CI ? 150 : 900)) * 1000;
 const USERS = Number(option('users') ?? 2500);
+const LIMIT_MS = Number(option('limit-seconds') ?? (CI ? 360 : 1800)) * 1000;
+/** Kept for the final phase: a last serve start, its drain, the invariant scans and its stop. */
+const FINAL_RESERVE_MS = Math.min(150_000, LIMIT_MS / 3);
+const SUITE_STARTED = Date.now();
+const SUITE_DEADLINE = SUITE_STARTED + LIMIT_MS;
+/** Iterations must end by then; the final phase uses the rest. */
+const ITERATIONS_DEADLINE = SUITE_DEADLINE - FINAL_RESERVE_MS;
+/** What is left of `ms` before `deadline` (at least 1 ms, so a wait past the deadline times out at once). */
+const capped = (ms: number, deadline: number) => Math.max(1, Math.min(ms, deadline - Date.now()));
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_crash_suite_0123456789abcdef';
 const API_KEY = 'crash-suite-key';
 const FINAL = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED']);
 
-/** mulberry32: the whole schedule (batches, kill moments, event shapes) follows from the seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(SEED);
+/** The whole schedule (batches, kill moments, event shapes) follows from the seed. */
+const random = seededRandom(SEED);
 const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
 
 // ---- processes -----------------------------------------------------------------------------------
@@ -67,7 +70,12 @@ interface Proc {
 }
 const live = new Set<ChildProcess>();
 
+let spawned = 0;
 function spawnCli(args: string[], env: Record<string, string | undefined>): Proc {
+  spawned += 1;
+  const logFile = join(workDir, 'logs', `${String(spawned).padStart(3, '0')}-${args[0] ?? 'cli'}.log`);
+  const t0 = Date.now();
+  const stamp = (chunk: Buffer) => chunk.toString().split('\n').filter((l) => l !== '').map((l) => `+${((Date.now() - t0) / 1000).toFixed(1)}s ${l}\n`).join('');
   const child = spawn(process.execPath, [join(ROOT, 'dist/offboard.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -75,8 +83,8 @@ function spawnCli(args: string[], env: Record<string, string | undefined>): Proc
   });
   live.add(child);
   let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000)));
+  child.stdout?.on('data', (chunk: Buffer) => { text = (text + chunk.toString()).slice(-20_000); appendFileSync(logFile, stamp(chunk)); });
+  child.stderr?.on('data', (chunk: Buffer) => { text = (text + chunk.toString()).slice(-20_000); appendFileSync(logFile, stamp(chunk)); });
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       live.delete(child);
@@ -96,10 +104,23 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
 
 // ---- the world -----------------------------------------------------------------------------------
 
-const figures = { iterations: 0, kills: 0, runKills: 0, serveKills: 0, runs: 0, eventsSent: 0, eventsAccepted: 0, leaversSubmitted: 0 };
+const figures = {
+  iterations: 0,
+  kills: 0,
+  runKills: 0,
+  serveKills: 0,
+  runs: 0,
+  eventsSent: 0,
+  eventsAccepted: 0,
+  leaversSubmitted: 0,
+  /** Slowest time from a serve restart to every accepted event final, and from the last start to all final. */
+  slowestRestartDrainMs: 0,
+  finalDrainMs: 0,
+};
 const problems: string[] = [];
 const workDir = mkdtempSync(join(tmpdir(), 'offboard-crash-'));
 const dataDir = join(workDir, 'data');
+mkdirSync(join(workDir, 'logs'));
 const seed = generateDirectory(USERS, { seed: SEED % 100_000 });
 writeFileSync(join(workDir, 'seed.json'), JSON.stringify(seed));
 const seededEmails = seed.map((u) => u.email.toLowerCase());
@@ -170,7 +191,7 @@ async function runIteration(iteration: number): Promise<void> {
   const requestId = `crash-${SEED}-run-${iteration}`;
   const file = join(workDir, `${requestId}.json`);
   writeFileSync(file, JSON.stringify([{ requestId, type: 'employee.terminated', emails }]));
-  const args = ['run', file, '--data-dir', dataDir, '--confirm', '--timeout', '240', '-o', 'json'];
+  const args = ['run', file, '--data-dir', dataDir, '--confirm', '--timeout', String(Math.ceil(capped(240_000, ITERATIONS_DEADLINE) / 1000)), '-o', 'json'];
   // Kill it once, sometimes twice (the second kill lands in the resumed run), then let it finish.
   const kills = random() < 0.3 ? 2 : 1;
   for (let k = 0; k < kills; k += 1) {
@@ -184,13 +205,17 @@ async function runIteration(iteration: number): Promise<void> {
     await kill(proc, 'run');
   }
   const last = spawnCli(args, arizeEnv);
-  const code = await withTimeout(last.exited, 300_000);
+  const allowedMs = capped(300_000, ITERATIONS_DEADLINE);
+  const code = await withTimeout(last.exited, allowedMs);
   figures.runs += 1;
   if (code === 'timeout') {
     await kill(last, 'run');
     figures.kills -= 1;
     figures.runKills -= 1;
-    problems.push(`(e) run ${requestId} did not finish within 300 s after restart`);
+    problems.push(
+      `(e) run ${requestId} did not finish within ${Math.round(allowedMs / 1000)} s after restart; its last output: ` +
+        `${JSON.stringify(last.output().slice(-300))}; see ${workDir}/logs`,
+    );
     return;
   }
   if (code !== 0 && code !== 1) {
@@ -200,17 +225,43 @@ async function runIteration(iteration: number): Promise<void> {
   for (const email of emails) submitted.add(email);
 }
 
-async function startServe(): Promise<{ proc: Proc; url: string }> {
+async function startServe(deadline: number): Promise<{ proc: Proc; url: string }> {
   const proc = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv);
   const url = await waitFor(
     () => {
       if (proc.child.exitCode !== null) throw new Error(`serve exited ${proc.child.exitCode}: ${proc.output().slice(-800)}`);
       return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())?.[1];
     },
-    90_000,
+    capped(90_000, deadline),
     'offboard serve to listen',
   );
   return { proc, url };
+}
+
+/** Waits until every request id is final; otherwise lists the open ones with their states (capped at 20). */
+async function waitForFinal(ledger: DynamoLedger, requestIds: () => Promise<string[]>, timeoutMs: number): Promise<{ open: string[]; ms: number }> {
+  const began = Date.now();
+  let open: string[] = [];
+  try {
+    await waitFor(
+      async () => {
+        const ids = await requestIds();
+        const states = await Promise.all(ids.map(async (id) => [id, (await ledger.getRequestState(id))?.status ?? 'absent'] as const));
+        open = states.filter(([, status]) => !FINAL.has(status)).map(([id, status]) => `${id}: ${status}`);
+        return open.length === 0 ? true : undefined;
+      },
+      timeoutMs,
+      'requests to be final',
+      1_000,
+    );
+  } catch {
+    // `open` holds the last poll's answer.
+  }
+  return { open, ms: Date.now() - began };
+}
+
+function describeOpen(open: string[]): string {
+  return `${open.slice(0, 20).join(', ')}${open.length > 20 ? `, … (${open.length - 20} more)` : ''}`;
 }
 
 async function postEvent(url: string, eventId: string, emails: string[]): Promise<number | 'error'> {
@@ -237,7 +288,7 @@ async function serveIteration(iteration: number): Promise<void> {
   // One to three kill cycles: start, the HR poster sends events one after another, SIGKILL at a random moment.
   const cycles = between(1, 3);
   for (let cycle = 0; cycle < cycles; cycle += 1) {
-    const started = await startServe();
+    const started = await startServe(ITERATIONS_DEADLINE);
     // Two HR posters send events one after another; the kill lands at a random moment, often mid-request.
     let stop = false;
     const poster = async () => {
@@ -267,26 +318,32 @@ async function serveIteration(iteration: number): Promise<void> {
     await Promise.all(posters);
   }
   // Restart: it must pick up every accepted event and resume every started request.
-  const again = await startServe();
-  const info = await waitFor(() => readRuntimeInfo(dataDir), 30_000, 'runtime.json');
+  const again = await startServe(ITERATIONS_DEADLINE);
+  const info = await waitFor(() => readRuntimeInfo(dataDir), capped(30_000, ITERATIONS_DEADLINE), 'runtime.json');
   const remote = connectLocalRuntime(info);
   try {
-    await waitFor(
-      async () => {
-        const states = await Promise.all([...acceptedEvents].map((id) => remote.ledger.getRequestState(`hr-${id}`)));
-        return states.every((state) => state !== undefined && FINAL.has(state.status)) ? true : undefined;
-      },
-      240_000,
-      'the accepted events to finish after restart',
-    ).catch((error: unknown) => problems.push(`(e) ${(error as Error).message}`));
+    const allowedMs = capped(240_000, ITERATIONS_DEADLINE);
+    const { open, ms } = await waitForFinal(remote.ledger, () => Promise.resolve([...acceptedEvents].map((id) => `hr-${id}`)), allowedMs);
+    figures.slowestRestartDrainMs = Math.max(figures.slowestRestartDrainMs, ms);
+    if (open.length > 0) {
+      problems.push(
+        `(e) iteration ${iteration}: ${open.length} accepted event(s) not final ${Math.round(allowedMs / 1000)} s after the serve restart: ` +
+          `${describeOpen(open)}; see ${workDir}/logs`,
+      );
+    }
   } finally {
     await remote.close();
   }
-  again.proc.child.kill('SIGTERM');
-  const stopped = await withTimeout(again.proc.exited, 30_000);
-  if (stopped === 'timeout') {
-    problems.push('serve did not stop within 30 s of SIGTERM');
-    await kill(again.proc, 'serve');
+  await stopServe(again.proc, SUITE_DEADLINE - FINAL_RESERVE_MS / 2);
+}
+
+/** SIGTERM, then SIGKILL (a violation) if it has not exited within 30 s or by `deadline`. */
+async function stopServe(proc: Proc, deadline: number): Promise<void> {
+  proc.child.kill('SIGTERM');
+  const allowedMs = capped(30_000, deadline);
+  if ((await withTimeout(proc.exited, allowedMs)) === 'timeout') {
+    problems.push(`serve (pid ${proc.child.pid ?? '?'}) did not stop within ${Math.round(allowedMs / 1000)} s of SIGTERM; see ${workDir}/logs`);
+    await kill(proc, 'serve');
   }
 }
 
@@ -294,22 +351,22 @@ async function serveIteration(iteration: number): Promise<void> {
 
 async function checkInvariants(): Promise<Record<string, number>> {
   // A last restart: everything unfinished must resume and finish.
-  const { proc } = await startServe();
-  const info = await waitFor(() => readRuntimeInfo(dataDir), 30_000, 'runtime.json');
+  const { proc } = await startServe(SUITE_DEADLINE);
+  const info = await waitFor(() => readRuntimeInfo(dataDir), capped(30_000, SUITE_DEADLINE), 'runtime.json');
   const remote = connectLocalRuntime(info);
   const ledger: DynamoLedger = remote.ledger;
   const counts = { a: 0, b: 0, bStale: 0, c: 0, d: 0, e: 0 };
   try {
-    const unfinished = await waitFor(
-      async () => {
-        const open = await ledger.scanRequestStates(['RECEIVED', 'RUNNING']);
-        return open.length === 0 ? [] : undefined;
-      },
-      240_000,
-      'every request to reach a final state',
-    ).catch(async () => ledger.scanRequestStates(['RECEIVED', 'RUNNING']));
-    counts.e = unfinished.length;
-    for (const state of unfinished) problems.push(`(e) request ${state.requestId} still ${state.status}`);
+    // The scans and the stop below need about half a minute of what is left.
+    const allowedMs = capped(240_000, SUITE_DEADLINE - 40_000);
+    const { open, ms } = await waitForFinal(
+      ledger,
+      async () => [...new Set([...(await ledger.scanRequestStates(['RECEIVED', 'RUNNING'])).map((s) => s.requestId), ...[...acceptedEvents].map((id) => `hr-${id}`)])],
+      allowedMs,
+    );
+    figures.finalDrainMs = ms;
+    counts.e = open.length;
+    if (open.length > 0) problems.push(`(e) ${open.length} request(s) not final ${Math.round(allowedMs / 1000)} s after the last serve start: ${describeOpen(open)}`);
 
     const states = await ledger.scanRequestStates(REQUEST_STATES);
     const byEmail = new Map<string, Outcome[]>();
@@ -355,19 +412,21 @@ async function checkInvariants(): Promise<Record<string, number>> {
     return { ...counts, deletedUsers: seededEmails.filter((e) => !present.has(e)).length, requests: states.length };
   } finally {
     await remote.close();
-    proc.child.kill('SIGTERM');
-    await withTimeout(proc.exited, 30_000);
+    await stopServe(proc, SUITE_DEADLINE);
   }
 }
 
 // ---- main ----------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  const started = Date.now();
-  console.log(`crash suite: seed ${SEED}, ${USERS} users, target ${TARGET_KILLS} kills, budget ${BUDGET_MS / 1000} s, work dir ${workDir}`);
+  const started = SUITE_STARTED;
+  console.log(
+    `crash suite: seed ${SEED}, ${USERS} users, target ${TARGET_KILLS} kills, budget ${BUDGET_MS / 1000} s, limit ${LIMIT_MS / 1000} s, work dir ${workDir}`,
+  );
   await startSandboxProcess();
   let iteration = 0;
-  while (figures.kills < TARGET_KILLS && Date.now() - started < BUDGET_MS && pool.length > 0) {
+  // An iteration started late could not finish before the final phase: the budget also leaves it a minute.
+  while (figures.kills < TARGET_KILLS && Date.now() - started < BUDGET_MS && Date.now() < ITERATIONS_DEADLINE - 60_000 && pool.length > 0) {
     iteration += 1;
     const mode = random() < 0.5 ? 'run' : 'serve';
     const before = figures.kills;
@@ -385,11 +444,22 @@ async function main(): Promise<number> {
   console.log(`(c) leavers still in Arize without a reason: ${invariants.c}`);
   console.log(`(d) accepted events missing from the ledger: ${invariants.d}`);
   console.log(`(e) requests not final after restart: ${invariants.e}`);
+  console.log(
+    `slowest drain after a serve restart: ${(figures.slowestRestartDrainMs / 1000).toFixed(1)} s; final drain: ${(figures.finalDrainMs / 1000).toFixed(1)} s`,
+  );
   for (const problem of problems) console.log(`violation: ${problem}`);
   const violations = problems.length;
   console.log(`crash suite: ${violations === 0 ? 'OK' : 'FAILED'} — ${violations} violation(s) over ${figures.kills} kills`);
   return violations === 0 && figures.kills > 0 ? 0 : 1;
 }
+
+// Last resort: every wait above is capped by the limit, so this fires only if something ignores it.
+const watchdog = setTimeout(() => {
+  console.error(`crash suite: harness error: still running ${Math.round((LIMIT_MS + 60_000) / 1000)} s after the start (limit ${LIMIT_MS / 1000} s); work dir ${workDir}`);
+  for (const child of live) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  process.exit(2);
+}, LIMIT_MS + 60_000);
+watchdog.unref();
 
 main()
   .then((code) => (process.exitCode = code))

@@ -169,4 +169,58 @@ describe('Ctrl-C and kills', () => {
     },
     SLOW,
   );
+
+  it(
+    'serve stops on SIGTERM while a task waits out a long Retry-After; the next start finishes the request',
+    async () => {
+      const dataDir = join(workDir, 'sigterm');
+      const [email] = emailsOf('emma.johansson@');
+      sandbox.faults.clear();
+      // Every call about this user answers 429 with a 50 s Retry-After: its task sits in the client's wait.
+      sandbox.faults.failUser(email ?? '', 1_000, 429, { retryAfterSeconds: 50 });
+      const throttledBefore = sandbox.counters.status['429'] ?? 0;
+      const serve = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 90_000, 'serve to listen');
+      const body = JSON.stringify({ eventId: 'sigterm-1', type: 'employee.terminated', employee: { email } });
+      const response = await fetch(`${url}/hr/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-offboarding-signature': signWebhook(SECRET, body, Date.now() / 1000) },
+        body,
+      });
+      expect(response.status).toBe(202);
+      await waitFor(() => ((sandbox.counters.status['429'] ?? 0) > throttledBefore ? true : undefined), 60_000, 'the task to be throttled');
+      serve.child.kill('SIGTERM');
+      // Before, the handler's waits (5 retries × 50 s) kept the process alive long after "stopping".
+      const stopped = await Promise.race([serve.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 45_000).unref())]);
+      if (stopped === 'running') serve.child.kill('SIGKILL');
+      expect(stopped).toBe(0);
+      expect(serve.output()).toMatch(/offboard serve: stopping\n[\s\S]*offboard serve: stopped/);
+      expect(sandbox.store.find(email ?? '')?.deleted).not.toBe(true);
+
+      sandbox.faults.clear();
+      const restarted = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
+      try {
+        const info = await waitFor(() => { const found = readRuntimeInfo(dataDir); return found?.controlUrl ? found : undefined; }, 90_000, 'the restarted serve');
+        const remote = connectLocalRuntime(info);
+        try {
+          const state = await waitFor(
+            async () => {
+              const found = await remote.ledger.getRequestState('hr-sigterm-1');
+              return found?.status === 'COMPLETED' ? found : undefined;
+            },
+            120_000,
+            'the interrupted request to complete',
+          );
+          expect(state.counts?.DELETED).toBe(1);
+        } finally {
+          await remote.close();
+        }
+        expect(sandbox.store.find(email ?? '')?.deleted).toBe(true);
+      } finally {
+        restarted.child.kill('SIGTERM');
+        await restarted.exited;
+      }
+    },
+    SLOW,
+  );
 });

@@ -1,13 +1,15 @@
 /**
  * The HR intake use case against a local fake of the providers' APIs over real HTTP: thin events completed by
  * lookup, bounded retries, a failing lookup answered 503 (transient) or recorded REJECTED (permanent), 404 for a
- * disabled provider, non-terminations acknowledged and ignored, rescinds recorded as not supported yet.
+ * disabled provider, non-terminations acknowledged and ignored, rescinds completed by lookup and handed to the
+ * cancellation use case (its ledger effects are tested through the workflow in test/e2e/rescind.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestQueue } from '../../lambdas/adapters/queue.js';
 import { HR_ADAPTERS } from '../../lambdas/core/hr/registry.js';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import type { OffboardingRequest } from '../../lambdas/core/request.js';
+import type { CancelInput } from '../../lambdas/handlers/cancel.js';
 import { processHrWebhook, type HrIntakeDeps, type HrRejection } from '../../lambdas/handlers/hr-intake.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
 
@@ -23,6 +25,7 @@ interface Harness {
   deps: HrIntakeDeps;
   sent: OffboardingRequest[];
   rejections: HrRejection[];
+  cancels: CancelInput[];
   logs: string[];
   sleeps: number[];
 }
@@ -30,6 +33,7 @@ interface Harness {
 function harness(options: { withApi?: boolean; withLedger?: boolean; enabled?: HrProvider[] } = {}): Harness {
   const sent: OffboardingRequest[] = [];
   const rejections: HrRejection[] = [];
+  const cancels: CancelInput[] = [];
   const logs: string[] = [];
   const sleeps: number[] = [];
   const queue: RequestQueue = { send: (requests) => Promise.resolve(void sent.push(...requests)) };
@@ -50,9 +54,14 @@ function harness(options: { withApi?: boolean; withLedger?: boolean; enabled?: H
     sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
     random: () => 0.5,
     lookup: { timeoutMs: 2000, attempts: 3, budgetMs: 8000 },
-    ...(options.withLedger === false ? {} : { reject: (rejection) => Promise.resolve(`rejected-${rejections.push(rejection)}`) }),
+    ...(options.withLedger === false
+      ? {}
+      : {
+          reject: (rejection) => Promise.resolve(`rejected-${rejections.push(rejection)}`),
+          cancel: (input) => Promise.resolve({ recordId: input.recordId, duplicate: cancels.push(input) > 1, cancelledRequests: ['gusto:earlier'], rehiredAfterDeletion: [] }),
+        }),
   };
-  return { deps, sent, rejections, logs, sleeps };
+  return { deps, sent, rejections, cancels, logs, sleeps };
 }
 
 async function deliver(provider: HrProvider, fixture: string, h: Harness, secret = HR_SECRETS[provider]) {
@@ -144,13 +153,30 @@ describe('processHrWebhook', () => {
     expect(h.logs.join('\n')).toMatch(/hr event ignored .*contract.created/);
   });
 
-  it('records a rescind as not supported yet (acknowledged, never silently dropped)', async () => {
+  it('a rescind sending only an id is completed by lookup and cancels by the person\'s email (nothing enqueued)', async () => {
     const h = harness();
     const { status, body } = await deliver('gusto', 'gusto-termination-cancelled.json', h);
     expect(status).toBe(200);
-    expect(body.rescinds).toEqual([{ requestId: 'gusto:03ffbf0c-48a9-4f1c-932a-546413a26ad1', status: 'not-supported', recordedAs: 'rejected-1' }]);
-    expect(h.rejections[0]?.reason).toMatch(/rescinds are not supported yet/);
+    expect(body.rescinds).toEqual([{ requestId: 'gusto:03ffbf0c-48a9-4f1c-932a-546413a26ad1', status: 'recorded', cancelledRequests: ['gusto:earlier'], rehiredAfterDeletion: 0 }]);
+    expect(h.cancels).toEqual([
+      {
+        recordId: 'gusto:03ffbf0c-48a9-4f1c-932a-546413a26ad1',
+        target: { emails: [HR_TERMINATIONS.gusto.email] },
+        source: 'gusto',
+        eventId: '03ffbf0c-48a9-4f1c-932a-546413a26ad1',
+        reason: 'gusto employee.termination_cancelled',
+      },
+    ]);
+    expect(h.rejections).toEqual([]);
     expect(h.sent).toEqual([]);
+  });
+
+  it('a rescind whose person cannot be looked up is recorded REJECTED for a human, never dropped', async () => {
+    const h = harness({ withApi: false });
+    const { status } = await deliver('gusto', 'gusto-termination-cancelled.json', h);
+    expect(status).toBe(422);
+    expect(h.rejections[0]?.reason).toMatch(/termination_cancelled: only an employee id was sent .*cancel the person's pending request by hand/);
+    expect(h.cancels).toEqual([]);
   });
 
   it('404 for a disabled provider, 401 for a bad signature, 405 for GET without a challenge', async () => {

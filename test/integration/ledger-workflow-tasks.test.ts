@@ -192,13 +192,19 @@ describe('write-ahead delete intents (a crash between a DELETE and its record)',
           return client.delete(userId);
         }
         await client.delete(userId);
-        // Give the recorder time to write the fast outcome, then look while the slow DELETE is still pending.
-        setTimeout(() => {
-          void deps.ledger.outcomesOfRequest('w2').then((outcomes) => {
-            recordedBeforeSlow = outcomes.map((o) => `${o.email}:${o.status}`);
-            release();
-          });
-        }, 200);
+        // Look while the slow DELETE is still held: poll (up to 10 s, however loaded the machine) for the fast
+        // outcome; a recorder that wrote only after the whole chunk would leave nothing to see, and fail below.
+        void (async () => {
+          const deadline = Date.now() + 10_000;
+          let seen: string[] = [];
+          while (Date.now() < deadline) {
+            seen = (await deps.ledger.outcomesOfRequest('w2')).map((o) => `${o.email}:${o.status}`);
+            if (seen.length > 0) break;
+            await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+          }
+          recordedBeforeSlow = seen;
+          release();
+        })();
       },
     };
     await deleteChunk({ requestId: 'w2', attempt: 1, targets: [fast, slow] }, { ...deps, directory: () => Promise.resolve(directory) });

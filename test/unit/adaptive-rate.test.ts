@@ -157,6 +157,35 @@ describe('adaptive rate control', () => {
     expect(control.rate).toBeCloseTo(49, 5);
   });
 
+  it('a minority of 5xx (a flaky server, 15 % random 503s) does not cut the rate: the retries absorb them', async () => {
+    const { clock, control } = controller({ initialRate: 80, maxRate: 80 });
+    // Deterministic: every 7th answer fails (~14 %), spread as random failures would be.
+    for (let i = 0; i < 400; i++) {
+      const ticket = await control.acquire();
+      clock.advance(2);
+      control.settle(ticket, i % 7 === 3 ? { kind: 'overloaded' } : { kind: 'accepted', latencyMs: 20 });
+    }
+    // Before the fix each failure cut ×0.7 against +0.1 req/s per success: the rate sank to ~1.5 req/s.
+    expect(control.rate).toBe(80);
+  });
+
+  it('cuts again once failures become most of the recent answers', async () => {
+    const { clock, control } = controller({ initialRate: 80, maxRate: 80 });
+    for (let i = 0; i < 20; i++) {
+      const ticket = await control.acquire();
+      clock.advance(2);
+      control.settle(ticket, { kind: 'accepted', latencyMs: 20 });
+    }
+    expect(control.rate).toBe(80);
+    // Three failures in four answers for two seconds: the successes before them leave the window.
+    for (let i = 0; i < 60; i++) {
+      const ticket = await control.acquire();
+      clock.advance(30);
+      control.settle(ticket, i % 4 === 0 ? { kind: 'accepted', latencyMs: 20 } : { kind: 'overloaded' });
+    }
+    expect(control.rate).toBeLessThan(80 * 0.7 ** 3);
+  });
+
   it('backs off when latency climbs well above its baseline', async () => {
     const { clock, control } = controller({ initialRate: 50, maxRate: 50 });
     for (let i = 0; i < 30; i++) {
