@@ -7,7 +7,6 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { USERS_REHIRED_AFTER_DELETION_METRIC } from './core/metric-names.js';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
 import { OUTCOME_METRIC_NAMES } from './core/metric-names.js';
