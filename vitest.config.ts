@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The deploy suite needs cdk.out and runs on its own (npm run test:deploy).
     exclude: [...configDefaults.exclude, 'test/deploy/**'],
+    // The e2e tests spawn what ships (dist/offboard.js): build it once per run, from the sources under test.
+    globalSetup: ['test/support/build-cli.setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: keep parallelism modest so timing-sensitive retry tests stay honest.

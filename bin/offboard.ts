@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_USAGE } from '../local/cli/errors.js';
 import { registerCommands } from '../local/cli/register.js';
+// Inlined by the build: `--version` is the version this bundle was built from.
+import packageJson from '../package.json' with { type: 'json' };
 
 // `offboard users list --all | head` closes the pipe early: that is the reader being done, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -15,6 +17,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const program = new Command('offboard')
   .description('Offboard people who left the company from Arize, and inspect what happened.')
+  .version(packageJson.version)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

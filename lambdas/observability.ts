@@ -7,10 +7,9 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { USERS_REHIRED_AFTER_DELETION_METRIC } from './core/metric-names.js';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
-import { ORPHANED_SERVICE_KEYS_METRIC } from './core/metric-names.js';
+import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES } from './core/metric-names.js';
 import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
 
 export { maskEmailsInText };
@@ -63,15 +62,7 @@ export const metrics = new Metrics({
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding' });
 
-export const OUTCOME_METRIC_NAMES: Partial<Record<OutcomeStatus, string>> = {
-  DELETED: 'UsersDeleted',
-  NOT_FOUND: 'UsersNotFound',
-  FAILED: 'UsersFailed',
-  PROTECTED: 'UsersProtected',
-  HELD: 'UsersHeld',
-  CANCELLED: 'UsersCancelled',
-  REHIRED_AFTER_DELETION: USERS_REHIRED_AFTER_DELETION_METRIC,
-};
+export { OUTCOME_METRIC_NAMES };
 
 /** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */
 export interface OutcomeMetricsSink {
@@ -82,9 +73,9 @@ export interface OutcomeMetricsSink {
 
 export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
   countOutcomes(counts) {
-    for (const [status, name] of Object.entries(OUTCOME_METRIC_NAMES) as [OutcomeStatus, string][]) {
+    for (const [status, name] of Object.entries(OUTCOME_METRIC_NAMES) as [OutcomeStatus, string | null][]) {
       const value = counts[status] ?? 0;
-      if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+      if (name !== null && value > 0) metrics.addMetric(name, MetricUnit.Count, value);
     }
   },
   countOrphanedServiceKeys(count) {

@@ -1,28 +1,49 @@
-import * as logs from 'aws-cdk-lib/aws-logs';
+/**
+ * The deploy-time settings (cdk.json context `offboarding`): a pure schema, no aws-cdk-lib, so the local runtime
+ * and the CLI validate the same settings without loading the CDK. Numeric defaults and bounds shared with the
+ * Lambda environment and the Arize client come from `lambdas/core/settings.ts`.
+ */
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { MAX_GRACE_MINUTES, isValidTimeZone } from '../lambdas/core/hr/effective-date.js';
 import { HR_PROVIDERS } from '../lambdas/core/hr/types.js';
 import { SERVICE_KEY_POLICIES } from '../lambdas/core/access-inventory.js';
+import { SETTINGS, deployedDefault, type SettingName } from '../lambdas/core/settings.js';
+import { DEFAULT_HOST, DEFAULT_SCHEME } from '../lambdas/arize/config.js';
 
 /** The cdk.json context key holding all deploy-time settings of the offboarding stack. */
 export const CONFIG_CONTEXT_KEY = 'offboarding';
 
-const retentionValues = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+/**
+ * The retention periods CloudWatch Logs accepts (aws-cdk-lib's `RetentionDays`, 9999 = INFINITE), stated here so
+ * this schema need not load the CDK; test/cdk/config.test.ts checks the list against `RetentionDays`.
+ */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999,
+] as const;
+const retentionValues: readonly number[] = LOG_RETENTION_DAYS;
+
+/** A numeric setting of the shared table, with the deployed default; `integer` forces whole numbers here. */
+function numberSetting(name: SettingName, options: { integer?: boolean } = {}) {
+  const { min, max, integer } = SETTINGS[name];
+  const number = integer || options.integer === true ? z.number().int() : z.number();
+  return number.min(min).max(max).default(deployedDefault(name));
+}
 
 const emailListSchema = z.array(z.string().trim().toLowerCase().email());
 const nonEmptyStringList = z.array(z.string().trim().min(1));
 
 const arizeSchema = z
   .object({
-    host: z.string().trim().min(1).default('api.arize.com'),
-    scheme: z.enum(['https', 'http']).default('https'),
+    host: z.string().trim().min(1).default(DEFAULT_HOST),
+    scheme: z.enum(['https', 'http']).default(DEFAULT_SCHEME),
     port: z.number().int().min(1).max(65535).optional(),
     secretName: z.string().trim().min(1).max(512).default('arize-offboarding/arize-api-key'),
     // true ⇒ the secret already exists in the account and is only referenced, never created or replaced.
     importExistingSecret: z.boolean().default(false),
-    maxConcurrency: z.number().int().min(1).max(64).default(4),
-    maxRequestsPerSecond: z.number().int().min(1).max(1000).default(10),
+    maxConcurrency: numberSetting('arizeMaxConcurrency'),
+    // Whole numbers: the Lambda environment carries it as an integer.
+    maxRequestsPerSecond: numberSetting('arizeMaxRequestsPerSecond', { integer: true }),
     // The API key's own user (DESIGN.md Safety): always PROTECTED, whatever the request or the other rules say.
     // Default none; set it to the key owner's email in deployed stacks (the local sandbox passes its owner itself).
     apiKeyOwnerEmail: z.string().trim().toLowerCase().email().optional(),
@@ -45,9 +66,9 @@ const intakeSchema = z
 
 const retrySchema = z
   .object({
-    maxAttempts: z.number().int().min(1).max(10).default(3),
-    backoffSeconds: z.number().int().min(0).max(86_400).default(60),
-    backoffRate: z.number().min(1).max(10).default(2),
+    maxAttempts: numberSetting('retryMaxAttempts'),
+    backoffSeconds: numberSetting('retryBackoffSeconds'),
+    backoffRate: numberSetting('retryBackoffRate'),
   })
   .strict();
 
@@ -89,22 +110,16 @@ const configSchema = z
     // so that decision stays with a human. Set [] to offboard admins like everyone else.
     protectedRoles: z.array(z.string().trim().toUpperCase().min(1)).default(['ADMIN']),
     // 0 holds every request for operator approval.
-    maxDeletesPerRequest: z.number().int().min(0).max(1000).default(50),
-    retry: retrySchema.default({ maxAttempts: 3, backoffSeconds: 60, backoffRate: 2 }),
+    maxDeletesPerRequest: numberSetting('maxDeletesPerRequest'),
+    // prefault: an absent group is parsed as {}, so its defaults are the ones stated on its keys.
+    retry: retrySchema.prefault({}),
     dryRun: z.boolean().default(false),
     // SERVICE keys a deleted leaver created (the user delete is not documented to revoke them): `report` raises the
     // OrphanedServiceKeys alarm and names them in the ledger; `revoke` revokes them after the verified delete.
     serviceKeys: z.enum(SERVICE_KEY_POLICIES, { message: `must be one of ${SERVICE_KEY_POLICIES.join(', ')}` }).default('report'),
-    arize: arizeSchema.default({
-      host: 'api.arize.com',
-      scheme: 'https',
-      secretName: 'arize-offboarding/arize-api-key',
-      importExistingSecret: false,
-      maxConcurrency: 4,
-      maxRequestsPerSecond: 10,
-    }),
-    intake: intakeSchema.default({ batchSize: 10, maxBatchingWindowSeconds: 5, maxConcurrency: 5 }),
-    deleteChunkSize: z.number().int().min(1).max(1000).default(100),
+    arize: arizeSchema.prefault({}),
+    intake: intakeSchema.prefault({}),
+    deleteChunkSize: numberSetting('deleteChunkSize'),
     deleteMapConcurrency: z.number().int().min(1).max(40).default(4),
     alertEmail: z.string().trim().email().optional(),
     logRetentionDays: z
@@ -114,7 +129,7 @@ const configSchema = z
         message: `must be a CloudWatch Logs retention value (${retentionValues.join(', ')})`,
       })
       .default(90),
-    webhook: webhookSchema.default({ throttlingRateLimit: 10, throttlingBurstLimit: 20, secretName: 'arize-offboarding/webhook-secret' }),
+    webhook: webhookSchema.prefault({}),
     // Native HR routes (/hr/<provider>), one Secrets Manager secret each; a provider not listed answers 404.
     hrProviders: z
       .array(z.enum(HR_PROVIDERS))
@@ -123,13 +138,7 @@ const configSchema = z
     // A date-only HR effective date ends at midnight in this IANA zone (unless the event names the employee's).
     hrTimeZone: z.string().trim().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. America/Los_Angeles' }).default('UTC'),
     hrGraceMinutes: z.number().int().min(0).max(MAX_GRACE_MINUTES).default(0),
-    audit: auditSchema.default({
-      schedule: 'cron(0 6 * * ? *)',
-      timeZone: 'UTC',
-      redriveOlderThanMinutes: 60,
-      driftLookbackDays: 90,
-      reportRetentionDays: 365,
-    }),
+    audit: auditSchema.prefault({}),
   })
   .strict();
 

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ArizeConfigError } from './errors.js';
 import type { SharedRateBudget } from './shared-budget.js';
+import { ARIZE_FIXED_REQUESTS_PER_SECOND, SETTINGS } from '../core/settings.js';
 
 export const DEFAULT_HOST = 'api.arize.com';
 export const DEFAULT_SCHEME = 'https';
@@ -20,10 +21,10 @@ export const DEFAULT_SCHEME = 'https';
  * Ceilings for the adaptive rate control (on by default), which starts at 10 req/s and finds
  * Arize's limit itself (see adaptive-rate.ts); `maxRequestsPerSecond`/`maxConcurrency` only cap it.
  */
-export const DEFAULT_MAX_CONCURRENCY = 32;
-export const DEFAULT_MAX_REQUESTS_PER_SECOND = 5_000;
+export const DEFAULT_MAX_CONCURRENCY = SETTINGS.arizeMaxConcurrency.default;
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = SETTINGS.arizeMaxRequestsPerSecond.default;
 /** The rate with `rateControl: 'fixed'` and no explicit rate (the client's old default). */
-export const DEFAULT_FIXED_REQUESTS_PER_SECOND = 10;
+export const DEFAULT_FIXED_REQUESTS_PER_SECOND = ARIZE_FIXED_REQUESTS_PER_SECOND;
 export const RATE_CONTROL_MODES = ['adaptive', 'fixed'] as const;
 export type RateControlMode = (typeof RATE_CONTROL_MODES)[number];
 export const DEFAULT_MAX_RETRIES = 5;
@@ -79,7 +80,10 @@ export interface ResolvedArizeConfig {
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
-const positiveNumber = z.coerce.number().positive();
+const { arizeMaxConcurrency: concurrencyBounds, arizeMaxRequestsPerSecond: rateBounds } = SETTINGS;
+const concurrencySetting = z.coerce.number().int().min(concurrencyBounds.min).max(concurrencyBounds.max);
+// A fraction of a request per second is a fine ceiling (a slow trickle); only the table's maximum applies.
+const rateSetting = z.coerce.number().positive().max(rateBounds.max);
 const hostName = z
   .string()
   .trim()
@@ -338,21 +342,21 @@ export function resolveConfig(options: ArizeClientOptions = {}, env: Record<stri
     baseUrl: endpoint.baseUrl,
     endpoint,
     maxConcurrency: setting(
-      positiveInt,
+      concurrencySetting,
       options.maxConcurrency,
       'maxConcurrency',
       env,
       'ARIZE_MAX_CONCURRENCY',
-      'must be a positive integer',
+      `must be an integer between ${concurrencyBounds.min} and ${concurrencyBounds.max}`,
       DEFAULT_MAX_CONCURRENCY,
     ),
     maxRequestsPerSecond: setting(
-      positiveNumber,
+      rateSetting,
       options.maxRequestsPerSecond,
       'maxRequestsPerSecond',
       env,
       'ARIZE_MAX_REQUESTS_PER_SECOND',
-      'must be a positive number',
+      `must be a positive number up to ${rateBounds.max}`,
       rateControl === 'adaptive' ? DEFAULT_MAX_REQUESTS_PER_SECOND : DEFAULT_FIXED_REQUESTS_PER_SECOND,
     ),
     maxRetries: setting(nonNegativeInt, options.maxRetries, 'maxRetries', {}, '', 'must be a non-negative integer', DEFAULT_MAX_RETRIES),

@@ -23,7 +23,7 @@ import { mapLimited } from './concurrency.js';
 import { toCsv, type CsvCell } from './csv.js';
 import { normalizeEmail } from './email.js';
 import type { Outcome } from './outcome.js';
-import { splitRequest, type OffboardingRequest, type ParseResult } from './request.js';
+import { TERMINATION_TYPE, splitRequest, type OffboardingRequest, type ParseResult } from './request.js';
 
 export const DRIFT_TERMINAL_STATUSES = ['DELETED'] as const;
 /** Arize statuses that mean "has an account": the list endpoint's default set. */
@@ -218,7 +218,7 @@ function requestsFor(
   reason: string,
   dryRun = false,
 ): ParseResult<OffboardingRequest[]> {
-  return splitRequest({ requestId, type: 'employee.terminated', emails, source, reason, dryRun });
+  return splitRequest({ requestId, type: TERMINATION_TYPE, emails, source, reason, dryRun });
 }
 
 /**

@@ -12,6 +12,24 @@ export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export const REQUEST_STATES = ['RECEIVED', 'RUNNING', 'HELD', 'COMPLETED', 'COMPLETED_WITH_FAILURES', 'FAILED', 'REJECTED', 'CANCELLED'] as const;
 export type RequestStateStatus = (typeof REQUEST_STATES)[number];
 
+/**
+ * Whether an execution does nothing more on its own once its request is in this state (HELD waits for
+ * `offboard approve`). Keyed by every state, so a new state does not compile until it is classified here.
+ */
+const REQUEST_STATE_IS_FINAL = {
+  RECEIVED: false,
+  RUNNING: false,
+  HELD: true,
+  COMPLETED: true,
+  COMPLETED_WITH_FAILURES: true,
+  FAILED: true,
+  REJECTED: true,
+  CANCELLED: true,
+} as const satisfies Record<RequestStateStatus, boolean>;
+
+/** The final request states: `drain`, `run --wait`, the CLI's progress and the crash suite's invariant (e). */
+export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set(REQUEST_STATES.filter((state) => REQUEST_STATE_IS_FINAL[state]));
+
 interface OutcomeBase {
   requestId: string;
   email: string;

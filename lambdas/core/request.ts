@@ -11,6 +11,8 @@ export const REQUEST_ID_MAX_LENGTH = 200;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/;
 
 export const REQUEST_TYPES = ['employee.terminated'] as const;
+/** The one request type today: every producer (webhook, HR adapters, pull, audit, CLI) writes this constant. */
+export const TERMINATION_TYPE = REQUEST_TYPES[0];
 export const REQUEST_SOURCES = ['webhook', 'audit', 'cli', 'redrive'] as const;
 export type RequestSource = (typeof REQUEST_SOURCES)[number];
 
@@ -133,6 +135,22 @@ export function splitRequest(
     const total = Math.ceil(distinct.length / perPart) + 1;
     perPart = Math.min(perPart - 1, Math.ceil(distinct.length / total));
   }
+}
+
+/**
+ * One message's requests, the rule intake (the start handler), the CLI's input files and the local runtime's
+ * expected ids share: the request itself when it is valid, else — above MAX_EMAILS_PER_REQUEST string emails —
+ * its deterministic parts (splitRequest); otherwise the single request's problem.
+ */
+export function requestsFromInput(raw: unknown): ParseResult<OffboardingRequest[]> {
+  const single = parseRequest(raw);
+  if (single.ok) return { ok: true, value: [single.value] };
+  const emails = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { emails?: unknown }).emails : undefined;
+  if (Array.isArray(emails) && emails.length > MAX_EMAILS_PER_REQUEST && emails.every((email) => typeof email === 'string')) {
+    const split = splitRequest(raw as Parameters<typeof splitRequest>[0]);
+    if (split.ok) return split;
+  }
+  return single;
 }
 
 function splitInto(

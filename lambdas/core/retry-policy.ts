@@ -3,6 +3,7 @@
  * The Arize client already retries transient errors within one invocation; this is the slower,
  * second layer (Wait states between attempts), so permanent errors must never enter it.
  */
+import { RETRY_MAX_BACKOFF_SECONDS, SETTINGS } from './settings.js';
 
 /** Client errors that a retry cannot fix: bad input, auth, permission, missing, conflict. */
 export const PERMANENT_HTTP_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 409, 422]);
@@ -18,7 +19,12 @@ export interface RetryPolicy {
   maxBackoffSeconds?: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, backoffSeconds: 60, backoffRate: 2, maxBackoffSeconds: 6 * 3600 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: SETTINGS.retryMaxAttempts.default,
+  backoffSeconds: SETTINGS.retryBackoffSeconds.default,
+  backoffRate: SETTINGS.retryBackoffRate.default,
+  maxBackoffSeconds: RETRY_MAX_BACKOFF_SECONDS,
+};
 
 export function isRetryableStatus(status: number): boolean {
   if (PERMANENT_HTTP_STATUSES.has(status)) return false;

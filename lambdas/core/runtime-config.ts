@@ -7,6 +7,7 @@ import { describeZodError } from './request.js';
 import type { PlanningPolicy } from './planning.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { SERVICE_KEY_POLICIES, type ServiceKeyPolicy } from './access-inventory.js';
+import { RETRY_MAX_BACKOFF_SECONDS, SETTINGS, type NumberSetting } from './settings.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -51,19 +52,21 @@ const bool = (fallback: boolean) =>
     .transform((value) => (value === undefined || value.trim() === '' ? String(fallback) : value.trim().toLowerCase()))
     .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }))
     .transform((value) => value === 'true');
-const int = (fallback: number, min: number, max: number) =>
+const int = ({ default: fallback, min, max }: NumberSetting) =>
   z
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? fallback : Number(value)))
     .pipe(z.number({ message: 'must be a number' }).int('must be an integer').min(min).max(max));
+/** Unset ⇒ undefined: the client's own default applies (arize/config.ts, from the same SETTINGS row). */
+const optionalSetting = ({ min, max }: NumberSetting) => optionalInt(min, max);
 const optionalInt = (min: number, max: number) =>
   z
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : Number(value)))
     .pipe(z.number({ message: 'must be a number' }).int('must be an integer').min(min).max(max).optional());
-const num = (fallback: number, min: number, max: number) =>
+const num = ({ default: fallback, min, max }: NumberSetting) =>
   z
     .string()
     .optional()
@@ -79,19 +82,20 @@ const EnvSchema = z.object({
   ARIZE_API_HOST: optionalText,
   ARIZE_API_SCHEME: z.enum(['http', 'https']).optional(),
   ARIZE_API_PORT: optionalInt(1, 65535),
-  ARIZE_MAX_CONCURRENCY: optionalInt(1, 256),
-  ARIZE_MAX_REQUESTS_PER_SECOND: optionalInt(1, 10_000),
+  ARIZE_MAX_CONCURRENCY: optionalSetting(SETTINGS.arizeMaxConcurrency),
+  // Whole requests per second here: lib/workflow/environment.ts writes the deployed value as an integer.
+  ARIZE_MAX_REQUESTS_PER_SECOND: optionalSetting(SETTINGS.arizeMaxRequestsPerSecond),
   ARIZE_SHARED_RATE_LIMIT: bool(false),
   ARIZE_API_KEY_OWNER_EMAIL: optionalText,
   PROTECTED_EMAILS: list,
   PROTECTED_PATTERNS: list,
   PROTECTED_ROLES: list,
-  MAX_DELETES_PER_REQUEST: int(50, 0, 1000),
-  DELETE_CHUNK_SIZE: int(100, 1, 1000),
+  MAX_DELETES_PER_REQUEST: int(SETTINGS.maxDeletesPerRequest),
+  DELETE_CHUNK_SIZE: int(SETTINGS.deleteChunkSize),
   DRY_RUN: bool(false),
-  RETRY_MAX_ATTEMPTS: int(3, 1, 20),
-  RETRY_BACKOFF_SECONDS: int(60, 0, 86_400),
-  RETRY_BACKOFF_RATE: num(2, 1, 10),
+  RETRY_MAX_ATTEMPTS: int(SETTINGS.retryMaxAttempts),
+  RETRY_BACKOFF_SECONDS: int(SETTINGS.retryBackoffSeconds),
+  RETRY_BACKOFF_RATE: num(SETTINGS.retryBackoffRate),
   SERVICE_KEYS: z
     .string()
     .optional()
@@ -131,7 +135,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       maxAttempts: e.RETRY_MAX_ATTEMPTS,
       backoffSeconds: e.RETRY_BACKOFF_SECONDS,
       backoffRate: e.RETRY_BACKOFF_RATE,
-      maxBackoffSeconds: 6 * 3600,
+      maxBackoffSeconds: RETRY_MAX_BACKOFF_SECONDS,
     },
     serviceKeys: e.SERVICE_KEYS,
   };

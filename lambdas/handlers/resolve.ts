@@ -2,6 +2,7 @@
  * Task `ResolveEmails`: resolves each email to its Arize account (exact match), records NOT_FOUND,
  * PROTECTED and unresolvable emails, and returns the plan (decision + chunks of ids) — never the accounts.
  */
+import { heldEmails, isConfirmedRelease } from '../core/approval.js';
 import type { Context } from 'aws-lambda';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { planOffboarding } from '../core/planning.js';
@@ -24,10 +25,8 @@ async function isApprovedRelease(request: OffboardingRequest, deps: Pick<Workflo
   const heldRequestId = request.approvesHeldRequest;
   if (heldRequestId === undefined) return false;
   const state = await deps.ledger.getRequestState(heldRequestId);
-  const held = state?.status === 'HELD'
-    ? new Set((await deps.ledger.outcomesOfRequest(heldRequestId)).filter((o) => o.status === 'HELD').map((o) => o.email))
-    : new Set<string>();
-  const approved = held.size > 0 && request.emails.every((email) => held.has(email));
+  const held = heldEmails(state, state?.status === 'HELD' ? await deps.ledger.outcomesOfRequest(heldRequestId) : []);
+  const approved = isConfirmedRelease(request, held);
   if (!approved) {
     deps.log.warn('approval not confirmed by the ledger; the blast-radius cap applies', {
       requestId: request.requestId,

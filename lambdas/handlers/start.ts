@@ -10,7 +10,7 @@ import {
   identityVerdict,
   parseRequestJson,
   requestDigest,
-  splitRequest,
+  requestsFromInput,
   type OffboardingRequest,
 } from '../core/request.js';
 import type { Ledger } from '../adapters/ledger.js';
@@ -55,12 +55,8 @@ function requestsFromBody(body: string): ParsedBody {
     const rest = requestsFromBody(JSON.stringify(lookAlikes.body));
     if (rest.ok) return { ...rest, rejectedEmails: [...lookAlikes.rejected, ...rest.rejectedEmails] };
   }
-  const candidate = raw as { emails?: unknown; requestId?: unknown };
-  if (Array.isArray(candidate.emails) && candidate.emails.length > 1000 && candidate.emails.every((e) => typeof e === 'string')) {
-    const split = splitRequest(raw as Parameters<typeof splitRequest>[0]);
-    if (split.ok) return { ok: true, requests: split.value, rejectedEmails: [] };
-  }
-  return single;
+  const split = requestsFromInput(raw);
+  return split.ok ? { ok: true, requests: split.value, rejectedEmails: [] } : single;
 }
 
 /** Look-alike addresses taken out of a valid request: REJECTED under its id, before it can start and be summarised. */

@@ -7,13 +7,11 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ORPHANED_SERVICE_KEYS_METRIC, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
-// The outcome metric names of lambdas/observability.ts (OUTCOME_METRIC_NAMES), which is not imported here: it builds
-// the Powertools singletons at load.
-export const USERS_FAILED_METRIC = 'UsersFailed';
-export const USERS_HELD_METRIC = 'UsersHeld';
+export const USERS_FAILED_METRIC = OUTCOME_METRIC_NAMES.FAILED;
+export const USERS_HELD_METRIC = OUTCOME_METRIC_NAMES.HELD;
 export { ORPHANED_SERVICE_KEYS_METRIC, WEBHOOK_FAILURES_METRIC };
 
 export interface MonitoredFunction {

@@ -3,6 +3,7 @@
  * They enqueue requests the way the HR webhook does and read the ledger back; they never call Arize
  * themselves, so every deletion goes through the same workflow and safety rules as in AWS.
  */
+import { approvalRequestId, releaseRequest } from '../../lambdas/core/approval.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -15,9 +16,9 @@ import {
   conflictingRequestReason,
   identityVerdict,
   parseRequest,
-  REQUEST_ID_MAX_LENGTH,
   RequestIdSchema,
   splitRequest,
+  TERMINATION_TYPE,
   type OffboardingRequest,
 } from '../../lambdas/core/request.js';
 import { maskEmailsInText } from '../../lambdas/observability.js';
@@ -67,7 +68,7 @@ function validRequestId(flag: string, value: string): string {
 }
 
 function validEffectiveAt(value: string): string {
-  const probe = parseRequest({ requestId: 'probe', type: 'employee.terminated', emails: ['probe@example.com'], effectiveAt: value });
+  const probe = parseRequest({ requestId: 'probe', type: TERMINATION_TYPE, emails: ['probe@example.com'], effectiveAt: value });
   if (!probe.ok) throw new CliError(`invalid value for --effective-at: '${value}' (expected ISO-8601 with a time zone, e.g. 2025-07-01T17:00:00Z)`, EXIT_USAGE);
   return value;
 }
@@ -241,7 +242,7 @@ async function submitEmails(options: SubmitOptions): Promise<void> {
   if (options.email.length === 0) throw new CliError('give at least one --email', EXIT_USAGE);
   const split = splitRequest({
     requestId: options.requestId ?? submitRequestId(options.email),
-    type: 'employee.terminated',
+    type: TERMINATION_TYPE,
     emails: options.email,
     source: 'cli',
     dryRun: options.dryRun === true,
@@ -326,7 +327,19 @@ interface FailuresOptions extends TargetFlags {
   output: OutputFormat;
 }
 
-export const DEFAULT_FAILURE_STATUSES: readonly OutcomeStatus[] = ['FAILED', 'HELD'];
+/** What `offboard failures` lists without --status: keyed by every status, so a new one must be placed here. */
+const LISTED_BY_DEFAULT = {
+  DELETED: false,
+  NOT_FOUND: false,
+  FAILED: true,
+  PROTECTED: false,
+  HELD: true,
+  DRY_RUN: false,
+  REJECTED: false,
+  CANCELLED: false,
+  REHIRED_AFTER_DELETION: false,
+} as const satisfies Record<OutcomeStatus, boolean>;
+export const DEFAULT_FAILURE_STATUSES: readonly OutcomeStatus[] = OUTCOME_STATUSES.filter((status) => LISTED_BY_DEFAULT[status]);
 
 function parseStatuses(values: readonly string[]): OutcomeStatus[] {
   if (values.length === 0) return [...DEFAULT_FAILURE_STATUSES];
@@ -340,9 +353,7 @@ function parseStatuses(values: readonly string[]): OutcomeStatus[] {
   });
 }
 
-export function approvalRequestId(heldRequestId: string): string {
-  return `${heldRequestId}.approved`;
-}
+export { approvalRequestId };
 
 /** Current outcomes still needing a human: HELD ones whose request was approved are done. */
 export async function listFailures(backend: OpsBackend, statuses: readonly OutcomeStatus[], since?: string): Promise<Outcome[]> {
@@ -461,25 +472,13 @@ interface ApproveOptions extends DeleteFlags {
 export async function approvalRequest(backend: OpsBackend, heldRequestId: string): Promise<OffboardingRequest> {
   const state = await backend.ledger.getRequestState(heldRequestId);
   if (state === undefined) throw new CliError(`no request '${heldRequestId}' in the ledger (${backend.label})`, EXIT_USAGE);
-  if (state.status !== 'HELD') throw new CliError(`request '${heldRequestId}' is ${state.status}, not HELD: nothing to approve`, EXIT_USAGE);
-  const approvedId = approvalRequestId(heldRequestId);
-  if (approvedId.length > REQUEST_ID_MAX_LENGTH) throw new CliError(`request id too long to approve (max ${REQUEST_ID_MAX_LENGTH - 9} characters)`, EXIT_USAGE);
-  const earlier = await backend.ledger.getRequestState(approvedId);
-  if (earlier !== undefined) {
-    throw new CliError(`request '${heldRequestId}' was already approved as ${approvedId} (${earlier.status}): see offboard status ${approvedId}`, EXIT_USAGE);
-  }
-  const held = (await backend.ledger.outcomesOfRequest(heldRequestId)).filter((o) => o.status === 'HELD').map((o) => o.email);
-  if (held.length === 0) throw new CliError(`request '${heldRequestId}' has no HELD emails`, EXIT_USAGE);
-  const parsed = parseRequest({
-    requestId: approvedId,
-    type: 'employee.terminated',
-    emails: held,
-    source: 'cli',
-    reason: `operator approved HELD request ${heldRequestId}`.slice(0, 500),
-    approvesHeldRequest: heldRequestId,
-  });
-  if (!parsed.ok) throw new CliError(`cannot build the approval: ${parsed.reason}`, EXIT_USAGE);
-  return parsed.value;
+  const [approval, outcomes] =
+    state.status === 'HELD'
+      ? await Promise.all([backend.ledger.getRequestState(approvalRequestId(heldRequestId)), backend.ledger.outcomesOfRequest(heldRequestId)])
+      : [undefined, []];
+  const release = releaseRequest(heldRequestId, state, approval, outcomes);
+  if (!release.ok) throw new CliError(release.reason, EXIT_USAGE);
+  return release.value;
 }
 
 async function approve(requestId: string, options: ApproveOptions): Promise<void> {

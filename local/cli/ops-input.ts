@@ -8,12 +8,12 @@ import { basename } from 'node:path';
 import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import {
   conflictingRequestReason,
-  MAX_EMAILS_PER_REQUEST,
-  parseRequest,
   requestDigest,
+  requestsFromInput,
   splitRequest,
   type OffboardingRequest,
   type ParseResult,
+  TERMINATION_TYPE,
 } from '../../lambdas/core/request.js';
 
 export type InputFormat = 'json' | 'ndjson' | 'csv' | 'list';
@@ -46,7 +46,6 @@ export interface InputDefaults {
   effectiveAt?: string;
 }
 
-const TERMINATED = 'employee.terminated';
 
 /**
  * A request id for an email list that depends only on the file name and the set of addresses: running the
@@ -70,13 +69,7 @@ function requestsFromObject(raw: unknown, defaults: InputDefaults): ParseResult<
   }
   const candidate: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   if (defaults.dryRun === true) candidate.dryRun = true;
-  const emails = candidate.emails;
-  if (Array.isArray(emails) && emails.length > MAX_EMAILS_PER_REQUEST && emails.every((e) => typeof e === 'string')) {
-    const split = splitRequest(candidate as Parameters<typeof splitRequest>[0]);
-    if (split.ok) return split;
-  }
-  const single = parseRequest(candidate);
-  return single.ok ? { ok: true, value: [single.value] } : single;
+  return requestsFromInput(candidate);
 }
 
 function parseJsonDocument(value: unknown, defaults: InputDefaults, fileName: string): ParsedInput {
@@ -240,7 +233,7 @@ function emailList(format: InputFormat, values: readonly Located[], defaults: In
   }
   const split = splitRequest({
     requestId: defaults.requestId ?? emailListRequestId(fileName, emails),
-    type: TERMINATED,
+    type: TERMINATION_TYPE,
     emails,
     source: 'cli',
     dryRun: defaults.dryRun === true,

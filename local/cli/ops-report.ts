@@ -7,6 +7,7 @@ import type { Ledger, RequestState } from '../../lambdas/adapters/ledger.js';
 import {
   countOutcomes,
   emptyCounts,
+  FINAL_REQUEST_STATES,
   REQUEST_STATES,
   type Outcome,
   type OutcomeCounts,
@@ -18,28 +19,29 @@ import { mapLimited } from '../../lambdas/core/concurrency.js';
 import type { AccessInventory } from '../../lambdas/core/access-inventory.js';
 import { orphanedServiceKeysOf } from '../../lambdas/core/removal.js';
 
-/** States after which an execution does nothing more on its own (HELD waits for `offboard approve`). */
-export const FINAL_REQUEST_STATES: ReadonlySet<RequestStateStatus> = new Set([
-  'HELD',
-  'COMPLETED',
-  'COMPLETED_WITH_FAILURES',
-  'FAILED',
-  'REJECTED',
-  'CANCELLED',
-]);
+/** The core's rule (lambdas/core/outcome.ts), re-exported for the commands that import it from here. */
+export { FINAL_REQUEST_STATES };
 
-/** Summary columns in the order an operator reads them: done, nothing to do, needs a look. */
-export const SUMMARY_COLUMNS: readonly { status: OutcomeStatus; label: string }[] = [
-  { status: 'DELETED', label: 'deleted' },
-  { status: 'NOT_FOUND', label: 'not found' },
-  { status: 'FAILED', label: 'failed' },
-  { status: 'PROTECTED', label: 'protected' },
-  { status: 'HELD', label: 'held' },
-  { status: 'DRY_RUN', label: 'dry-run' },
-  { status: 'REJECTED', label: 'rejected' },
-  { status: 'CANCELLED', label: 'cancelled' },
-  { status: 'REHIRED_AFTER_DELETION', label: 'rehired after deletion' },
-];
+/**
+ * Summary column labels, in the order an operator reads them: done, nothing to do, needs a look. Keyed by every
+ * outcome status, so a new status does not compile until the report shows it.
+ */
+const SUMMARY_LABELS = {
+  DELETED: 'deleted',
+  NOT_FOUND: 'not found',
+  FAILED: 'failed',
+  PROTECTED: 'protected',
+  HELD: 'held',
+  DRY_RUN: 'dry-run',
+  REJECTED: 'rejected',
+  CANCELLED: 'cancelled',
+  REHIRED_AFTER_DELETION: 'rehired after deletion',
+} as const satisfies Record<OutcomeStatus, string>;
+
+export const SUMMARY_COLUMNS: readonly { status: OutcomeStatus; label: string }[] = (Object.keys(SUMMARY_LABELS) as OutcomeStatus[]).map((status) => ({
+  status,
+  label: SUMMARY_LABELS[status],
+}));
 
 /** One email's outcome as `status --output json` shows it. */
 export interface OutcomeView {

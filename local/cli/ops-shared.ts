@@ -10,10 +10,10 @@ import { dryRunRequestId, RequestIdSchema, type OffboardingRequest } from '../..
 import { CliError, EXIT_USAGE } from './errors.js';
 import { connectStack, type OpsBackend } from './ops-backend.js';
 import { FINAL_REQUEST_STATES } from './ops-report.js';
-import { readRuntimeInfo } from '../runtime/runtime-file.js';
+import { DEFAULT_DATA_DIR, readRuntimeInfo } from '../runtime/runtime-file.js';
 import { arizeOptionFromEnvironment } from './arize-target.js';
 
-export const DEFAULT_DATA_DIR = '.offboard';
+export { DEFAULT_DATA_DIR };
 export const DEFAULT_WAIT_SECONDS = 600;
 
 export interface TargetFlags {

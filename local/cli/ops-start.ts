@@ -15,7 +15,7 @@ import type { LocalRuntime, ProgressEvent, TaskHandlerMap } from '../runtime/ind
 import type { Sandbox } from '../sandbox/server.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { buildReport, OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, type Report } from './ops-report.js';
-import { DEFAULT_DATA_DIR } from './ops-shared.js';
+import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
 import { render, renderCsv, renderJson } from './output.js';
 
 // Not imported from the runtime's config module: that one loads aws-cdk-lib, which every CLI command would pay for.

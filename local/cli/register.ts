@@ -13,6 +13,8 @@ const FAMILIES: readonly { commands?: readonly string[]; register(program: Comma
   { commands: ['cancel'], register: async (program) => (await import('./cancel-command.js')).registerCancelCommand(program) },
   { commands: ['sandbox'], register: async (program) => (await import('./sandbox-command.js')).registerSandboxCommand(program) },
   { commands: ['serve', 'audit'], register: async (program) => (await import('./webhook-audit-command.js')).registerWebhookAuditCommands(program) },
+  // No command list: `completion` needs every other family registered to know their words.
+  { register: async (program) => (await import('./completion-command.js')).registerCompletionCommand(program) },
 ];
 
 /**

@@ -28,6 +28,7 @@ import {
   type User,
 } from '../../lambdas/arize/wire.js';
 import { emailProblem, maskEmail, normalizeEmail } from '../../lambdas/core/email.js';
+import { SETTINGS } from '../../lambdas/core/settings.js';
 import { CliError, EXIT_OUTCOME_UNKNOWN, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
 
@@ -166,11 +167,12 @@ function integerOption(flag: string, min: number, max: number) {
   };
 }
 
-function positiveNumberOption(flag: string) {
+function positiveNumberOption(flag: string, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
-      throw new CliError(`invalid value for ${flag}: '${value}' (expected a number greater than 0)`, EXIT_USAGE);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0 || parsed > max) {
+      const range = Number.isFinite(max) ? ` and at most ${max}` : '';
+      throw new CliError(`invalid value for ${flag}: '${value}' (expected a number greater than 0${range})`, EXIT_USAGE);
     }
     return parsed;
   };
@@ -672,15 +674,15 @@ export function registerUsersCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option('--concurrency <n>', 'ceiling on requests in flight (default 32, env ARIZE_MAX_CONCURRENCY)').argParser(
-        integerOption('--concurrency', 1, 256),
+      new Option('--concurrency <n>', `ceiling on requests in flight (default ${SETTINGS.arizeMaxConcurrency.default}, env ARIZE_MAX_CONCURRENCY)`).argParser(
+        integerOption('--concurrency', SETTINGS.arizeMaxConcurrency.min, SETTINGS.arizeMaxConcurrency.max),
       ),
     )
     .addOption(
       new Option(
         '--rate <req/s>',
-        'ceiling on requests per second; the client finds the server\'s limit below it (default 5000, env ARIZE_MAX_REQUESTS_PER_SECOND)',
-      ).argParser(positiveNumberOption('--rate')),
+        `ceiling on requests per second; the client finds the server's limit below it (default ${SETTINGS.arizeMaxRequestsPerSecond.default}, env ARIZE_MAX_REQUESTS_PER_SECOND)`,
+      ).argParser(positiveNumberOption('--rate', SETTINGS.arizeMaxRequestsPerSecond.max)),
     )
     .addOption(
       new Option(

@@ -28,9 +28,9 @@ import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lamb
 import { cancelRecorder } from '../../lambdas/handlers/cancel.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
+import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
 import { outputOption, renderJson, type OutputFormat } from './output.js';
 
-const DEFAULT_DATA_DIR = '.offboard';
 export const WEBHOOK_PATH = '/hr/events';
 
 function parsePort(value: string): number {

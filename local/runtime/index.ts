@@ -6,22 +6,21 @@
  * Only the engines are local: handlers, state machine, SDK calls and settings are the deployed ones.
  */
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSEvent } from 'aws-lambda';
-import { ArizeUsersClient, type ArizeEndpoint } from '../../lambdas/arize/index.js';
 import { connectionFetch } from '../../lambdas/arize/connection.js';
-import { executionStarterFrom, type ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
+import { executionStarterFrom } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { maskEmailsInText } from '../../lambdas/core/email.js';
-import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { parseRequest } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/handlers/start.js';
 import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
 import type { OffboardingConfig } from '../../lib/config.js';
 import { ensureTable, startDynamo, type LocalDynamo } from '../engines/dynamo.js';
 import { SqsPoller } from '../engines/sqs-poller.js';
 import { startSqs, type LocalSqs } from '../engines/sqs.js';
-import type { LocalStepFunctions } from '../engines/stepfunctions.js';
-import { demoDirectory, startSandbox, type Sandbox, type SeedUser } from '../sandbox/server.js';
+import { demoDirectory, startSandbox, type Sandbox } from '../sandbox/server.js';
 import {
   LOCAL_DLQ_NAME,
   LOCAL_LEDGER_TABLE_NAME,
@@ -33,139 +32,23 @@ import {
 } from './config.js';
 import { loadWorkflowDefinition, type WorkflowDefinition } from './definition.js';
 import { redriveDeadLetters, sendBodies, type IntakeQueueRef } from './queue.js';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+import { DEFAULT_DATA_DIR, readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
 import { lockDataDir, RuntimeInUseError, type DataDirLock } from './data-dir-lock.js';
+import { connectLocalRuntime, POLL_INTERVAL_MS as REMOTE_POLL_INTERVAL_MS } from './remote.js';
+import type { LocalArizeOption, LocalRuntime, LocalRuntimeOptions, ProgressEvent, RemoteRuntime } from './types.js';
 import { IntakeJournal } from './intake-journal.js';
-import { arizeClientFor, createLocalWorkflow, lineLog, localWorkflowDeps, type TaskHandlerMap } from './workflow.js';
+import { arizeClientFor, createLocalWorkflow, lineLog, localWorkflowDeps } from './workflow.js';
 
 export { loadLocalConfig, type LocalConfigOverrides } from './config.js';
 export { loadWorkflowDefinition, type WorkflowDefinition, type IntakeSettings } from './definition.js';
-export { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+export { DEFAULT_DATA_DIR, readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
 export { DataDirError, RuntimeInUseError } from './data-dir-lock.js';
 export { IntakeJournal, journaledQueue } from './intake-journal.js';
 export { createLocalWorkflow, localWorkflowDeps, arizeClientFor, type TaskHandlerMap } from './workflow.js';
+export { connectLocalRuntime } from './remote.js';
+export type * from './types.js';
 
-export type LocalArizeOption =
-  | { mode: 'sandbox'; seed?: SeedUser[]; latencyMs?: number; errorRate?: number }
-  | {
-      mode: 'external';
-      apiKey: string;
-      /** Resolved by lambdas/arize/config.ts (the CLI's way); wins over host/scheme/port. */
-      endpoint?: ArizeEndpoint;
-      host?: string;
-      scheme?: 'http' | 'https';
-      port?: number;
-    };
 
-export interface LocalRuntimeOptions {
-  /** Persisted dynalite under `<dataDir>/ledger`, runtime.json in `<dataDir>`; default `.offboard`. Ignored when inMemory. */
-  dataDir?: string;
-  /** Nothing on disk except the definition cache (tests). */
-  inMemory?: boolean;
-  /** Default: the sandbox with the demo directory. */
-  arize?: LocalArizeOption;
-  /** Merged over the cdk.json context defaults (nested groups key by key), validated by lib/config.ts. */
-  config?: LocalConfigOverrides;
-  /**
-   * A demo device, only for the built-in sandbox this runtime starts itself: multiplies every wait the stack
-   * configures (Wait states — the effective date included —, Retry intervals, the batching window and, at
-   * least 1 s, the queue's visibility timeout). Default 0.001 with the built-in sandbox (announced on `log`);
-   * tests use 0. Against an external Arize every wait lasts its real time: any value but 1 is refused there.
-   */
-  waitTimeScale?: number;
-  /** Real Arize without --confirm: every request is a dry run (DRY_RUN, as the stack's dryRun setting). */
-  forceDryRun?: boolean;
-  /** Progress and warning lines (emails masked). */
-  log?: (line: string) => void;
-  /**
-   * Overrides the (scaled) visibility timeout of the intake queue, in whole seconds >= 1 (e.g. 1 for fast
-   * redelivery tests): local-aws-sqs treats 0 as its 30 s default, so 0 is refused rather than silently slow.
-   */
-  visibilityTimeoutSeconds?: number;
-  /** A definition already loaded (tests share one per file); default: loadWorkflowDefinition (cached). */
-  definition?: WorkflowDefinition;
-  /** Where synthesised definitions are cached; default the OS temp folder; false = always synthesise. */
-  definitionCacheDir?: string | false;
-  /** Receives what AlertHeld would publish (they are also kept in `alerts`). */
-  onAlert?: (alert: PublishedAlert) => void;
-  /** Keep each execution's event log (default true). */
-  retainEvents?: boolean;
-  /** Test seams, kept deliberately small. */
-  seams?: {
-    /** E.g. an execution starter that throws N times, to exercise SQS redelivery. */
-    wrapStarter?: (starter: ExecutionStarter) => ExecutionStarter;
-    /** E.g. a task that fails with a Lambda service error. */
-    wrapTaskHandlers?: (handlers: TaskHandlerMap) => TaskHandlerMap;
-  };
-}
-
-export interface ProgressEvent {
-  /** The request id; for a rejected message, its rejection id (the ledger key of its REJECTED record). */
-  requestId: string;
-  kind: 'started' | 'finished' | 'rejected';
-  /** `finished`: the request's final ledger state (COMPLETED, HELD, …); `rejected`: the reason. */
-  status?: string;
-}
-
-export interface DrainOptions {
-  /** Default 60 s. */
-  timeoutMs?: number;
-}
-
-/** What both the in-process runtime and a connection to a running one offer. */
-export interface OffboardingRuntime {
-  readonly mode: 'local' | 'remote';
-  /** Enqueue on the intake queue (like the webhook / CLI in AWS). */
-  submit(request: OffboardingRequestInput | OffboardingRequestInput[]): Promise<void>;
-  /** Enqueue an arbitrary body (poison messages in tests). */
-  submitRaw(body: string): Promise<void>;
-  /** Resolves when the queue is empty, nothing is in flight and every execution has finished. */
-  drain(options?: DrainOptions): Promise<void>;
-  ledger: DynamoLedger;
-  queue: IntakeQueueRef;
-  /** Moves DLQ messages back to the intake queue; returns how many. */
-  redriveDlq(): Promise<number>;
-  onProgress(listener: (event: ProgressEvent) => void): () => void;
-  close(): Promise<void>;
-}
-
-export interface LocalRuntime extends OffboardingRuntime {
-  readonly mode: 'local';
-  executions: LocalStepFunctions;
-  sandbox?: Sandbox;
-  /** The client the workflow uses (status / audit). */
-  arize: ArizeUsersClient;
-  /** Alerts AlertHeld would have published, oldest first. */
-  alerts: PublishedAlert[];
-  config: OffboardingConfig;
-  definition: WorkflowDefinition;
-  /** Absolute data dir, undefined when in memory. */
-  dataDir?: string;
-  endpoints: { dynamo: string; sqs: string; sandbox?: string };
-  /** Startup timings in ms (definition = synthesis or cache read). */
-  timings: { definitionMs: number; definitionSource: 'cache' | 'synthesized' | 'given'; totalMs: number };
-  /** Adds e.g. `controlUrl` (offboard serve) to runtime.json for other processes. */
-  advertise(extra: Pick<RuntimeInfo, 'controlUrl'>): void;
-  /** Request ids a previous process left RECEIVED or RUNNING, queued again at start (persisted data dir only). */
-  resumed: string[];
-  /** 1 = real time (always against an external Arize); below 1 only with the built-in demo sandbox. */
-  waitTimeScale: number;
-  /** Request ids left RECEIVED or RUNNING without a stored request (older data): reported, not guessed. */
-  unresumable: string[];
-  /** Persisted data dir only: where `offboard serve` makes accepted events durable before answering 202. */
-  journal?: IntakeJournal;
-  /** Request ids a previous process accepted (journal) but never started, queued again at start. */
-  recoveredIntake: string[];
-}
-
-export interface RemoteRuntime extends OffboardingRuntime {
-  readonly mode: 'remote';
-  info: RuntimeInfo;
-  /** Present when the running runtime uses the sandbox, or an external key was given. */
-  arize?: ArizeUsersClient;
-}
-
-export const DEFAULT_DATA_DIR = '.offboard';
 export const DEFAULT_WAIT_TIME_SCALE = 0.001;
 const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 
@@ -526,4 +409,26 @@ async function closeAll(opened: { close(): Promise<void> }[]): Promise<void> {
   await Promise.allSettled(opened.reverse().map((service) => service.close()));
 }
 
-export { connectLocalRuntime, connectOrStartLocalRuntime } from './remote.js';
+const CONNECT_WAIT_MS = 60_000;
+
+/**
+ * A connection to the runtime running on this data dir, or a new in-process runtime when none runs
+ * (in-memory runtimes are never shared).
+ */
+export async function connectOrStartLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime | RemoteRuntime> {
+  if (options.inMemory) return startLocalRuntime(options);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  // The lock decides who runs; runtime.json only appears once the holder's services are up (synthesis can take
+  // seconds), so a process that lost the race waits for it rather than opening the store a second time.
+  const deadline = Date.now() + CONNECT_WAIT_MS;
+  for (;;) {
+    const info = readRuntimeInfo(dataDir);
+    if (info !== undefined) return connectLocalRuntime(info, options);
+    try {
+      return await startLocalRuntime(options);
+    } catch (error) {
+      if (!(error instanceof RuntimeInUseError) || Date.now() >= deadline) throw error;
+    }
+    await sleep(REMOTE_POLL_INTERVAL_MS * 2);
+  }
+}

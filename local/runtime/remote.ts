@@ -2,30 +2,18 @@
  * A second process on the same data dir (e.g. `offboard status` while `offboard serve` runs) talks to the
  * running services over their endpoints instead of opening the LevelDB store twice.
  */
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { connectionFetch } from '../../lambdas/arize/connection.js';
 import { DynamoLedger, createDocumentClient } from '../../lambdas/adapters/ledger.js';
-import type { RequestStateStatus } from '../../lambdas/core/outcome.js';
+import { FINAL_REQUEST_STATES } from '../../lambdas/core/outcome.js';
 import { createLocalDynamoClient } from '../engines/dynamo.js';
 import { createLocalSqsClient } from '../engines/sqs.js';
-import { RuntimeInUseError } from './data-dir-lock.js';
-import {
-  DEFAULT_DATA_DIR,
-  startLocalRuntime,
-  type LocalRuntime,
-  type LocalRuntimeOptions,
-  type ProgressEvent,
-  type RemoteRuntime,
-} from './index.js';
+import type { LocalRuntimeOptions, ProgressEvent, RemoteRuntime } from './types.js';
 import { expectedRequestIds, messagesInQueue, redriveDeadLetters, sendBodies } from './queue.js';
-import { readRuntimeInfo, type RuntimeInfo } from './runtime-file.js';
+import type { RuntimeInfo } from './runtime-file.js';
 
-/** States a request does not leave without a human (approve / redrive) or ever. */
-const FINAL_STATES: ReadonlySet<RequestStateStatus> = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'HELD', 'FAILED', 'REJECTED', 'CANCELLED']);
-const POLL_INTERVAL_MS = 100;
-const CONNECT_WAIT_MS = 60_000;
+export const POLL_INTERVAL_MS = 100;
 
 export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntimeOptions, 'arize'> = {}): RemoteRuntime {
   const dynamoClient = createLocalDynamoClient(info.dynamoEndpoint);
@@ -77,7 +65,7 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
       for (;;) {
         for (const requestId of [...pending]) {
           const state = await ledger.getRequestState(requestId);
-          if (state !== undefined && FINAL_STATES.has(state.status)) {
+          if (state !== undefined && FINAL_REQUEST_STATES.has(state.status)) {
             pending.delete(requestId);
             emit({ requestId, kind: 'finished', status: state.status });
           }
@@ -101,26 +89,4 @@ export function connectLocalRuntime(info: RuntimeInfo, options: Pick<LocalRuntim
       return Promise.resolve();
     },
   };
-}
-
-/**
- * A connection to the runtime running on this data dir, or a new in-process runtime when none runs
- * (in-memory runtimes are never shared).
- */
-export async function connectOrStartLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime | RemoteRuntime> {
-  if (options.inMemory) return startLocalRuntime(options);
-  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  // The lock decides who runs; runtime.json only appears once the holder's services are up (synthesis can take
-  // seconds), so a process that lost the race waits for it rather than opening the store a second time.
-  const deadline = Date.now() + CONNECT_WAIT_MS;
-  for (;;) {
-    const info = readRuntimeInfo(dataDir);
-    if (info !== undefined) return connectLocalRuntime(info, options);
-    try {
-      return await startLocalRuntime(options);
-    } catch (error) {
-      if (!(error instanceof RuntimeInUseError) || Date.now() >= deadline) throw error;
-    }
-    await sleep(POLL_INTERVAL_MS * 2);
-  }
 }

@@ -6,6 +6,8 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** Where every local command keeps its ledger, journal and reports unless `--data-dir` says otherwise. */
+export const DEFAULT_DATA_DIR = '.offboard';
 export const RUNTIME_FILE_NAME = 'runtime.json';
 
 const LocalUrl = z.string().regex(/^https?:\/\/127\.0\.0\.1:\d+(\/.*)?$/, 'must be a http://127.0.0.1:<port> URL');

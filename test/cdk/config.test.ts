@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_CONTEXT_KEY, ConfigError, loadConfig, parseConfig } from '../../lib/config.js';
+import { CONFIG_CONTEXT_KEY, ConfigError, LOG_RETENTION_DAYS, loadConfig, parseConfig } from '../../lib/config.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
@@ -89,6 +90,11 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
   it('takes serviceKeys report or revoke only, naming the field otherwise', () => {
     expect(parseConfig({ serviceKeys: 'revoke' }).serviceKeys).toBe('revoke');
     expect(() => parseConfig({ serviceKeys: 'delete' })).toThrow(/offboarding\.serviceKeys: must be one of report, revoke/);
+  });
+
+  it('offers exactly the log retention periods aws-cdk-lib knows (the pure schema states them itself)', () => {
+    const cdkValues = Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number');
+    expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual(cdkValues.sort((a, b) => a - b));
   });
 
   it('rejects a context string that is not JSON, naming the key', () => {

@@ -76,7 +76,7 @@ function spawnCli(args: string[], env: Record<string, string | undefined>): Proc
   const logFile = join(workDir, 'logs', `${String(spawned).padStart(3, '0')}-${args[0] ?? 'cli'}.log`);
   const t0 = Date.now();
   const stamp = (chunk: Buffer) => chunk.toString().split('\n').filter((l) => l !== '').map((l) => `+${((Date.now() - t0) / 1000).toFixed(1)}s ${l}\n`).join('');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/offboard.js'), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/offboard.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

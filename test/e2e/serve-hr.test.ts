@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
+import { CLI_ENTRY } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -48,7 +49,7 @@ describe('offboard serve: native HR routes', () => {
   it('runs each provider\'s termination to DELETED, answers Okta\'s challenge, records a failed lookup REJECTED', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'serve-hr-'));
     dirs.push(dataDir);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', dataDir], {
       cwd: ROOT,
       env: { ...process.env, OFFBOARDING_WEBHOOK_SECRET: 'whsec_e2e_serve_hr_0123456789', ARIZE_API_KEY: undefined, OFFBOARDING_HR_TIME_ZONE: 'America/Los_Angeles', ...providerEnv(HR_PROVIDERS) },
       stdio: ['ignore', 'pipe', 'pipe'],

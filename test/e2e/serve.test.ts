@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { startSandbox, type SeedUser } from '../../local/sandbox/server.js';
+import { CLI_ENTRY } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -18,7 +19,7 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 function startServe(env: Record<string, string | undefined>, dataDir: string, extraArgs: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

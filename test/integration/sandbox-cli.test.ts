@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ListUsersResponseSchema } from '../../lambdas/arize/wire.js';
+import { CLI_ENTRY } from '../support/cli.js';
 
 const projectRoot = resolve(import.meta.dirname, '../..');
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -21,7 +22,7 @@ afterEach(() => {
 });
 
 function runCli(args: string[]): { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['bin/offboard.js', 'sandbox', ...args], { cwd: projectRoot });
+  const child = spawn(process.execPath, [CLI_ENTRY, 'sandbox', ...args], { cwd: projectRoot });
   children.push(child);
   let out = '';
   let err = '';

@@ -4,10 +4,12 @@
  * while the CLI runs, so a synchronous spawn would deadlock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { CLI_BUNDLE } from '../../scripts/build-cli.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const CLI_ENTRY = join(REPO_ROOT, 'bin/offboard.js');
+/** What `npm ci` installs as the `offboard` bin (built by the `prepare` script and the suite's global setup). */
+export const CLI_ENTRY = CLI_BUNDLE;
 
 export interface CliRun {
   code: number | null;
@@ -20,7 +22,7 @@ export interface CliRunOptions {
   cwd?: string;
   /** Added to the parent's environment; an undefined value removes the variable. */
   env?: Record<string, string | undefined>;
-  /** Another build of the CLI (e.g. an esbuild bundle). Default: bin/offboard.js. */
+  /** Another build of the CLI (e.g. an esbuild bundle). Default: dist/offboard.js. */
   entry?: string;
   /**
    * Typed into a real pseudo-terminal (util-linux `script`; stdout and stderr arrive merged on stdout).

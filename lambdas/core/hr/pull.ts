@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../email.js';
-import { parseRequest, type OffboardingRequest } from '../request.js';
+import { TERMINATION_TYPE, parseRequest, type OffboardingRequest } from '../request.js';
 import { interpretEffectiveDate, type EffectiveDatePolicy } from './effective-date.js';
 import { isRecord, usableEmail } from './types.js';
 
@@ -79,7 +79,7 @@ export function requestsFromReport(rows: readonly ReportRow[], policy: Effective
     }
     const request = parseRequest({
       requestId: pullRequestId(email, effective.value.original),
-      type: 'employee.terminated',
+      type: TERMINATION_TYPE,
       emails: [email],
       source: 'cli',
       reason: `pull ${label}`.slice(0, 500),

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isValidEmail, normalizeEmail } from '../email.js';
-import { REQUEST_ID_MAX_LENGTH, parseRequest, type OffboardingRequest, type ParseResult } from '../request.js';
+import { REQUEST_ID_MAX_LENGTH, TERMINATION_TYPE, parseRequest, type OffboardingRequest, type ParseResult } from '../request.js';
 import { hmacMatchesAny, tokenMatchesAny, type WebhookResponse } from '../webhook.js';
 import { interpretEffectiveDate, type EffectiveDatePolicy } from './effective-date.js';
 
@@ -170,7 +170,7 @@ export function hrTerminationRequest(
   }
   return parseRequest({
     requestId: hrRequestId(provider, event.eventKey),
-    type: 'employee.terminated',
+    type: TERMINATION_TYPE,
     emails: [email],
     source: 'webhook',
     reason: `${provider} ${event.eventType}`.slice(0, 500),
