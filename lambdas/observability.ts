@@ -9,6 +9,7 @@ import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertool
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
+import { SLA_MISSED_METRIC } from './core/metric-names.js';
 import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
 
 export { maskEmailsInText };
@@ -60,6 +61,8 @@ export const OUTCOME_METRIC_NAMES: Partial<Record<OutcomeStatus, string>> = {
 /** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */
 export interface OutcomeMetricsSink {
   countOutcomes(counts: Partial<OutcomeCounts>): void;
+  /** Deletions recorded after the removal SLA (optional: sinks that only count outcomes ignore it). */
+  countSlaMisses?(count: number): void;
 }
 
 export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
@@ -68,6 +71,9 @@ export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
       const value = counts[status] ?? 0;
       if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
     }
+  },
+  countSlaMisses(count) {
+    if (count > 0) metrics.addMetric(SLA_MISSED_METRIC, MetricUnit.Count, count);
   },
 };
 

@@ -24,6 +24,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { normalizeEmail } from '../core/email.js';
+import type { AccessInventory, ActivityResult } from '../core/access-inventory.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
@@ -185,10 +186,15 @@ function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
       return { ...base, reason: outcome.reason.slice(0, MAX_ERROR_TEXT) };
     case 'DRY_RUN':
       return { ...base, reason: outcome.reason };
+    case 'DELETED':
+      // The read-back verification and the access inventory are the evidence of what was removed (issue 14).
+      return { ...base, verifiedAt: outcome.verifiedAt, access: outcome.access, activityAfterTermination: outcome.activityAfterTermination };
     default:
       return base;
   }
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function toOutcome(item: Record<string, unknown>): Outcome {
   const base = {
@@ -217,6 +223,13 @@ function toOutcome(item: Record<string, unknown>): Outcome {
     case 'DRY_RUN':
       return { ...base, status, ...(reason ? { reason } : {}) };
     case 'DELETED':
+      return {
+        ...base,
+        status,
+        ...(typeof item.verifiedAt === 'string' ? { verifiedAt: item.verifiedAt } : {}),
+        ...(isRecord(item.access) ? { access: item.access as unknown as AccessInventory } : {}),
+        ...(isRecord(item.activityAfterTermination) ? { activityAfterTermination: item.activityAfterTermination as unknown as ActivityResult } : {}),
+      };
     case 'NOT_FOUND':
       return { ...base, status };
     default:

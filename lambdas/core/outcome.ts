@@ -1,3 +1,5 @@
+import type { AccessInventory, ActivityResult } from './access-inventory.js';
+
 /** Outcomes recorded per email per request. The ledger stores exactly these. */
 export const OUTCOME_STATUSES = ['DELETED', 'NOT_FOUND', 'FAILED', 'PROTECTED', 'HELD', 'DRY_RUN', 'REJECTED'] as const;
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
@@ -17,7 +19,7 @@ interface OutcomeBase {
 }
 
 export type Outcome =
-  | (OutcomeBase & { status: 'DELETED' })
+  | (OutcomeBase & { status: 'DELETED'; verifiedAt?: string; access?: AccessInventory; activityAfterTermination?: ActivityResult })
   | (OutcomeBase & { status: 'NOT_FOUND' })
   | (OutcomeBase & { status: 'FAILED'; errorClass: string; error?: string; retryable: boolean; httpStatus?: number })
   | (OutcomeBase & { status: 'PROTECTED'; reason: string })

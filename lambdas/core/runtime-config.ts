@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { describeZodError } from './request.js';
 import type { PlanningPolicy } from './planning.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { DEFAULT_SLA_HOURS } from './evidence.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,6 +28,8 @@ export interface RuntimeConfig {
   };
   planning: PlanningPolicy;
   retry: RetryPolicy;
+  /** Removal SLA in hours (cdk.json `offboarding.evidence.slaHours` → EVIDENCE_SLA_HOURS): SLA-miss metric and evidence rows. */
+  slaHours: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +92,7 @@ const EnvSchema = z.object({
   RETRY_MAX_ATTEMPTS: int(3, 1, 20),
   RETRY_BACKOFF_SECONDS: int(60, 0, 86_400),
   RETRY_BACKOFF_RATE: num(2, 1, 10),
+  EVIDENCE_SLA_HOURS: num(DEFAULT_SLA_HOURS, 1, 720),
 });
 
 /** Throws ConfigError naming every offending variable. */
@@ -125,6 +129,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       backoffRate: e.RETRY_BACKOFF_RATE,
       maxBackoffSeconds: 6 * 3600,
     },
+    slaHours: e.EVIDENCE_SLA_HOURS,
   };
 }
 

@@ -10,7 +10,7 @@ import type { DeleteTarget } from '../core/planning.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
 import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
 import { parseTaskInput } from './parse.js';
-import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { deadlineFrom, getDefaultDeps, reportSlaMisses, type WorkflowDeps } from './runtime.js';
 
 export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ChunkResult> {
   const chunk = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
@@ -57,6 +57,7 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
   await recorder.flushed();
   const counts = countOutcomes(outcomes);
   deps.metrics.countOutcomes(counts);
+  await reportSlaMisses(deps, chunk.requestId, outcomes);
   deps.log.info('chunk deleted', { requestId: chunk.requestId, attempt: chunk.attempt, deleted: counts.DELETED, failed: counts.FAILED, retry: retry.length });
   return { deleted: counts.DELETED, notFound: counts.NOT_FOUND, failed: counts.FAILED, retry };
 }

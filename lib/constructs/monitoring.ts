@@ -7,14 +7,14 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { SLA_MISSED_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
 // The outcome metric names of lambdas/observability.ts (OUTCOME_METRIC_NAMES), which is not imported here: it builds
 // the Powertools singletons at load.
 export const USERS_FAILED_METRIC = 'UsersFailed';
 export const USERS_HELD_METRIC = 'UsersHeld';
-export { WEBHOOK_FAILURES_METRIC };
+export { SLA_MISSED_METRIC, WEBHOOK_FAILURES_METRIC };
 
 export interface MonitoredFunction {
   /** Stable label used in the alarm's construct id and description, e.g. the function's construct id. */
@@ -112,6 +112,12 @@ export class Monitoring extends Construct {
       'UsersHeld',
       projectMetric(USERS_HELD_METRIC),
       'A request exceeded the blast-radius cap and is HELD for approval (offboard approve); nobody was deleted.',
+    );
+    addAlarm(
+      'SlaMissed',
+      projectMetric(SLA_MISSED_METRIC),
+      'A leaver was removed from Arize later than the removal SLA (offboarding.evidence.slaHours) after the effective termination; ' +
+        'the evidence export (offboard evidence) lists them with sla=missed.',
     );
     addAlarm(
       'WebhookFailures',

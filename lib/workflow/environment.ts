@@ -18,6 +18,7 @@ export function workflowPolicyEnvironment(config: OffboardingConfig): Record<str
     RETRY_MAX_ATTEMPTS: String(config.retry.maxAttempts),
     RETRY_BACKOFF_SECONDS: String(config.retry.backoffSeconds),
     RETRY_BACKOFF_RATE: String(config.retry.backoffRate),
+    EVIDENCE_SLA_HOURS: String(config.evidence.slaHours),
   };
 }
 

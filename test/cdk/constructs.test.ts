@@ -15,7 +15,7 @@ import { Alerts } from '../../lib/constructs/alerts.js';
 import { ARIZE_API_KEY_PLACEHOLDER, ArizeApiKeySecret } from '../../lib/constructs/arize-api-key.js';
 import { IntakeQueue } from '../../lib/constructs/intake-queue.js';
 import { Ledger } from '../../lib/constructs/ledger.js';
-import { Monitoring } from '../../lib/constructs/monitoring.js';
+import { Monitoring, SLA_MISSED_METRIC } from '../../lib/constructs/monitoring.js';
 import { actionsOf, logicalIdOf, SKIP_BUNDLING, statementsForRole } from './helpers.js';
 
 const fixtureEntry = fileURLToPath(new URL('./fixtures/echo-handler.ts', import.meta.url));
@@ -251,6 +251,7 @@ describe('infrastructure constructs with default config', () => {
           'AWS/States/ExecutionsAborted',
           'ArizeOffboarding/UsersFailed',
           'ArizeOffboarding/UsersHeld',
+          'ArizeOffboarding/SlaMissed',
           'ArizeOffboarding/WebhookFailures',
           'AWS/Lambda/Errors',
         ].sort(),
@@ -263,6 +264,22 @@ describe('infrastructure constructs with default config', () => {
           TreatMissingData: 'notBreaching',
         });
       }
+    });
+
+    it('alarms on any deletion recorded after the removal SLA (SlaMissed, the metric the delete task emits) to the alert topic', () => {
+      h.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ArizeOffboarding',
+        MetricName: SLA_MISSED_METRIC,
+        Dimensions: [{ Name: 'service', Value: 'arize-offboarding' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalIdOf(h.alerts.topic) }],
+        AlarmDescription: Match.stringLikeRegexp('removal SLA'),
+      });
     });
 
     it('watches depth on the dead-letter queue, age on the intake queue, and the service dimension Powertools emits', () => {
