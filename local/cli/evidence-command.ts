@@ -10,6 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import * as z from 'zod';
+import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
+import { chainHeadsBetween, verifyEvidenceChain } from '../../lambdas/core/evidence-chain.js';
 import { buildEvidence, EvidenceQueryError, EvidenceReconciliationError } from '../../lambdas/core/evidence.js';
 import { EVIDENCE_FORMATS, evidenceManifest, renderEvidence, toEvidenceExport } from '../../lambdas/core/evidence-export.js';
 import { CliError, EXIT_USAGE } from './errors.js';
@@ -69,7 +71,9 @@ async function exportEvidence(flags: TargetFlags & Record<string, unknown>): Pro
     let doc;
     try {
       const report = await buildEvidence(backend.ledger, { from: options.from, to: options.to, slaHours });
-      doc = toEvidenceExport(report);
+      // Outcomes of the period are recorded from its first day on; the heads name the chain state read.
+      const chain = backend.ledger instanceof DynamoLedger ? await chainHeadsBetween(backend.ledger, options.from.slice(0, 10), new Date().toISOString().slice(0, 10)) : [];
+      doc = toEvidenceExport(report, chain);
     } catch (error) {
       if (error instanceof EvidenceQueryError) throw new CliError(error.message, EXIT_USAGE);
       if (error instanceof EvidenceReconciliationError) throw new CliError(`${error.message}; no export written`, 1);
@@ -92,6 +96,34 @@ async function exportEvidence(flags: TargetFlags & Record<string, unknown>): Pro
         `SLA ${slaHours} h: ${s.sla.met} met, ${s.sla.missed} missed, ${s.sla.pending} pending; digest ${doc.digest}` +
         `${options.out === undefined ? '' : `; written to ${options.out}`}\n`,
     );
+  });
+}
+
+const VerifyOptionsSchema = z
+  .object({ from: instant('--from').optional(), to: instant('--to').optional() })
+  .refine((o) => o.from === undefined || o.to === undefined || o.from <= o.to, { message: '--from: must not be after --to', path: ['from'] });
+
+async function verifyChain(flags: TargetFlags & Record<string, unknown>): Promise<void> {
+  const parsed = VerifyOptionsSchema.safeParse(flags);
+  if (!parsed.success) throw new CliError(parsed.error.issues[0]?.message ?? 'invalid options', EXIT_USAGE);
+  const range = { ...(parsed.data.from ? { fromDay: parsed.data.from.slice(0, 10) } : {}), ...(parsed.data.to ? { toDay: parsed.data.to.slice(0, 10) } : {}) };
+  await withBackend(flags, 'read', async (backend) => {
+    if (!(backend.ledger instanceof DynamoLedger)) throw new CliError('this ledger has no evidence chain', EXIT_USAGE);
+    const result = await verifyEvidenceChain(backend.ledger, range);
+    // The daily digests (day, records, head hash): what an auditor compares with the published ones.
+    for (const day of result.days) {
+      const tail = day.unacknowledged > 0 ? ` (${day.unacknowledged} record(s) beyond the head: a crash between writes, rolled forward by the next write)` : '';
+      process.stdout.write(`${day.digest.day}  ${String(day.digest.count).padStart(6)} record(s)  ${day.digest.headHash}${tail}\n`);
+    }
+    const first = result.problems[0];
+    if (first !== undefined) {
+      throw new CliError(
+        `evidence chain broken: first broken record: ${first.day} #${first.seq ?? '?'}${first.item ? ` (${first.item})` : ''}: ${first.problem}` +
+          (result.problems.length > 1 ? `; ${result.problems.length - 1} more problem(s)` : ''),
+        1,
+      );
+    }
+    process.stderr.write(`evidence chain intact: ${result.days.length} day(s), ${result.days.reduce((n, d) => n + d.digest.count, 0)} record(s) on ${backend.label}\n`);
   });
 }
 
@@ -118,4 +150,13 @@ export function registerEvidenceCommand(program: Command): void {
   )
     .addHelpText('after', EVIDENCE_HELP)
     .action((flags: TargetFlags & Record<string, unknown>) => exportEvidence(flags));
+  addTargetOptions(
+    evidence
+      .command('verify')
+      .description('Recompute the ledger\'s evidence chain (per UTC day) and compare every outcome item with it; names the first broken record (exit 1)')
+      .option('--from <date>', 'first day to check (default: every day with a chain)')
+      .option('--to <date>', 'last day to check'),
+  )
+    .addHelpText('after', `\nPrints each day's digest: day, records, head hash. Exit 0 intact, 1 broken (the first broken record is named), 2 usage.\n${WHERE_HELP}`)
+    .action((flags: TargetFlags & Record<string, unknown>) => verifyChain(flags));
 }

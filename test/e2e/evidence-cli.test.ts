@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EvidenceExport } from '../../lambdas/core/evidence-export.js';
+import { startDynamo } from '../../local/engines/dynamo.js';
+import { LOCAL_LEDGER_TABLE_NAME } from '../../local/runtime/config.js';
 import { REPO_ROOT, runCli, type CliRun } from '../support/cli.js';
 
 const SLOW = 240_000;
@@ -51,6 +54,8 @@ describe('offboard evidence', () => {
     const doc = JSON.parse(run.stdout) as EvidenceExport;
     expect(doc.query).toEqual({ from, to, slaHours: 24 });
     expect(doc.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The export names the chain heads (daily digests) it was read against.
+    expect(doc.chain).toEqual([{ day: new Date().toISOString().slice(0, 10), count: expect.any(Number) as unknown, headHash: expect.stringMatching(/^sha256:/) as unknown }]);
 
     // Reconciled against what the pipeline recorded: every outcome of every event is a row (the approval folds
     // into the HELD event's rows instead of adding its own).
@@ -137,4 +142,31 @@ describe('offboard evidence', () => {
     expect(rolled.code).toBe(2);
     expect(rolled.stderr).toBe('offboard: --to: not a real calendar date\n');
   });
+
+  it('evidence verify: intact after the pipeline; an outcome edited directly in the ledger (UpdateItem) is named', async () => {
+    const intact = await cli(['evidence', 'verify', '--data-dir', dataDir]);
+    expect(intact.code, intact.stderr).toBe(0);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(intact.stdout).toMatch(new RegExp(`^${today}\\s+\\d+ record\\(s\\)\\s+sha256:[0-9a-f]{64}$`, 'm'));
+    expect(intact.stderr).toMatch(/^evidence chain intact: \d+ day\(s\)/m);
+
+    // Nobody runs on the data dir now: open its dynalite store and backdate a deletion, as a tamperer would.
+    const dynamo = await startDynamo({ path: join(dataDir, 'ledger') });
+    try {
+      await dynamo.doc.send(
+        new UpdateCommand({
+          TableName: LOCAL_LEDGER_TABLE_NAME,
+          Key: { pk: 'REQ#hr-2024-0412-001', sk: 'OUT#ann@example.com' },
+          UpdateExpression: 'SET recordedAt = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': '2024-04-12T18:00:00.000Z' },
+        }),
+      );
+    } finally {
+      await dynamo.close();
+    }
+    const broken = await cli(['evidence', 'verify', '--data-dir', dataDir]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^offboard: evidence chain broken: first broken record: \d{4}-\d{2}-\d{2} #\d+ \(REQ#hr-2024-0412-001 \/ OUT#ann@example\.com\): the ledger item was edited after it was recorded/m);
+  }, SLOW);
 });
