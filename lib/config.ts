@@ -84,8 +84,6 @@ const evidenceSchema = z
   .object({
     // The removal control auditors test against: access removed within this many hours of the effective termination.
     slaHours: z.number().min(1).max(720).default(24),
-    // Object Lock (compliance mode) retention of the daily digests and exports in the evidence bucket.
-    retentionDays: z.number().int().min(1).max(3650).default(400),
   })
   .strict();
 
@@ -135,7 +133,7 @@ const configSchema = z
       driftLookbackDays: 90,
       reportRetentionDays: 365,
     }),
-    evidence: evidenceSchema.default({ slaHours: 24, retentionDays: 400 }),
+    evidence: evidenceSchema.default({ slaHours: 24 }),
   })
   .strict();
 

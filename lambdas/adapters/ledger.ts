@@ -28,7 +28,7 @@ import type { AccessInventory, ActivityResult } from '../core/access-inventory.j
 import { chainDay, genesisHash, linkRecords, verifyDay, type ChainRecord, type StoredChainHead } from '../core/evidence-chain.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
-import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
+import { EVIDENCE_CHAIN_PK_PREFIX, LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
 /** What a request-state write sets, and so what a read returns besides the keys and timestamps. */
 interface RequestStateFields {
@@ -161,7 +161,7 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 const pad = (attempt: number) => String(attempt).padStart(4, '0');
 const MAX_CHAIN_ROUNDS = 200;
 const CHAIN_HEAD_SK = 'HEAD';
-const chainKey = (day: string) => `CHAIN#${day}`;
+const chainKey = (day: string) => `${EVIDENCE_CHAIN_PK_PREFIX}${day}`;
 const chainRecordKey = (seq: number) => `REC#${String(seq).padStart(10, '0')}`;
 const INTENT_INDEX_KEY = 'INTENT#DELETING';
 const requestKey = (requestId: string) => `REQ#${requestId}`;

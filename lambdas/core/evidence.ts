@@ -18,6 +18,7 @@
  *   not applicable when there was nothing to remove or removal was not asked for (NOT_FOUND, PROTECTED, DRY_RUN).
  */
 import type { AccessInventory, ActivityResult } from './access-inventory.js';
+import { mapLimited } from './concurrency.js';
 import { HR_PROVIDERS } from './hr/types.js';
 import { REQUEST_STATES, type Outcome, type OutcomeStatus, type RequestStateStatus } from './outcome.js';
 
@@ -271,19 +272,6 @@ export function checkEvidenceQuery(query: EvidenceQuery): EvidenceQuery {
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), slaHours: query.slaHours };
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await run(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** The events received in the period: request states created in [from, to), follow-ups excluded, oldest first. */
 export async function eventsReceived(reader: EvidenceLedgerReader, query: EvidenceQuery): Promise<EvidenceState[]> {
   // A state's index key is its last update, which is never before its creation: `since: from` finds every state
@@ -313,14 +301,14 @@ export async function buildEvidence(reader: EvidenceLedgerReader, rawQuery: Evid
     }
     return known;
   };
-  const perEvent = await mapLimit(events, 8, async (state) => {
+  const perEvent = await mapLimited(events, 8, async (state) => {
     const own = await reader.outcomesOfRequest(state.requestId);
     const emails = [...new Set([...(state.request?.emails ?? []), ...own.map((o) => o.email)])];
     if (emails.length === 0) {
       // A rejected message without a usable address is still an event received: it gets a row of its own.
       return [evidenceRow({ state, email: '', related: [] }, now, query.slaHours)];
     }
-    return mapLimit(emails, 4, async (email) => {
+    return mapLimited(emails, 4, async (email) => {
       const history = await reader.historyOfEmail(email, { since: state.createdAt });
       const related: Outcome[] = [];
       for (const entry of history) {

@@ -12,7 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
+import { EVIDENCE_CHAIN_PK_PREFIX, SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
 
 /** The repository root: handler entries and the lock file are resolved from it, never from the caller's working directory. */
@@ -178,6 +178,16 @@ export class ProjectFunction extends NodejsFunction {
           table.tableArn,
           ...[LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS].map((index) => `${table.tableArn}/index/${index}`),
         ],
+      });
+    }
+    if (operations.has('put')) {
+      // A function that records outcomes also appends them to the evidence chain (lambdas/adapters/ledger.ts): it
+      // reads the day's head and the records beyond it, and only those items (partition keys CHAIN#<day>).
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resourceArns: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVIDENCE_CHAIN_PK_PREFIX}*`] } },
       });
     }
     // Readers only decrypt; anything that writes needs both.
