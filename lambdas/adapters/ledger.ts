@@ -393,27 +393,38 @@ export class DynamoLedger implements Ledger {
 
   private async appendToDay(day: string, entries: readonly { pk: string; sk: string; item: Record<string, unknown> }[]): Promise<void> {
     let pending = [...entries];
+    let head: { seq: number; hash: string } = (await this.chainHead(day)) ?? { seq: 0, hash: genesisHash(day) };
     for (let round = 0; pending.length > 0; round += 1) {
       if (round > MAX_CHAIN_ROUNDS) throw new Error(`ledger: the evidence chain of ${day} stayed contended for ${MAX_CHAIN_ROUNDS} rounds`);
       if (round > 3) await this.sleep(Math.min(500, 5 * 2 ** Math.min(round, 7) * Math.random()));
-      const head = (await this.chainHead(day)) ?? { day, seq: 0, hash: genesisHash(day) };
+      const records = linkRecords(day, head, pending);
+      let stored = 0;
+      let last: ChainRecord | undefined;
+      for (const record of records) {
+        const { items, ...rest } = record;
+        if (!(await this.conditionalPut({ ...rest, sealed: items, pk: chainKey(day), sk: chainRecordKey(record.seq), kind: 'CHAIN_RECORD' }, 'attribute_not_exists(pk)'))) break;
+        stored += items.length;
+        last = record;
+      }
+      pending = pending.slice(stored);
+      if (last !== undefined) {
+        await this.advanceChainHead(day, head.seq, last);
+        head = last;
+      }
+      if (pending.length === 0) break;
+      // The next seq was taken: by a concurrent writer, or by one that crashed before moving the head. What lies
+      // beyond the head must link before the head moves over it (roll forward), then this write goes on top.
+      head = (await this.chainHead(day)) ?? { seq: 0, hash: genesisHash(day) };
       const tail = await this.chainRecords(day, head.seq);
       if (tail.length > 0) {
         const check = verifyDay(day, tail, undefined, head);
         if (check.problems.length > 0) {
           throw new Error(`ledger: the evidence chain of ${day} is broken beyond its head (${check.problems[0]?.problem}); run offboard evidence verify`);
         }
-        await this.advanceChainHead(day, head.seq, tail[tail.length - 1] as ChainRecord);
-        continue;
+        const end = tail[tail.length - 1] as ChainRecord;
+        await this.advanceChainHead(day, head.seq, end);
+        head = end;
       }
-      const records = linkRecords(day, head, pending);
-      let stored = 0;
-      for (const record of records) {
-        if (!(await this.conditionalPut({ ...record, pk: chainKey(day), sk: chainRecordKey(record.seq), kind: 'CHAIN_RECORD', itemPk: record.pk, itemSk: record.sk }, 'attribute_not_exists(pk)'))) break;
-        stored += 1;
-      }
-      pending = pending.slice(stored);
-      if (stored > 0) await this.advanceChainHead(day, head.seq, records[stored - 1] as ChainRecord);
     }
   }
 
@@ -455,9 +466,7 @@ export class DynamoLedger implements Ledger {
         day: String(item.day),
         seq: Number(item.seq),
         prevHash: String(item.prevHash),
-        pk: String(item.itemPk),
-        sk: String(item.itemSk),
-        itemHash: String(item.itemHash),
+        items: (Array.isArray(item.sealed) ? item.sealed : []).map((sealed: Record<string, unknown>) => ({ pk: String(sealed.pk), sk: String(sealed.sk), itemHash: String(sealed.itemHash) })),
         hash: String(item.hash),
       }));
   }

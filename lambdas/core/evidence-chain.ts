@@ -3,8 +3,8 @@
  * outcomes are recorded, so the Lambdas and the local runtime share it).
  *
  * One chain per UTC day of the outcomes' `recordedAt`. Every outcome item the ledger writes (attempt record and
- * current outcome) gets a chain record `{day, seq, prevHash, pk, sk, itemHash}` whose `hash` is the SHA-256 of
- * its canonical JSON; `prevHash` is the previous record's hash (a day-specific genesis hash for seq 1). A head
+ * current outcome) is sealed by a chain record `{day, seq, prevHash, items: [{pk, sk, itemHash}]}` (one record per
+ * write) whose `hash` is the SHA-256 of its canonical JSON; `prevHash` is the previous record's hash (a day-specific genesis hash for seq 1). A head
  * item per day holds the last acknowledged `seq` and `hash`: the daily digest is `{day, count, headHash}`.
  *
  * Verification recomputes every record's hash and link, checks the head, and compares each ledger item with the
@@ -15,16 +15,24 @@
 import { sha256Canonical } from './canonical-json.js';
 import type { ChainHead } from './evidence-export.js';
 
+/** A ledger item sealed by a chain record. */
+export interface SealedItem {
+  pk: string;
+  sk: string;
+  itemHash: string;
+}
+
 export interface ChainRecord {
   day: string;
   seq: number;
   prevHash: string;
-  /** The ledger item this record seals. */
-  pk: string;
-  sk: string;
-  itemHash: string;
+  /** The ledger items of one write (one record per write keeps the chain's writes few: they are serialised). */
+  items: SealedItem[];
   hash: string;
 }
+
+/** Items per chain record: a record stays far below DynamoDB's 400 KB item limit. */
+export const MAX_ITEMS_PER_RECORD = 500;
 
 export interface StoredChainHead {
   day: string;
@@ -42,7 +50,7 @@ export function itemHash(item: Readonly<Record<string, unknown>>): string {
 }
 
 export function recordHash(record: Omit<ChainRecord, 'hash'>): string {
-  return sha256Canonical({ v: 1, day: record.day, seq: record.seq, prevHash: record.prevHash, pk: record.pk, sk: record.sk, itemHash: record.itemHash });
+  return sha256Canonical({ v: 1, day: record.day, seq: record.seq, prevHash: record.prevHash, items: record.items.map(({ pk, sk, itemHash }) => ({ pk, sk, itemHash })) });
 }
 
 /** UTC day of an ISO time, the chain an item belongs to. */
@@ -56,8 +64,9 @@ export function chainDay(recordedAt: string): string {
 export function linkRecords(day: string, after: { seq: number; hash: string }, items: readonly { pk: string; sk: string; item: Readonly<Record<string, unknown>> }[]): ChainRecord[] {
   const records: ChainRecord[] = [];
   let previous = after;
-  for (const entry of items) {
-    const base = { day, seq: previous.seq + 1, prevHash: previous.hash, pk: entry.pk, sk: entry.sk, itemHash: itemHash(entry.item) };
+  for (let index = 0; index < items.length; index += MAX_ITEMS_PER_RECORD) {
+    const sealed = items.slice(index, index + MAX_ITEMS_PER_RECORD).map((entry) => ({ pk: entry.pk, sk: entry.sk, itemHash: itemHash(entry.item) }));
+    const base = { day, seq: previous.seq + 1, prevHash: previous.hash, items: sealed };
     const record = { ...base, hash: recordHash(base) };
     records.push(record);
     previous = record;
@@ -94,11 +103,11 @@ export function verifyDay(day: string, records: readonly ChainRecord[], head: St
       break;
     }
     if (record.prevHash !== previous.hash) {
-      problems.push({ day, seq: record.seq, item: `${record.pk} / ${record.sk}`, problem: `record ${record.seq} does not link to record ${previous.seq} (prevHash differs): a record was edited, inserted or removed` });
+      problems.push({ day, seq: record.seq, problem: `record ${record.seq} does not link to record ${previous.seq} (prevHash differs): a record was edited, inserted or removed` });
       break;
     }
     if (recordHash(record) !== record.hash) {
-      problems.push({ day, seq: record.seq, item: `${record.pk} / ${record.sk}`, problem: `record ${record.seq} was edited: its hash does not match its content` });
+      problems.push({ day, seq: record.seq, problem: `record ${record.seq} was edited: its hash does not match its content` });
       break;
     }
     previous = { seq: record.seq, hash: record.hash };
@@ -128,13 +137,14 @@ export async function verifyItems(
   records: readonly ChainRecord[],
   current: (pk: string, sk: string) => Promise<Readonly<Record<string, unknown>> | undefined>,
 ): Promise<ChainProblem[]> {
-  const latest = new Map<string, ChainRecord>();
-  for (const record of records) latest.set(`${record.pk}\u0000${record.sk}`, record);
+  const latest = new Map<string, { record: ChainRecord; sealed: SealedItem }>();
+  for (const record of records) for (const sealed of record.items) latest.set(`${sealed.pk}\u0000${sealed.sk}`, { record, sealed });
   const problems: ChainProblem[] = [];
-  for (const record of latest.values()) {
-    const item = await current(record.pk, record.sk);
-    if (item === undefined) problems.push({ day: record.day, seq: record.seq, item: `${record.pk} / ${record.sk}`, problem: 'the ledger item sealed by this record was deleted' });
-    else if (itemHash(item) !== record.itemHash) problems.push({ day: record.day, seq: record.seq, item: `${record.pk} / ${record.sk}`, problem: `the ledger item was edited after it was recorded (it no longer matches chain record ${record.seq})` });
+  for (const { record, sealed } of latest.values()) {
+    const item = await current(sealed.pk, sealed.sk);
+    const where = { day: record.day, seq: record.seq, item: `${sealed.pk} / ${sealed.sk}` };
+    if (item === undefined) problems.push({ ...where, problem: 'the ledger item sealed by this record was deleted' });
+    else if (itemHash(item) !== sealed.itemHash) problems.push({ ...where, problem: `the ledger item was edited after it was recorded (it no longer matches chain record ${record.seq})` });
   }
   return problems.sort((a, b) => a.day.localeCompare(b.day) || (a.seq ?? 0) - (b.seq ?? 0));
 }

@@ -28,8 +28,10 @@ describe('evidence chain', () => {
     await ledger.recordOutcomes([{ requestId: 'r1', email: 'a@x.io', attempt: 1, recordedAt: '2026-12-05T11:00:00.000Z', status: 'FAILED', errorClass: 'X', retryable: true }], { mode: 'fallback' });
     const result = await verifyEvidenceChain(ledger);
     expect(result.problems).toEqual([]);
-    expect(result.days.map((d) => [d.digest.day, d.digest.count])).toEqual([['2026-12-05', 4], ['2026-12-06', 2]]);
-    expect(await ledger.chainHead('2026-12-05')).toEqual({ day: '2026-12-05', seq: 4, hash: result.days[0]?.digest.headHash });
+    // One record per write and day, sealing its items: 2 attempts + 2 current outcomes on the 5th, 1 + 1 on the 6th.
+    expect(result.days.map((d) => [d.digest.day, d.digest.count])).toEqual([['2026-12-05', 1], ['2026-12-06', 1]]);
+    expect((await ledger.chainRecords('2026-12-05'))[0]?.items.map((i) => i.sk).sort()).toEqual(['ATT#a@x.io#0001', 'ATT#b@x.io#0001', 'OUT#a@x.io', 'OUT#b@x.io']);
+    expect(await ledger.chainHead('2026-12-05')).toEqual({ day: '2026-12-05', seq: 1, hash: result.days[0]?.digest.headHash });
   });
 
   it('concurrent writers (separate adapters, no transactions) interleave into one unbroken chain', async () => {
@@ -38,9 +40,9 @@ describe('evidence chain', () => {
     await Promise.all(writers.map((writer, w) => Promise.all(Array.from({ length: 5 }, (_, i) => writer.recordOutcomes([deleted(`w${w}`, `u${i}@x.io`)])))));
     const result = await verifyEvidenceChain(ledger);
     expect(result.problems).toEqual([]);
-    // 4 writers × 5 outcomes × (attempt + current) items.
-    expect(result.days[0]?.digest.count).toBe(40);
-    expect(new Set((await ledger.chainRecords('2026-12-05')).map((r) => `${r.pk}|${r.sk}`)).size).toBe(40);
+    // 4 writers × 5 writes, each sealing an attempt and a current outcome.
+    expect(result.days[0]?.digest.count).toBe(20);
+    expect(new Set((await ledger.chainRecords('2026-12-05')).flatMap((r) => r.items.map((i) => `${i.pk}|${i.sk}`))).size).toBe(40);
   });
 
   it('a crash between a record and its head write is reported, then rolled forward by the next write (no gap)', async () => {
@@ -51,15 +53,16 @@ describe('evidence chain', () => {
     // What a writer killed after its record put and before its head put leaves behind.
     const [orphan] = linkRecords('2026-12-05', head, [{ pk: 'REQ#r9', sk: 'OUT#z@x.io', item: { pk: 'REQ#r9', sk: 'OUT#z@x.io' } }]);
     if (!orphan) throw new Error('no record');
-    await bed.doc.send(new PutCommand({ TableName: tableName, Item: { ...orphan, pk: 'CHAIN#2026-12-05', sk: `REC#${String(orphan.seq).padStart(10, '0')}`, kind: 'CHAIN_RECORD', itemPk: orphan.pk, itemSk: orphan.sk } }));
+    const { items, ...rest } = orphan;
+    await bed.doc.send(new PutCommand({ TableName: tableName, Item: { ...rest, sealed: items, pk: 'CHAIN#2026-12-05', sk: `REC#${String(orphan.seq).padStart(10, '0')}`, kind: 'CHAIN_RECORD' } }));
     await bed.doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'REQ#r9', sk: 'OUT#z@x.io' } }));
     const before = await verifyEvidenceChain(ledger);
     expect(before.problems).toEqual([]);
-    expect(before.days[0]).toMatchObject({ unacknowledged: 1, digest: { count: 3 } });
+    expect(before.days[0]).toMatchObject({ unacknowledged: 1, digest: { count: 2 } });
     await ledger.recordOutcomes([deleted('r2', 'b@x.io')]);
     const after = await verifyEvidenceChain(ledger);
     expect(after.problems).toEqual([]);
-    expect(after.days[0]).toMatchObject({ unacknowledged: 0, digest: { count: 5 } });
+    expect(after.days[0]).toMatchObject({ unacknowledged: 0, digest: { count: 3 } });
   });
 
   it('names the first broken record: an item edited with UpdateItem, a chain record edited, a head moved', async () => {
@@ -71,13 +74,14 @@ describe('evidence chain', () => {
     expect(edited.problems[0]).toMatchObject({ day: '2026-12-05', item: 'REQ#r1 / OUT#b@x.io', problem: expect.stringMatching(/edited after it was recorded/) as unknown });
 
     const { ledger: second, tableName: table2 } = await bed.freshLedger();
-    await second.recordOutcomes([deleted('r1', 'a@x.io'), deleted('r1', 'b@x.io')]);
-    await bed.doc.send(new UpdateCommand({ TableName: table2, Key: { pk: 'CHAIN#2026-12-05', sk: 'REC#0000000002' }, UpdateExpression: 'SET itemHash = :h', ExpressionAttributeValues: { ':h': 'sha256:00' } }));
+    await second.recordOutcomes([deleted('r1', 'a@x.io')]);
+    await second.recordOutcomes([deleted('r1', 'b@x.io')]);
+    await bed.doc.send(new UpdateCommand({ TableName: table2, Key: { pk: 'CHAIN#2026-12-05', sk: 'REC#0000000002' }, UpdateExpression: 'SET sealed[0].itemHash = :h', ExpressionAttributeValues: { ':h': 'sha256:00' } }));
     expect((await verifyEvidenceChain(second)).problems[0]).toMatchObject({ seq: 2, problem: 'record 2 was edited: its hash does not match its content' });
 
     const { ledger: third, tableName: table3 } = await bed.freshLedger();
     await third.recordOutcomes([deleted('r1', 'a@x.io')]);
     await bed.doc.send(new UpdateCommand({ TableName: table3, Key: { pk: 'CHAIN#2026-12-05', sk: 'HEAD' }, UpdateExpression: 'SET #h = :h', ExpressionAttributeNames: { '#h': 'hash' }, ExpressionAttributeValues: { ':h': genesisHash('2026-12-05') } }));
-    expect((await verifyEvidenceChain(third)).problems[0]).toMatchObject({ seq: 2, problem: "the head's hash does not match record 2: the head was edited" });
+    expect((await verifyEvidenceChain(third)).problems[0]).toMatchObject({ seq: 1, problem: "the head's hash does not match record 1: the head was edited" });
   });
 });
