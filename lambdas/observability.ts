@@ -44,9 +44,21 @@ export class MaskingLogFormatter extends LogFormatter {
 }
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding', logFormatter: new MaskingLogFormatter() });
+/**
+ * Metrics log through our (masking) logger. Tasks that record no outcome (validate, summarize) publish nothing, which
+ * Metrics reports as a warning on every invocation: that one is demoted to debug so warnings stay worth reading.
+ */
+const metricsLog = {
+  debug: (message: string) => logger.debug(message),
+  info: (message: string) => logger.info(message),
+  warn: (message: string) => (message.startsWith('No application metrics to publish') ? logger.debug(message) : logger.warn(message)),
+  error: (message: string) => logger.error(message),
+};
+
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ArizeOffboarding',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding',
+  logger: metricsLog,
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'arize-offboarding' });
 
@@ -76,16 +88,6 @@ export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
     if (count > 0) metrics.addMetric(SLA_MISSED_METRIC, MetricUnit.Count, count);
   },
 };
-
-/** Publishes buffered metrics at the end of an invocation (EMF to stdout); never fails the invocation. */
-export function flushMetrics(): void {
-  try {
-    // Tasks that record nothing (validate, summarize) would otherwise warn on every invocation.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  } catch (error) {
-    logger.warn('publishing metrics failed', { error });
-  }
-}
 
 /** Structural logger for use cases and the Arize client (attributes masked by the formatter). */
 export interface StructuredLog {

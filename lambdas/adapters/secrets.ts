@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ARIZE_API_KEY_PLACEHOLDER } from '../core/secret-placeholder.js';
 
 export class SecretError extends Error {
@@ -40,31 +41,34 @@ function refusePlaceholder(secretId: string, apiKey: string): string {
   return apiKey;
 }
 
-let cachedKey: Promise<string> | undefined;
+/**
+ * How long a secret value is reused before it is read again. A rotated Arize key or webhook secret reaches every warm
+ * container within this time, without a cold start; shorter would add a Secrets Manager call to most invocations.
+ */
+export const SECRET_MAX_AGE_SECONDS = 300;
+
+/** Reads a secret's string value by id (port: the handlers' wiring passes the Secrets Manager adapter). */
+export interface SecretSource {
+  read(secretId: string): Promise<string | undefined>;
+}
 
 /**
- * Read once per container: the promise is cached, and dropped again on failure so a transient
- * Secrets Manager error does not poison the container.
+ * Secrets Manager through Powertools Parameters: values cached per container for `maxAgeSeconds`, a failed read
+ * not cached (so a transient error does not stick), the client the caller built (traced) reused.
  */
-export function loadArizeApiKey(source: ApiKeySource, client?: SecretsManagerClient): Promise<string> {
-  cachedKey ??= readApiKey(source, client).catch((error: unknown) => {
-    cachedKey = undefined;
-    throw error;
-  });
-  return cachedKey;
+export function secretsManagerSource(client: SecretsManagerClient, maxAgeSeconds = SECRET_MAX_AGE_SECONDS): SecretSource {
+  const provider = new SecretsProvider({ awsSdkV3Client: client });
+  return {
+    async read(secretId) {
+      const value = await provider.get(secretId, { maxAge: maxAgeSeconds });
+      return typeof value === 'string' ? value : undefined;
+    },
+  };
 }
 
-async function readApiKey(source: ApiKeySource, client?: SecretsManagerClient): Promise<string> {
-  if (source.apiKeySecretId) {
-    const secrets = client ?? new SecretsManagerClient({});
-    const result = await secrets.send(new GetSecretValueCommand({ SecretId: source.apiKeySecretId }));
-    return parseApiKeySecret(source.apiKeySecretId, result.SecretString);
-  }
+/** The Arize key: from its secret when an id is configured (re-read after SECRET_MAX_AGE_SECONDS), else given. */
+export async function loadArizeApiKey(source: ApiKeySource, secrets: SecretSource): Promise<string> {
+  if (source.apiKeySecretId) return parseApiKeySecret(source.apiKeySecretId, await secrets.read(source.apiKeySecretId));
   if (source.apiKey) return source.apiKey;
   throw new SecretError('no Arize API key: set ARIZE_API_KEY_SECRET_ID (or ARIZE_API_KEY for local runs)');
-}
-
-/** Tests only: forget the cached key. */
-export function resetApiKeyCache(): void {
-  cachedKey = undefined;
 }

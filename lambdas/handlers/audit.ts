@@ -9,7 +9,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Outcome } from '../core/outcome.js';
-import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { Ledger } from '../adapters/ledger.js';
 import { SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
@@ -27,8 +26,9 @@ import {
 } from '../core/audit.js';
 import type { OffboardingRequest } from '../core/request.js';
 import { describeZodError } from '../core/request.js';
-import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import { log, metrics, tracer } from '../observability.js';
 import { getDefaultWiring, type WorkflowLog } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 /** What the audit needs from Arize (ArizeUsersClient satisfies it). */
 export interface AuditDirectory {
@@ -204,13 +204,8 @@ function getDefaultAuditWiring(): { deps: AuditDeps; policy: AuditPolicy } {
 }
 
 /** Returns a summary only: the full report (personal data) is in S3, not in the invocation result. */
-export const handler = async (_event: unknown, context?: Context): Promise<{ auditId: string; redriven: number; driftDetected: number; locations: string[] }> => {
-  if (context) logger.addContext(context);
-  try {
-    const { deps, policy } = getDefaultAuditWiring();
-    const report = await runAudit(deps, policy);
-    return { auditId: report.auditId, redriven: report.redrive.items.length, driftDetected: report.drift.findings.length, locations: report.locations };
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler(async (): Promise<{ auditId: string; redriven: number; driftDetected: number; locations: string[] }> => {
+  const { deps, policy } = getDefaultAuditWiring();
+  const report = await runAudit(deps, policy);
+  return { auditId: report.auditId, redriven: report.redrive.items.length, driftDetected: report.drift.findings.length, locations: report.locations };
+});

@@ -8,9 +8,10 @@ import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { classifyFailure, shouldRetry } from '../core/retry-policy.js';
 import type { DeleteTarget } from '../core/planning.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
-import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { maskEmailsInText } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { deadlineFrom, getDefaultDeps, reportSlaMisses, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ChunkResult> {
   const chunk = parseTaskInput(DeleteChunkInputSchema, input, 'DeleteChunk');
@@ -97,12 +98,7 @@ function outcomeRecorder(deps: Pick<WorkflowDeps, 'ledger'>) {
   };
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<ChunkResult> => {
-  if (context) logger.addContext(context);
-  try {
-    const deadline = deadlineFrom(context, Date.now());
-    return await deleteChunk(event, getDefaultDeps(), deadline ? { deadline } : {});
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown, context: Context): Promise<ChunkResult> => {
+  const deadline = deadlineFrom(context, Date.now());
+  return deleteChunk(event, getDefaultDeps(), deadline ? { deadline } : {});
+});

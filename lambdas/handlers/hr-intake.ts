@@ -12,7 +12,7 @@
  * - a rescind (cancel / rehire) is acknowledged, logged and recorded as "not supported yet": the workflow does not
  *   cancel pending requests yet, and a human must (README runbook).
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretSource } from '../adapters/secrets.js';
 import type { Ledger } from '../adapters/ledger.js';
 import type { RequestQueue } from '../adapters/queue.js';
 import { parseRetryAfterMs, retryDelayMs } from '../arize/retry.js';
@@ -375,25 +375,10 @@ export function hrSettingsFromSecret(source: string, value: string | undefined):
   return { secrets, ...(token ? { api: { token, ...(baseUrl ? { baseUrl } : {}) } } : {}) };
 }
 
-const cachedAwsSettings = new Map<HrProvider, Promise<HrProviderSettings | undefined>>();
-
-/** Read once per container per provider; a failed read is not cached, so a transient error does not stick. */
-export function loadHrSettingsFromAws(adapter: HrAdapter, env: Env, client: SecretsManagerClient): Promise<HrProviderSettings | undefined> {
-  const cached = cachedAwsSettings.get(adapter.provider);
-  if (cached) return cached;
+/** A provider's settings: from its secret (`HR_<P>_SECRET_ID`, cached by `secrets` for SECRET_MAX_AGE_SECONDS), else local variables. */
+export async function loadHrSettingsFromAws(adapter: HrAdapter, env: Env, secrets: SecretSource): Promise<HrProviderSettings | undefined> {
   const secretId = env[`HR_${adapter.envPrefix}_SECRET_ID`]?.trim();
-  const promise = (async () => {
-    // Without a secret id the provider's local variables apply (as OFFBOARDING_WEBHOOK_SECRET does for our route).
-    if (!secretId) return hrSettingsFromEnv(adapter, env);
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    return hrSettingsFromSecret(`secret ${secretId}`, result.SecretString);
-  })();
-  cachedAwsSettings.set(adapter.provider, promise);
-  promise.catch(() => cachedAwsSettings.delete(adapter.provider));
-  return promise;
-}
-
-/** Tests only. */
-export function resetHrSettingsCache(): void {
-  cachedAwsSettings.clear();
+  // Without a secret id the provider's local variables apply (as OFFBOARDING_WEBHOOK_SECRET does for our route).
+  if (!secretId) return hrSettingsFromEnv(adapter, env);
+  return hrSettingsFromSecret(`secret ${secretId}`, await secrets.read(secretId));
 }

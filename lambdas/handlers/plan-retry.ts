@@ -2,13 +2,12 @@
  * Task `PlanRetry`: after a DeleteUsers round, gathers the retryable failures of every chunk into the
  * next round's chunks and computes the growing wait before it. Pure: no I/O.
  */
-import type { Context } from 'aws-lambda';
 import { chunk } from '../core/planning.js';
 import { backoffSeconds } from '../core/retry-policy.js';
 import { PlanRetryInputSchema, type PlanState, type RequestRef } from '../core/workflow-state.js';
-import { logger } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export interface PlanRetryOutput {
   request: RequestRef;
@@ -37,7 +36,4 @@ export function planRetry(input: unknown, deps: Pick<WorkflowDeps, 'config'>): P
   };
 }
 
-export const handler = (event: unknown, context?: Context): Promise<PlanRetryOutput> => {
-  if (context) logger.addContext(context);
-  return Promise.resolve(planRetry(event, getDefaultDeps()));
-};
+export const handler = lambdaHandler((event: unknown): Promise<PlanRetryOutput> => Promise.resolve(planRetry(event, getDefaultDeps())));

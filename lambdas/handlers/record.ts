@@ -3,16 +3,16 @@
  * state machine rather than by an Arize call. The catch paths write in `fallback` mode: they fill in
  * emails without an outcome and never overwrite what a task already recorded.
  */
-import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { isValidEmail, normalizeEmail } from '../core/email.js';
 import { countOutcomes, type Outcome } from '../core/outcome.js';
 import { OffboardingRequestSchema } from '../core/request.js';
 import { shouldRetry } from '../core/retry-policy.js';
 import { RecordInputSchema, type ChunkResult, type StepError } from '../core/workflow-state.js';
-import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { maskEmailsInText } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export type RecordOutput =
   | { requestId: string; held: number; message: string }
@@ -136,11 +136,4 @@ export async function recordAction(input: unknown, deps: WorkflowDeps): Promise<
   }
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<RecordOutput> => {
-  if (context) logger.addContext(context);
-  try {
-    return await recordAction(event, getDefaultDeps());
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown): Promise<RecordOutput> => recordAction(event, getDefaultDeps()));

@@ -9,11 +9,12 @@ import type { OffboardingRequest } from '../core/request.js';
 import type { AccountForProtection } from '../core/protection.js';
 import { classifyFailure } from '../core/retry-policy.js';
 import { ResolveInputSchema, type ResolveOutput } from '../core/workflow-state.js';
-import { flushMetrics, logger, maskEmailsInText } from '../observability.js';
+import { maskEmailsInText } from '../observability.js';
 import { TransientArizeError } from './errors.js';
 import { parseTaskInput } from './parse.js';
 import type { DeleteIntent } from '../adapters/ledger.js';
 import { deadlineFrom, getDefaultDeps, reportSlaMisses, type UserDirectory, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 /**
  * `approvesHeldRequest` is only a claim in the message: the cap is lifted when the ledger confirms that request
@@ -155,12 +156,7 @@ export async function resolveEmails(input: unknown, deps: WorkflowDeps, options:
   };
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<ResolveOutput> => {
-  if (context) logger.addContext(context);
-  try {
-    const deadline = deadlineFrom(context, Date.now());
-    return await resolveEmails(event, getDefaultDeps(), deadline ? { deadline } : {});
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown, context: Context): Promise<ResolveOutput> => {
+  const deadline = deadlineFrom(context, Date.now());
+  return resolveEmails(event, getDefaultDeps(), deadline ? { deadline } : {});
+});

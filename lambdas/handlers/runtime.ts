@@ -8,7 +8,7 @@ import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND, type CallOptions, ty
 import { SharedRateBudget } from '../arize/shared-budget.js';
 import { DynamoSharedRateStore } from '../adapters/shared-rate-limit.js';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
-import { loadArizeApiKey } from '../adapters/secrets.js';
+import { loadArizeApiKey, secretsManagerSource } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
@@ -76,7 +76,7 @@ export async function reportSlaMisses(deps: Pick<WorkflowDeps, 'ledger' | 'metri
 export interface DefaultWiring {
   config: RuntimeConfig;
   ledger: DynamoLedger;
-  /** Lazy and memoized: only tasks that call Arize read the API key; a failed read is retried next time. */
+  /** Lazy: only tasks that call Arize read the API key (cached for SECRET_MAX_AGE_SECONDS; a failed read is retried next time). */
   arize: () => Promise<ArizeUsersClient>;
 }
 
@@ -106,28 +106,26 @@ function buildDefaultWiring(): DefaultWiring {
         maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND,
       })
     : undefined;
-  let arize: Promise<ArizeUsersClient> | undefined;
-  let secrets: SecretsManagerClient | undefined;
+  const secrets = secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
+  // One client per key: it carries the learned rate, so it is kept while the key stays the same, and replaced
+  // when a rotated key arrives (the secret is re-read after SECRET_MAX_AGE_SECONDS, not once per container).
+  let current: { apiKey: string; client: ArizeUsersClient } | undefined;
   return {
     config,
     ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: documents }),
-    arize: () => {
-      secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
-      arize ??= loadArizeApiKey(config.arize, secrets).then(
-        (apiKey) =>
-          new ArizeUsersClient({
-            apiKey,
-            ...arizeEndpointOptions(config.arize),
-            ...arizeLimitOptions(config.arize),
-            ...(sharedBudget === undefined ? {} : { sharedBudget }),
-            logger: log,
-          }),
-        (error: unknown) => {
-          arize = undefined;
-          throw error;
-        },
-      );
-      return arize;
+    arize: async () => {
+      const apiKey = await loadArizeApiKey(config.arize, secrets);
+      if (current?.apiKey !== apiKey) {
+        const client = new ArizeUsersClient({
+          apiKey,
+          ...arizeEndpointOptions(config.arize),
+          ...arizeLimitOptions(config.arize),
+          ...(sharedBudget === undefined ? {} : { sharedBudget }),
+          logger: log,
+        });
+        current = { apiKey, client };
+      }
+      return current.client;
     },
   };
 }

@@ -3,7 +3,7 @@
  * One bad record never fails the others: invalid input is recorded REJECTED and acknowledged; only a
  * failure worth retrying (throttling, 5xx, ledger unavailable) returns that record as a batch item failure.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executionNameFor } from '../core/execution-name.js';
 import {
   conflictingRequestReason,
@@ -15,11 +15,12 @@ import {
 } from '../core/request.js';
 import type { Ledger } from '../adapters/ledger.js';
 import { SfnExecutionStarter, type ExecutionStarter } from '../adapters/execution-starter.js';
-import { flushMetrics, logger, log, tracer } from '../observability.js';
+import { log, tracer } from '../observability.js';
 import type { Outcome } from '../core/outcome.js';
 import { recordRejection, withoutLookAlikeEmails, type RejectedEmail } from './rejection.js';
 import { getDefaultDeps, type WorkflowLog } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { lambdaHandler } from './middleware.js';
 
 export interface StartDeps {
   ledger: Ledger;
@@ -161,15 +162,10 @@ export async function startRequests(event: SQSEvent, deps: StartDeps): Promise<{
 
 let starter: ExecutionStarter | undefined;
 
-export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-  if (context) logger.addContext(context);
-  try {
-    const deps = getDefaultDeps();
-    if (!deps.config.stateMachineArn) throw new Error('invalid Lambda environment: STATE_MACHINE_ARN: is required');
-    starter ??= new SfnExecutionStarter(deps.config.stateMachineArn, tracer.captureAWSv3Client(new SFNClient({})));
-    const { response } = await startRequests(event, { ledger: deps.ledger, starter, clock: deps.clock, log });
-    return response;
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const deps = getDefaultDeps();
+  if (!deps.config.stateMachineArn) throw new Error('invalid Lambda environment: STATE_MACHINE_ARN: is required');
+  starter ??= new SfnExecutionStarter(deps.config.stateMachineArn, tracer.captureAWSv3Client(new SFNClient({})));
+  const { response } = await startRequests(event, { ledger: deps.ledger, starter, clock: deps.clock, log });
+  return response;
+});

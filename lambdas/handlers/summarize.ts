@@ -1,10 +1,9 @@
 /** Task `Summarize`: counts the request's outcomes from the ledger and stores the final request state. */
-import type { Context } from 'aws-lambda';
 import { countOutcomes, finalRequestState } from '../core/outcome.js';
 import { SummarizeInputSchema, type SummaryOutput } from '../core/workflow-state.js';
-import { flushMetrics, logger } from '../observability.js';
 import { parseTaskInput } from './parse.js';
 import { getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export async function summarize(input: unknown, deps: Pick<WorkflowDeps, 'ledger' | 'clock' | 'log'>): Promise<SummaryOutput> {
   const { requestId } = parseTaskInput(SummarizeInputSchema, input, 'Summarize');
@@ -16,11 +15,4 @@ export async function summarize(input: unknown, deps: Pick<WorkflowDeps, 'ledger
   return { requestId, status, counts };
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<SummaryOutput> => {
-  if (context) logger.addContext(context);
-  try {
-    return await summarize(event, getDefaultDeps());
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown): Promise<SummaryOutput> => summarize(event, getDefaultDeps()));

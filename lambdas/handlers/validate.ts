@@ -1,11 +1,10 @@
 /** Task `Validate`: re-validates the execution input, marks the request RUNNING and decides whether to wait. */
-import type { Context } from 'aws-lambda';
 import { RequestIdSchema, parseRequest } from '../core/request.js';
 import type { ValidatedState } from '../core/workflow-state.js';
-import { flushMetrics, logger } from '../observability.js';
 import { InvalidRequestError } from './errors.js';
 import { recordRejection } from './rejection.js';
 import { getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 const parseRequestId = (id: string) => RequestIdSchema.safeParse(id).success;
 
@@ -53,11 +52,4 @@ export async function validateRequest(input: unknown, deps: Pick<WorkflowDeps, '
   };
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<ValidatedState> => {
-  if (context) logger.addContext(context);
-  try {
-    return await validateRequest(event, getDefaultDeps());
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = lambdaHandler((event: unknown): Promise<ValidatedState> => validateRequest(event, getDefaultDeps()));

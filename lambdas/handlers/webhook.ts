@@ -6,10 +6,11 @@
  * unsigned caller) → content type → JSON → schema → enqueue. Any unexpected error is a 503 "try again":
  * request ids are deterministic, so a retried delivery can never start a second execution.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerSource, type SecretSource } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
 import { MessageTooLargeError, SqsRequestQueue, type RequestQueue } from '../adapters/queue.js';
 import { adapterForPath } from '../core/hr/registry.js';
@@ -31,9 +32,10 @@ import {
 } from '../core/webhook.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { WEBHOOK_FAILURES_METRIC } from '../core/metric-names.js';
-import { flushMetrics, log, logger, metrics, tracer } from '../observability.js';
+import { log, metrics, tracer } from '../observability.js';
 import { DEFAULT_HR_LOOKUP, effectiveDatePolicyFromEnv, ledgerRejections, loadHrSettingsFromAws, processHrWebhook, type HrIntakeDeps } from './hr-intake.js';
 import type { WorkflowLog } from './runtime.js';
+import { lambdaHandler } from './middleware.js';
 
 export interface WebhookHttpRequest {
   /** Header names in any case. */
@@ -123,34 +125,18 @@ export class WebhookConfigError extends Error {
   override readonly name = 'WebhookConfigError';
 }
 
-let cachedSecrets: Promise<string[]> | undefined;
-
 /**
- * Read once per container (the promise is cached; dropped on failure so a transient error does not poison the
- * container). WEBHOOK_SECRET_ID in AWS; OFFBOARDING_WEBHOOK_SECRET for local runs. Neither ⇒ refuse.
+ * WEBHOOK_SECRET_ID in AWS (read through `secrets`, which caches it for SECRET_MAX_AGE_SECONDS, so a rotation is
+ * picked up without a cold start); OFFBOARDING_WEBHOOK_SECRET for local runs. Neither ⇒ refuse.
  */
-export function loadWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
-  cachedSecrets ??= readWebhookSecrets(env, client).catch((error: unknown) => {
-    cachedSecrets = undefined;
-    throw error;
-  });
-  return cachedSecrets;
-}
-
-async function readWebhookSecrets(env: Readonly<Record<string, string | undefined>>, client?: SecretsManagerClient): Promise<string[]> {
+export async function loadWebhookSecrets(env: Readonly<Record<string, string | undefined>>, secrets?: SecretSource): Promise<string[]> {
   const secretId = env.WEBHOOK_SECRET_ID?.trim();
   if (secretId) {
-    const secrets = client ?? new SecretsManagerClient({});
-    const result = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-    return parseWebhookSecrets(`secret ${secretId}`, result.SecretString);
+    if (!secrets) throw new WebhookConfigError('WEBHOOK_SECRET_ID is set but no secret source was wired');
+    return parseWebhookSecrets(`secret ${secretId}`, await secrets.read(secretId));
   }
   if (env.OFFBOARDING_WEBHOOK_SECRET !== undefined) return parseWebhookSecrets('OFFBOARDING_WEBHOOK_SECRET', env.OFFBOARDING_WEBHOOK_SECRET);
   throw new WebhookConfigError('no webhook secret: set WEBHOOK_SECRET_ID (AWS) or OFFBOARDING_WEBHOOK_SECRET (local)');
-}
-
-/** Tests only. */
-export function resetWebhookSecretCache(): void {
-  cachedSecrets = undefined;
 }
 
 export function decodeApiGatewayBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
@@ -159,6 +145,13 @@ export function decodeApiGatewayBody(event: Pick<APIGatewayProxyEventV2, 'body' 
 }
 
 let defaultDeps: WebhookDeps | undefined;
+let awsSecrets: SecretSource | undefined;
+
+/** One traced Secrets Manager source per container, shared by our route and the HR routes. */
+function secretSource(): SecretSource {
+  awsSecrets ??= secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
+  return awsSecrets;
+}
 
 function getDefaultWebhookDeps(): WebhookDeps {
   if (defaultDeps) return defaultDeps;
@@ -169,9 +162,8 @@ function getDefaultWebhookDeps(): WebhookDeps {
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
-  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   defaultDeps = {
-    secrets: () => loadWebhookSecrets(process.env, secretsClient),
+    secrets: () => loadWebhookSecrets(process.env, secretSource()),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
     ledger: new DynamoLedger({ tableName: ledgerTableName }),
     clock: () => new Date(),
@@ -186,13 +178,12 @@ let defaultHrDeps: HrIntakeDeps | undefined;
 function getDefaultHrDeps(): HrIntakeDeps {
   if (defaultHrDeps) return defaultHrDeps;
   const base = getDefaultWebhookDeps();
-  const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const tableName = process.env.LEDGER_TABLE_NAME?.trim();
   const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
   defaultHrDeps = {
     settings: (provider) => {
       const adapter = adapterForPath(`/hr/${provider}`);
-      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretsClient) : Promise.resolve(undefined);
+      return adapter ? loadHrSettingsFromAws(adapter, process.env, secretSource()) : Promise.resolve(undefined);
     },
     queue: base.queue,
     clock: base.clock,
@@ -208,26 +199,21 @@ function getDefaultHrDeps(): HrIntakeDeps {
   return defaultHrDeps;
 }
 
-export const handler = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  if (context) logger.addContext(context);
-  try {
-    const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
-    const adapter = adapterForPath(path);
-    if (adapter) {
-      const hr = await processHrWebhook(
-        adapter,
-        { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
-        getDefaultHrDeps(),
-      );
-      return { statusCode: hr.status, headers: hr.headers, body: hr.body };
-    }
-    // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
-    const deps = getDefaultWebhookDeps();
-    const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
-    // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
-    if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
-    return { statusCode: response.status, headers: response.headers, body: response.body };
-  } finally {
-    flushMetrics();
+export const handler = lambdaHandler(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+  const adapter = adapterForPath(path);
+  if (adapter) {
+    const hr = await processHrWebhook(
+      adapter,
+      { method: event.requestContext?.http?.method ?? 'POST', headers: event.headers ?? {}, body: decodeApiGatewayBody(event) },
+      getDefaultHrDeps(),
+    );
+    return { statusCode: hr.status, headers: hr.headers, body: hr.body };
   }
-};
+  // A missing configuration is thrown, not answered: the invocation errors and the function's alarms fire.
+  const deps = getDefaultWebhookDeps();
+  const response = await processWebhook({ headers: event.headers ?? {}, body: decodeApiGatewayBody(event) }, deps);
+  // The 503 is answered, not thrown, so the function's Errors metric stays 0: this one is alarmed instead.
+  if (response.status >= 500) metrics.addMetric(WEBHOOK_FAILURES_METRIC, MetricUnit.Count, 1);
+  return { statusCode: response.status, headers: response.headers, body: response.body };
+});

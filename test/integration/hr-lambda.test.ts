@@ -4,8 +4,8 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetHrSettingsCache } from '../../lambdas/handlers/hr-intake.js';
 import { handler } from '../../lambdas/handlers/webhook.js';
+import { lambdaContext } from '../support/lambda-context.js';
 import { HR_SECRETS, hrFixture, providerHeaders } from '../support/hr.js';
 
 const saved = { ...process.env };
@@ -18,12 +18,10 @@ beforeAll(() => {
   delete process.env.OFFBOARDING_GUSTO_SECRET;
   delete process.env.HR_OKTA_SECRET_ID;
   delete process.env.HR_GUSTO_SECRET_ID;
-  resetHrSettingsCache();
 });
 
 afterAll(() => {
   process.env = saved;
-  resetHrSettingsCache();
 });
 
 function apiEvent(method: string, path: string, headers: Record<string, string>, body?: string): APIGatewayProxyEventV2 {
@@ -41,19 +39,19 @@ function apiEvent(method: string, path: string, headers: Record<string, string>,
 
 describe('webhook Lambda routing', () => {
   it('answers Okta\'s verification GET and acknowledges an authentic non-termination', async () => {
-    const challenge = await handler(apiEvent('GET', '/hr/okta', { 'x-okta-verification-challenge': 'lambda-challenge-7' }));
+    const challenge = await handler(apiEvent('GET', '/hr/okta', { 'x-okta-verification-challenge': 'lambda-challenge-7' }), lambdaContext());
     expect(challenge).toMatchObject({ statusCode: 200, body: '{"verification":"lambda-challenge-7"}' });
     const body = JSON.stringify({ data: { events: [{ uuid: 'u-1', eventType: 'user.session.start', target: [] }] } });
-    const ignored = await handler(apiEvent('POST', '/hr/okta', providerHeaders('okta', HR_SECRETS.okta, body, Date.now() / 1000), body));
+    const ignored = await handler(apiEvent('POST', '/hr/okta', providerHeaders('okta', HR_SECRETS.okta, body, Date.now() / 1000), body), lambdaContext());
     expect(ignored.statusCode).toBe(200);
     expect(JSON.parse(ignored.body ?? '{}')).toMatchObject({ provider: 'okta', requestIds: [], ignored: [expect.any(String)] });
   });
 
   it('404 for a provider that is not enabled; 401 on our own route without our signature', async () => {
     const body = hrFixture('gusto-employee-terminated.json');
-    const gusto = await handler(apiEvent('POST', '/hr/gusto', providerHeaders('gusto', HR_SECRETS.gusto, body, Date.now() / 1000), body));
+    const gusto = await handler(apiEvent('POST', '/hr/gusto', providerHeaders('gusto', HR_SECRETS.gusto, body, Date.now() / 1000), body), lambdaContext());
     expect(gusto.statusCode).toBe(404);
-    const ours = await handler(apiEvent('POST', '/hr/events', { 'content-type': 'application/json' }, '{}'));
+    const ours = await handler(apiEvent('POST', '/hr/events', { 'content-type': 'application/json' }, '{}'), lambdaContext());
     expect(ours.statusCode).toBe(401);
   });
 });

@@ -8,7 +8,7 @@ import { SqsRequestQueue, type RequestQueue } from '../../lambdas/adapters/queue
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
 import { requestDigest } from '../../lambdas/core/request.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
-import { decodeApiGatewayBody, loadWebhookSecrets, processWebhook, resetWebhookSecretCache, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
+import { decodeApiGatewayBody, loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { receiveAllRequests } from '../support/sqs.js';
 
@@ -183,11 +183,8 @@ describe('processWebhook with a real local SQS', () => {
   });
 
   it('refuses to run without a secret; reads OFFBOARDING_WEBHOOK_SECRET locally', async () => {
-    resetWebhookSecretCache();
     await expect(loadWebhookSecrets({})).rejects.toThrow(/WEBHOOK_SECRET_ID .* OFFBOARDING_WEBHOOK_SECRET/);
-    resetWebhookSecretCache();
     await expect(loadWebhookSecrets({ OFFBOARDING_WEBHOOK_SECRET: SECRET })).resolves.toEqual([SECRET]);
-    resetWebhookSecretCache();
   });
 
   it('fuzz: 1,000 bodies and headers ⇒ never a 5xx, nothing enqueued unless signed and valid', async () => {
