@@ -180,12 +180,14 @@ export class ProjectFunction extends NodejsFunction {
         ],
       });
     }
-    if (operations.has('put')) {
-      // A function that records outcomes also appends them to the evidence chain (lambdas/adapters/ledger.ts): it
-      // reads the day's head and the records beyond it, and only those items (partition keys CHAIN#<day>).
+    // A function that records outcomes also appends them to the evidence chain (lambdas/adapters/ledger.ts): it
+    // reads the day's head and the records beyond it; what it may not read already, it may read there only
+    // (partition keys CHAIN#<day>).
+    const chainReads = operations.has('put') ? (['get', 'query'] as const).filter((op) => !operations.has(op)).flatMap((op) => LEDGER_OPERATION_ACTIONS[op]) : [];
+    if (chainReads.length > 0) {
       iam.Grant.addToPrincipal({
         grantee: this,
-        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        actions: chainReads,
         resourceArns: [table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVIDENCE_CHAIN_PK_PREFIX}*`] } },
       });

@@ -159,6 +159,8 @@ describe('infrastructure constructs with default config', () => {
           'dynamodb:BatchWriteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
+          // The evidence chain (issue 14): rejections it records are sealed, which reads the day's chain head.
+          'dynamodb:Query',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           'sqs:DeleteMessage',
@@ -173,6 +175,9 @@ describe('infrastructure constructs with default config', () => {
       expect(start.Resource).toEqual({ Ref: logicalIdOf(h.stateMachine) });
       const sqs = statements.find((s) => actionsOf([s]).includes('sqs:ReceiveMessage'))!;
       expect(sqs.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(h.intake.queue), 'Arn'] });
+      // Query only on the evidence chain's partitions, nowhere else in the ledger.
+      const query = statements.filter((s) => actionsOf([s]).includes('dynamodb:Query'));
+      expect(query.map((s) => (s as { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAIN#*'] } }]);
     });
 
     it('gives the start function the env vars the runtime reads', () => {
