@@ -9,7 +9,7 @@ import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertool
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
-import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES } from './core/metric-names.js';
+import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, SLA_MISSED_METRIC } from './core/metric-names.js';
 import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
 
 export { maskEmailsInText };
@@ -69,6 +69,8 @@ export interface OutcomeMetricsSink {
   countOutcomes(counts: Partial<OutcomeCounts>): void;
   /** SERVICE keys of deleted leavers left ACTIVE: the OrphanedServiceKeys alarm watches it. */
   countOrphanedServiceKeys?(count: number): void;
+  /** Deletions recorded after the removal SLA (optional: sinks that only count outcomes ignore it). */
+  countSlaMisses?(count: number): void;
 }
 
 export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
@@ -80,6 +82,9 @@ export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
   },
   countOrphanedServiceKeys(count) {
     if (count > 0) metrics.addMetric(ORPHANED_SERVICE_KEYS_METRIC, MetricUnit.Count, count);
+  },
+  countSlaMisses(count) {
+    if (count > 0) metrics.addMetric(SLA_MISSED_METRIC, MetricUnit.Count, count);
   },
 };
 

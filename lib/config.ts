@@ -102,6 +102,13 @@ const auditSchema = z
   })
   .strict();
 
+const evidenceSchema = z
+  .object({
+    // The removal control auditors test against: access removed within this many hours of the effective termination.
+    slaHours: numberSetting('evidenceSlaHours'),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     protectedEmails: emailListSchema.default([]),
@@ -139,6 +146,7 @@ const configSchema = z
     hrTimeZone: z.string().trim().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. America/Los_Angeles' }).default('UTC'),
     hrGraceMinutes: z.number().int().min(0).max(MAX_GRACE_MINUTES).default(0),
     audit: auditSchema.prefault({}),
+    evidence: evidenceSchema.prefault({}),
   })
   .strict();
 

@@ -9,7 +9,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * - attempt record  pk=REQ#<requestId>  sk=ATT#<email>#<attempt:4>    gsi1pk=EMAIL#<email>     gsi1sk=<recordedAt>#<requestId>#<attempt:4>
  * - delete intent   pk=REQ#<requestId>  sk=INT#<email>#<attempt:4>    gsi2pk=INTENT#DELETING       gsi2sk=<recordedAt>#<requestId>#<email>#<attempt:4>
  * - shared Arize rate limit (not ledger data; no index attributes)  pk=RATELIMIT#arize  sk=BUCKET  (shared-rate-limit.ts)
+ * - evidence chain (no index attributes)  pk=CHAIN#<day>  sk=REC#<seq:10> (record) | HEAD (the day's head)  (core/evidence-chain.ts)
  */
+/** Partition-key prefix of the evidence chain; writers' GetItem/Query grant on the chain is scoped to it. */
+export const EVIDENCE_CHAIN_PK_PREFIX = 'CHAIN#';
 export const LEDGER_INDEX_BY_EMAIL = 'byEmail';
 /** The shared rate limit's partition key; the functions' GetItem/UpdateItem grant on it is scoped to this key. */
 export const SHARED_RATE_LIMIT_PK = 'RATELIMIT#arize';

@@ -25,10 +25,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { normalizeEmail } from '../core/email.js';
 import type { AccessInventory, ActivityResult } from '../core/access-inventory.js';
+import { chainDay, genesisHash, linkRecords, verifyDay, type ChainRecord, type StoredChainHead } from '../core/evidence-chain.js';
 import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome.js';
 import type { OffboardingRequest } from '../core/request.js';
 import type { Cancellation, CancellationPort } from '../core/cancellation.js';
-import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
+import { EVIDENCE_CHAIN_PK_PREFIX, LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
 /** What a request-state write sets, and so what a read returns besides the keys and timestamps. */
 interface RequestStateFields {
@@ -170,6 +171,10 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 }
 
 const pad = (attempt: number) => String(attempt).padStart(4, '0');
+const MAX_CHAIN_ROUNDS = 200;
+const CHAIN_HEAD_SK = 'HEAD';
+const chainKey = (day: string) => `${EVIDENCE_CHAIN_PK_PREFIX}${day}`;
+const chainRecordKey = (seq: number) => `REC#${String(seq).padStart(10, '0')}`;
 const INTENT_INDEX_KEY = 'INTENT#DELETING';
 const requestKey = (requestId: string) => `REQ#${requestId}`;
 const scheduleKey = (email: string) => `SCHED#${email}`;
@@ -221,7 +226,8 @@ function outcomeAttributes(outcome: Outcome): Record<string, unknown> {
     case 'DRY_RUN':
       return { ...base, reason: outcome.reason };
     case 'DELETED':
-      // The access inventory is bounded where it is built (boundAccess), so the item stays far below 400 KB.
+      // The read-back verification and the access inventory are the evidence of what was removed; the inventory is
+      // bounded where it is built (boundAccess), so the item stays far below 400 KB.
       return { ...base, verifiedAt: outcome.verifiedAt, access: outcome.access, activityAfterTermination: outcome.activityAfterTermination };
     default:
       return base;
@@ -377,49 +383,180 @@ export class DynamoLedger implements Ledger {
     }));
     // One BatchWrite may not hold two puts of the same key: the last outcome per key wins, as it would in sequence.
     const uniqueAttempts = [...new Map(attemptItems.map((item) => [`${item.pk}|${item.sk}`, item])).values()];
+    // Only what was actually written is sealed in the evidence chain (a conditional write that lost seals nothing).
+    const written: Record<string, unknown>[] = [];
     if (fallback) {
-      await this.forEachLimited(uniqueAttempts, PUT_CONCURRENCY, (item) =>
-        this.conditionalPut(item, 'attribute_not_exists(pk)'),
-      );
+      await this.forEachLimited(uniqueAttempts, PUT_CONCURRENCY, async (item) => {
+        if (await this.conditionalPut(item, 'attribute_not_exists(pk)')) written.push(item);
+      });
     } else {
       await this.batchPut(uniqueAttempts);
+      written.push(...uniqueAttempts);
     }
-    await this.forEachLimited(outcomes, PUT_CONCURRENCY, (outcome) => this.putCurrentOutcome(outcome, fallback));
+    await this.forEachLimited(outcomes, PUT_CONCURRENCY, async (outcome) => {
+      const item = await this.putCurrentOutcome(outcome, fallback);
+      if (item) written.push(item);
+    });
+    // After the items: a crash in between leaves items without a chain record, which `evidence verify` names and
+    // the retried write (Lambda retry, resumed request) seals.
+    await this.appendToChain(written);
   }
 
-  private async conditionalPut(item: Record<string, unknown>, condition: string): Promise<void> {
+  private async conditionalPut(item: Record<string, unknown>, condition: string): Promise<boolean> {
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition }));
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
 
-  private async putCurrentOutcome(outcome: Outcome, fallback: boolean): Promise<void> {
-    const condition = fallback
-      ? 'attribute_not_exists(pk) OR (#attempt < :attempt AND #status = :failed)'
-      : 'attribute_not_exists(pk) OR #attempt <= :attempt';
+  // ---------------------------------------------------------------------------------------------
+  // Evidence chain (core/evidence-chain.ts): one chain per UTC day, records then head, both conditional.
+
+  /**
+   * Appends the items to their day's chain. No transactions: each record is put only if its seq is free, then the
+   * head is moved only from the seq it was read at. A writer that finds records beyond the head (a concurrent
+   * writer, or one that crashed between the two writes) checks that they link and moves the head forward first.
+   */
+  private async appendToChain(items: readonly Record<string, unknown>[]): Promise<void> {
+    const byDay = new Map<string, { pk: string; sk: string; item: Record<string, unknown> }[]>();
+    for (const item of items) {
+      const day = chainDay(String(item.recordedAt));
+      const list = byDay.get(day) ?? [];
+      list.push({ pk: String(item.pk), sk: String(item.sk), item });
+      byDay.set(day, list);
+    }
+    for (const [day, entries] of byDay) await this.appendToDay(day, entries);
+  }
+
+  private async appendToDay(day: string, entries: readonly { pk: string; sk: string; item: Record<string, unknown> }[]): Promise<void> {
+    let pending = [...entries];
+    let head: { seq: number; hash: string } = (await this.chainHead(day)) ?? { seq: 0, hash: genesisHash(day) };
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round > MAX_CHAIN_ROUNDS) throw new Error(`ledger: the evidence chain of ${day} stayed contended for ${MAX_CHAIN_ROUNDS} rounds`);
+      if (round > 3) await this.sleep(Math.min(500, 5 * 2 ** Math.min(round, 7) * Math.random()));
+      const records = linkRecords(day, head, pending);
+      let stored = 0;
+      let last: ChainRecord | undefined;
+      for (const record of records) {
+        const { items, ...rest } = record;
+        if (!(await this.conditionalPut({ ...rest, sealed: items, pk: chainKey(day), sk: chainRecordKey(record.seq), kind: 'CHAIN_RECORD' }, 'attribute_not_exists(pk)'))) break;
+        stored += items.length;
+        last = record;
+      }
+      pending = pending.slice(stored);
+      if (last !== undefined) {
+        await this.advanceChainHead(day, head.seq, last);
+        head = last;
+      }
+      if (pending.length === 0) break;
+      // The next seq was taken: by a concurrent writer, or by one that crashed before moving the head. What lies
+      // beyond the head must link before the head moves over it (roll forward), then this write goes on top.
+      head = (await this.chainHead(day)) ?? { seq: 0, hash: genesisHash(day) };
+      const tail = await this.chainRecords(day, head.seq);
+      if (tail.length > 0) {
+        const check = verifyDay(day, tail, undefined, head);
+        if (check.problems.length > 0) {
+          throw new Error(`ledger: the evidence chain of ${day} is broken beyond its head (${check.problems[0]?.problem}); run offboard evidence verify`);
+        }
+        const end = tail[tail.length - 1] as ChainRecord;
+        await this.advanceChainHead(day, head.seq, end);
+        head = end;
+      }
+    }
+  }
+
+  private async advanceChainHead(day: string, fromSeq: number, to: ChainRecord): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...outcomeAttributes(outcome),
-            pk: requestKey(outcome.requestId),
-            sk: `OUT#${outcome.email}`,
-            kind: 'OUTCOME',
-            gsi2pk: `STATUS#${outcome.status}`,
-            gsi2sk: `${outcome.recordedAt}#${outcome.requestId}#${outcome.email}`,
-          },
+          Item: { pk: chainKey(day), sk: CHAIN_HEAD_SK, kind: 'CHAIN_HEAD', day, seq: to.seq, hash: to.hash },
+          // Moved only from where it was read: a writer that lost the race leaves the newer head alone.
+          ...(fromSeq === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: '#seq = :from', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':from': fromSeq } }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The day's head (last acknowledged record), or undefined when nothing was chained that day. */
+  async chainHead(day: string): Promise<StoredChainHead | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: chainKey(day), sk: CHAIN_HEAD_SK }, ConsistentRead: true }));
+    const item = result.Item;
+    return item ? { day, seq: Number(item.seq), hash: String(item.hash) } : undefined;
+  }
+
+  /** The day's chain records after `afterSeq`, ascending. */
+  async chainRecords(day: string, afterSeq = 0): Promise<ChainRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      ExpressionAttributeValues: { ':pk': chainKey(day), ':after': chainRecordKey(afterSeq) },
+      ConsistentRead: true,
+    });
+    return items
+      .filter((item) => item.kind === 'CHAIN_RECORD')
+      .map((item) => ({
+        day: String(item.day),
+        seq: Number(item.seq),
+        prevHash: String(item.prevHash),
+        items: (Array.isArray(item.sealed) ? item.sealed : []).map((sealed: Record<string, unknown>) => ({ pk: String(sealed.pk), sk: String(sealed.sk), itemHash: String(sealed.itemHash) })),
+        hash: String(item.hash),
+      }));
+  }
+
+  /** Days with a chain head, ascending (operator commands only: a Scan). */
+  async chainDays(): Promise<string[]> {
+    const days: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({ TableName: this.tableName, FilterExpression: 'kind = :kind', ExpressionAttributeValues: { ':kind': 'CHAIN_HEAD' }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
+      days.push(...(page.Items ?? []).map((item) => String(item.day)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return days.sort();
+  }
+
+  /** One item as stored, for comparing it with its chain record. */
+  async rawItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  private async putCurrentOutcome(outcome: Outcome, fallback: boolean): Promise<Record<string, unknown> | undefined> {
+    const condition = fallback
+      ? 'attribute_not_exists(pk) OR (#attempt < :attempt AND #status = :failed)'
+      : 'attribute_not_exists(pk) OR #attempt <= :attempt';
+    const item = {
+      ...outcomeAttributes(outcome),
+      pk: requestKey(outcome.requestId),
+      sk: `OUT#${outcome.email}`,
+      kind: 'OUTCOME',
+      gsi2pk: `STATUS#${outcome.status}`,
+      gsi2sk: `${outcome.recordedAt}#${outcome.requestId}#${outcome.email}`,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
           ConditionExpression: condition,
           ExpressionAttributeNames: fallback ? { '#attempt': 'attempt', '#status': 'status' } : { '#attempt': 'attempt' },
           ExpressionAttributeValues: fallback ? { ':attempt': outcome.attempt, ':failed': 'FAILED' } : { ':attempt': outcome.attempt },
         }),
       );
+      return item;
     } catch (error) {
       // A later attempt is already the current outcome: this one stays in history only.
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }

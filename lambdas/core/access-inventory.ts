@@ -284,3 +284,21 @@ export async function findActivityAfter(
   }
   return { status: 'available', from: from.toISOString(), to: to.toISOString(), entries };
 }
+
+/**
+ * The access a leaver had, in one line for an operator (`status`) and an auditor (the evidence row): role, bindings,
+ * keys, the SERVICE keys left active — or why the inventory could not be read, or that none was recorded.
+ */
+export function summarizeAccess(access: AccessInventory | undefined): string {
+  if (access === undefined) return 'not recorded';
+  if (access.status === 'unavailable') return `access not recorded: ${access.reason}`;
+  const more = (shown: number, total: number) => (total > shown ? ` (+${total - shown} more)` : '');
+  const bindings = access.roleBindings.map((b) => `${b.roleName ?? b.roleId} on ${b.resourceType.toLowerCase()} ${b.resourceName ?? b.resourceId}`);
+  const revoked = access.serviceKeys.filter((k) => k.revocation?.status === 'REVOKED').length;
+  return [
+    `role ${access.role.type === 'PREDEFINED' ? access.role.name : (access.role.name ?? access.role.id)}`,
+    `bindings: ${bindings.length > 0 ? bindings.join(', ') : 'none'}${more(bindings.length, access.counts.roleBindings)}`,
+    `USER keys: ${access.counts.userKeys}`,
+    `SERVICE keys: ${access.counts.serviceKeys}${revoked > 0 ? `, ${revoked} revoked by us` : ''}${access.orphanedServiceKeys ? `, ${access.orphanedServiceKeys} still ACTIVE` : ''} (${access.counts.spacesChecked} spaces checked)`,
+  ].join('; ');
+}

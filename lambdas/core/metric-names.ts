@@ -25,3 +25,9 @@ export const OUTCOME_METRIC_NAMES = {
 
 /** Counted when a rescind arrives after the person was deleted (REHIRED_AFTER_DELETION): a human re-invites. */
 export const USERS_REHIRED_AFTER_DELETION_METRIC = OUTCOME_METRIC_NAMES.REHIRED_AFTER_DELETION;
+
+/**
+ * Counted where a deletion is recorded (delete chunk, intent reconciliation) when it lands after the removal SLA
+ * (`offboarding.evidence.slaHours` after the effective termination; lambdas/core/evidence.ts).
+ */
+export const SLA_MISSED_METRIC = 'SlaMissed';

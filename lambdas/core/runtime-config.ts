@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   retry: RetryPolicy;
   /** SERVICE keys a deleted leaver created: `report` (alert, default) or `revoke` (revoked and verified). */
   serviceKeys: ServiceKeyPolicy;
+  /** Removal SLA in hours (cdk.json `offboarding.evidence.slaHours` → EVIDENCE_SLA_HOURS): SLA-miss metric and evidence rows. */
+  slaHours: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +103,7 @@ const EnvSchema = z.object({
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? 'report' : value.trim()))
     .pipe(z.enum(SERVICE_KEY_POLICIES, { message: `must be one of ${SERVICE_KEY_POLICIES.join(', ')}` })),
+  EVIDENCE_SLA_HOURS: num(SETTINGS.evidenceSlaHours),
 });
 
 /** Throws ConfigError naming every offending variable. */
@@ -138,6 +141,7 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
       maxBackoffSeconds: RETRY_MAX_BACKOFF_SECONDS,
     },
     serviceKeys: e.SERVICE_KEYS,
+    slaHours: e.EVIDENCE_SLA_HOURS,
   };
 }
 

@@ -52,6 +52,8 @@ export const SETTINGS = {
    * rate per invocation (raise it knowingly); whole numbers in cdk.json and the Lambda environment.
    */
   arizeMaxRequestsPerSecond: setting(5_000, 1, 10_000, false, ARIZE_FIXED_REQUESTS_PER_SECOND),
+  /** The removal SLA auditors test against: access removed within this many hours of the effective termination. */
+  evidenceSlaHours: setting(24, 1, 720, false),
 } as const satisfies Record<string, NumberSetting>;
 
 /** Upper bound of a single workflow retry wait, whatever the growth factor makes of it. */

@@ -10,7 +10,7 @@ import type { DeleteTarget } from '../core/planning.js';
 import { inventoryBeforeDelete, inventoryDeadline, orphanedServiceKeysOf, settleRemoval, type RemovalSettings } from '../core/removal.js';
 import { DeleteChunkInputSchema, type ChunkResult } from '../core/workflow-state.js';
 import { parseTaskInput } from './parse.js';
-import { deadlineFrom, getDefaultDeps, type WorkflowDeps } from './runtime.js';
+import { deadlineFrom, getDefaultDeps, reportSlaMisses, type WorkflowDeps } from './runtime.js';
 import { lambdaHandler } from './middleware.js';
 
 export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: { deadline?: number } = {}): Promise<ChunkResult> {
@@ -70,6 +70,7 @@ export async function deleteChunk(input: unknown, deps: WorkflowDeps, options: {
     deps.metrics.countOrphanedServiceKeys?.(orphaned.count);
     deps.log.warn('SERVICE keys created by deleted leavers are still active', { requestId: chunk.requestId, policy: deps.config.serviceKeys, count: orphaned.count, keys: orphaned.keys });
   }
+  await reportSlaMisses(deps, chunk.requestId, outcomes);
   deps.log.info('chunk deleted', { requestId: chunk.requestId, attempt: chunk.attempt, deleted: counts.DELETED, failed: counts.FAILED, retry: retry.length });
   return { deleted: counts.DELETED, notFound: counts.NOT_FOUND, failed: counts.FAILED, retry };
 }

@@ -14,7 +14,7 @@ import { maskEmailsInText } from '../observability.js';
 import { TransientArizeError } from './errors.js';
 import { parseTaskInput } from './parse.js';
 import type { DeleteIntent } from '../adapters/ledger.js';
-import { deadlineFrom, getDefaultDeps, type UserDirectory, type WorkflowDeps } from './runtime.js';
+import { deadlineFrom, getDefaultDeps, reportSlaMisses, type UserDirectory, type WorkflowDeps } from './runtime.js';
 import { lambdaHandler } from './middleware.js';
 
 /**
@@ -127,6 +127,7 @@ export async function resolveEmails(input: unknown, deps: WorkflowDeps, options:
   ];
   await deps.ledger.recordOutcomes(outcomes);
   deps.metrics.countOutcomes(countOutcomes(outcomes));
+  await reportSlaMisses(deps, request.requestId, outcomes);
   deps.log.info('emails resolved', {
     requestId: request.requestId,
     decision: plan.decision,

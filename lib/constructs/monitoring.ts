@@ -7,12 +7,12 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
+import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, SLA_MISSED_METRIC, USERS_REHIRED_AFTER_DELETION_METRIC, WEBHOOK_FAILURES_METRIC } from '../../lambdas/core/metric-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './project-function.js';
 
 export const USERS_FAILED_METRIC = OUTCOME_METRIC_NAMES.FAILED;
 export const USERS_HELD_METRIC = OUTCOME_METRIC_NAMES.HELD;
-export { ORPHANED_SERVICE_KEYS_METRIC, WEBHOOK_FAILURES_METRIC };
+export { ORPHANED_SERVICE_KEYS_METRIC, SLA_MISSED_METRIC, WEBHOOK_FAILURES_METRIC };
 
 export interface MonitoredFunction {
   /** Stable label used in the alarm's construct id and description, e.g. the function's construct id. */
@@ -121,6 +121,12 @@ export class Monitoring extends Construct {
       'UsersRehiredAfterDeletion',
       projectMetric(USERS_REHIRED_AFTER_DELETION_METRIC),
       'HR rescinded a termination after the account was deleted (REHIRED_AFTER_DELETION in the ledger): re-invite the person in Arize by hand.',
+    );
+    addAlarm(
+      'SlaMissed',
+      projectMetric(SLA_MISSED_METRIC),
+      'A leaver was removed from Arize later than the removal SLA (offboarding.evidence.slaHours) after the effective termination; ' +
+        'the evidence export (offboard evidence) lists them with sla=missed.',
     );
     addAlarm(
       'WebhookFailures',

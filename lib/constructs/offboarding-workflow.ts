@@ -44,7 +44,8 @@ const FUNCTION_SPECS: Record<WorkflowFunctionId, FunctionSpec> = {
   ValidateFunction: { description: 'Validates the request and schedules it', timeout: Duration.seconds(30), ledger: ['put', 'update'], arize: false },
   // isApprovedRelease reads the HELD request's state (get) and outcomes (query): without them approval fails.
   ResolveFunction: { description: 'Resolves emails to Arize users and plans the deletes', timeout: Duration.minutes(5), ledger: ['get', 'query', 'put'], arize: true },
-  // get + query: the cancellation check right before the DELETEs reads the request's state and its cancellations.
+  // get + query: the cancellation check right before the DELETEs reads the request's state and its cancellations;
+  // get also reads the request's effective time, to count deletions recorded after the removal SLA (SlaMissed).
   DeleteFunction: { description: 'Deletes one chunk of Arize users by id', timeout: Duration.minutes(5), ledger: ['get', 'query', 'put'], arize: true },
   RecordFunction: { description: 'Records HELD, DRY_RUN and catch-path outcomes', timeout: Duration.seconds(60), ledger: ['query', 'put', 'update'], arize: false },
   PlanRetryFunction: { description: 'Plans the next delete round and its backoff', timeout: Duration.seconds(30), ledger: 'none', arize: false },

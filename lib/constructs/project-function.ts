@@ -12,7 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
+import { EVIDENCE_CHAIN_PK_PREFIX, SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger.js';
 
 /** The repository root: handler entries and the lock file are resolved from it, never from the caller's working directory. */
@@ -178,6 +178,18 @@ export class ProjectFunction extends NodejsFunction {
           table.tableArn,
           ...[LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS].map((index) => `${table.tableArn}/index/${index}`),
         ],
+      });
+    }
+    // A function that records outcomes also appends them to the evidence chain (lambdas/adapters/ledger.ts): it
+    // reads the day's head and the records beyond it; what it may not read already, it may read there only
+    // (partition keys CHAIN#<day>).
+    const chainReads = operations.has('put') ? (['get', 'query'] as const).filter((op) => !operations.has(op)).flatMap((op) => LEDGER_OPERATION_ACTIONS[op]) : [];
+    if (chainReads.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: chainReads,
+        resourceArns: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVIDENCE_CHAIN_PK_PREFIX}*`] } },
       });
     }
     // Readers only decrypt; anything that writes needs both.

@@ -19,6 +19,7 @@ export function workflowPolicyEnvironment(config: OffboardingConfig): Record<str
     RETRY_BACKOFF_SECONDS: String(config.retry.backoffSeconds),
     RETRY_BACKOFF_RATE: String(config.retry.backoffRate),
     SERVICE_KEYS: config.serviceKeys,
+    EVIDENCE_SLA_HOURS: String(config.evidence.slaHours),
   };
 }
 

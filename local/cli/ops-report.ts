@@ -16,7 +16,7 @@ import {
 } from '../../lambdas/core/outcome.js';
 import type { OutputRecord } from './output.js';
 import { mapLimited } from '../../lambdas/core/concurrency.js';
-import type { AccessInventory } from '../../lambdas/core/access-inventory.js';
+import { summarizeAccess } from '../../lambdas/core/access-inventory.js';
 import { orphanedServiceKeysOf } from '../../lambdas/core/removal.js';
 
 /** The core's rule (lambdas/core/outcome.ts), re-exported for the commands that import it from here. */
@@ -63,20 +63,6 @@ export interface OutcomeView {
   orphanedServiceKeys?: { id: string; name: string; space?: string; redactedKey: string }[];
 }
 
-/** One line for an operator: role, bindings, keys, and the SERVICE keys left active. */
-export function accessSummary(access: AccessInventory): string {
-  if (access.status === 'unavailable') return `access not recorded: ${access.reason}`;
-  const more = (shown: number, total: number) => (total > shown ? ` (+${total - shown} more)` : '');
-  const bindings = access.roleBindings.map((b) => `${b.roleName ?? b.roleId} on ${b.resourceType.toLowerCase()} ${b.resourceName ?? b.resourceId}`);
-  const revoked = access.serviceKeys.filter((k) => k.revocation?.status === 'REVOKED').length;
-  return [
-    `role ${access.role.type === 'PREDEFINED' ? access.role.name : (access.role.name ?? access.role.id)}`,
-    `bindings: ${bindings.length > 0 ? bindings.join(', ') : 'none'}${more(bindings.length, access.counts.roleBindings)}`,
-    `USER keys: ${access.counts.userKeys}`,
-    `SERVICE keys: ${access.counts.serviceKeys}${revoked > 0 ? `, ${revoked} revoked by us` : ''}${access.orphanedServiceKeys ? `, ${access.orphanedServiceKeys} still ACTIVE` : ''}`,
-  ].join('; ');
-}
-
 export interface RequestStatusView {
   requestId: string;
   state: RequestStateStatus | 'UNKNOWN';
@@ -120,7 +106,7 @@ export function outcomeView(outcome: Outcome): OutcomeView {
   if (outcome.userId !== undefined) view.userId = outcome.userId;
   if (outcome.status === 'DELETED') {
     if (outcome.verifiedAt !== undefined) view.verifiedAt = outcome.verifiedAt;
-    if (outcome.access !== undefined) view.access = accessSummary(outcome.access);
+    if (outcome.access !== undefined) view.access = summarizeAccess(outcome.access);
     const orphaned = orphanedServiceKeysOf([outcome]).keys;
     if (orphaned.length > 0) view.orphanedServiceKeys = orphaned.map((k) => ({ id: k.keyId, name: k.name, ...(k.space === undefined ? {} : { space: k.space }), redactedKey: k.redactedKey }));
   } else if (outcome.status === 'FAILED') {

@@ -8,6 +8,7 @@ const FAMILIES: readonly { commands?: readonly string[]; register(program: Comma
   { commands: ['users'], register: async (program) => (await import('./users-command.js')).registerUsersCommand(program) },
   { register: async (program) => (await import('./ops-start.js')).registerStartCommand(program) },
   { register: async (program) => (await import('./ops-commands.js')).registerOpsCommands(program) },
+  { commands: ['evidence'], register: async (program) => (await import('./evidence-command.js')).registerEvidenceCommand(program) },
   { commands: ['pull'], register: async (program) => (await import('./pull-command.js')).registerPullCommand(program) },
   { commands: ['pending'], register: async (program) => (await import('./pending-command.js')).registerPendingCommand(program) },
   { commands: ['cancel'], register: async (program) => (await import('./cancel-command.js')).registerCancelCommand(program) },

@@ -15,7 +15,7 @@ import { Alerts } from '../../lib/constructs/alerts.js';
 import { ARIZE_API_KEY_PLACEHOLDER, ArizeApiKeySecret } from '../../lib/constructs/arize-api-key.js';
 import { IntakeQueue } from '../../lib/constructs/intake-queue.js';
 import { Ledger } from '../../lib/constructs/ledger.js';
-import { Monitoring } from '../../lib/constructs/monitoring.js';
+import { Monitoring, SLA_MISSED_METRIC } from '../../lib/constructs/monitoring.js';
 import { actionsOf, logicalIdOf, SKIP_BUNDLING, statementsForRole } from './helpers.js';
 
 const fixtureEntry = fileURLToPath(new URL('./fixtures/echo-handler.ts', import.meta.url));
@@ -159,6 +159,8 @@ describe('infrastructure constructs with default config', () => {
           'dynamodb:BatchWriteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
+          // The evidence chain (issue 14): rejections it records are sealed, which reads the day's chain head.
+          'dynamodb:Query',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           'sqs:DeleteMessage',
@@ -173,6 +175,9 @@ describe('infrastructure constructs with default config', () => {
       expect(start.Resource).toEqual({ Ref: logicalIdOf(h.stateMachine) });
       const sqs = statements.find((s) => actionsOf([s]).includes('sqs:ReceiveMessage'))!;
       expect(sqs.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(h.intake.queue), 'Arn'] });
+      // Query only on the evidence chain's partitions, nowhere else in the ledger.
+      const query = statements.filter((s) => actionsOf([s]).includes('dynamodb:Query'));
+      expect(query.map((s) => (s as { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAIN#*'] } }]);
     });
 
     it('gives the start function the env vars the runtime reads', () => {
@@ -253,6 +258,7 @@ describe('infrastructure constructs with default config', () => {
           'ArizeOffboarding/UsersHeld',
           'ArizeOffboarding/OrphanedServiceKeys',
           'ArizeOffboarding/UsersRehiredAfterDeletion',
+          'ArizeOffboarding/SlaMissed',
           'ArizeOffboarding/WebhookFailures',
           'AWS/Lambda/Errors',
         ].sort(),
@@ -265,6 +271,22 @@ describe('infrastructure constructs with default config', () => {
           TreatMissingData: 'notBreaching',
         });
       }
+    });
+
+    it('alarms on any deletion recorded after the removal SLA (SlaMissed, the metric the delete task emits) to the alert topic', () => {
+      h.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ArizeOffboarding',
+        MetricName: SLA_MISSED_METRIC,
+        Dimensions: [{ Name: 'service', Value: 'arize-offboarding' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalIdOf(h.alerts.topic) }],
+        AlarmDescription: Match.stringLikeRegexp('removal SLA'),
+      });
     });
 
     it('watches depth on the dead-letter queue, age on the intake queue, and the service dimension Powertools emits', () => {

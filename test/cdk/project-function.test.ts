@@ -154,6 +154,13 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
         Action: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(table), 'Arn'] },
       },
+      // A writer seals what it records in the evidence chain (issue 14): reads on the chain's partitions only.
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(table), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAIN#*'] } },
+      },
     ]);
     const sfnStatements = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('states:')));
     expect(actionsOf(sfnStatements)).toEqual(['states:StartExecution']);

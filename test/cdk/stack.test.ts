@@ -84,8 +84,11 @@ describe('ArizeOffboardingStack', () => {
     expect(actionsOf(start)).toEqual(['states:StartExecution']);
     expect(start.map((s) => s.Resource)).toEqual([{ Ref: logicalIdOf(stack.workflow.stateMachine) }]);
     const ledgerActions = actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
-    // Creates request states and REJECTED outcomes, reads an existing id's state: no UpdateItem, no Query.
-    expect(ledgerActions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // Creates request states and REJECTED outcomes, reads an existing id's state: no UpdateItem; Query only on the
+    // evidence chain's partitions (the rejections it records are sealed there, issue 14).
+    expect(ledgerActions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const query = statements.filter((s) => actionsOf([s]).includes('dynamodb:Query'));
+    expect(query.map((s) => (s as { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CHAIN#*'] } }]);
     expect(actionsOf(statements).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
   });
 
@@ -117,7 +120,7 @@ describe('ArizeOffboardingStack', () => {
     expect(errorAlarmTargets).toHaveLength(Object.keys(functions).length);
     const others = alarms.map((a) => a.Properties.MetricName).filter((m) => m !== 'Errors').sort();
     expect(others).toEqual(
-      ['5xx', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed', 'UsersHeld', 'OrphanedServiceKeys', 'UsersRehiredAfterDeletion', 'WebhookFailures'].sort(),
+      ['5xx', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut', 'UsersFailed', 'SlaMissed', 'UsersHeld', 'OrphanedServiceKeys', 'UsersRehiredAfterDeletion', 'WebhookFailures'].sort(),
     );
   });
 

@@ -22,6 +22,7 @@ const LAYERS: Record<SettingName, { deploy: (value: number) => OffboardingConfig
   retryBackoffRate: { deploy: (v) => ({ retry: { backoffRate: v } }), runtime: (env) => runtime(env).retry.backoffRate },
   arizeMaxConcurrency: { deploy: (v) => ({ arize: { maxConcurrency: v } }), runtime: (env) => runtime(env).arize.maxConcurrency },
   arizeMaxRequestsPerSecond: { deploy: (v) => ({ arize: { maxRequestsPerSecond: v } }), runtime: (env) => runtime(env).arize.maxRequestsPerSecond },
+  evidenceSlaHours: { deploy: (v) => ({ evidence: { slaHours: v } }), runtime: (env) => runtime(env).slaHours },
 };
 
 function runtime(env: Record<string, string>) {
