@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { loadConfig, type OffboardingConfig } from './config.js';
 import { Alerts } from './constructs/alerts.js';
 import { Audit } from './constructs/audit.js';
+import { Evidence } from './constructs/evidence.js';
 import { ArizeApiKeySecret } from './constructs/arize-api-key.js';
 import { IntakeQueue } from './constructs/intake-queue.js';
 import { Ledger } from './constructs/ledger.js';
@@ -29,6 +30,7 @@ export class ArizeOffboardingStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly webhook: Webhook;
   public readonly audit: Audit;
+  public readonly evidence: Evidence;
 
   constructor(scope: Construct, id: string, props: ArizeOffboardingStackProps = {}) {
     super(scope, id, {
@@ -88,12 +90,19 @@ export class ArizeOffboardingStack extends Stack {
       logRetentionDays: config.logRetentionDays,
     });
 
+    this.evidence = new Evidence(this, 'Evidence', {
+      ledger: this.ledger.table,
+      retentionDays: config.evidence.retentionDays,
+      slaHours: config.evidence.slaHours,
+      logRetentionDays: config.logRetentionDays,
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alertTopic: this.alerts.topic,
       deadLetterQueue: this.intake.deadLetterQueue,
       intakeQueue: this.intake.queue,
       stateMachine: this.workflow.stateMachine,
-      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function].map((fn) => ({ label: fn.node.id, fn })),
+      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function, this.evidence.function].map((fn) => ({ label: fn.node.id, fn })),
       webhookApi: this.webhook.api,
     });
 
@@ -111,6 +120,7 @@ export class ArizeOffboardingStack extends Stack {
     });
     new CfnOutput(this, 'WebhookSecretName', { value: this.webhook.secret.secretName, description: 'HMAC secret shared with the HR system' });
     new CfnOutput(this, 'AuditReportBucketName', { value: this.audit.reportBucket.bucketName });
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName, description: 'Daily evidence digests and exports (Object Lock, compliance mode)' });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });

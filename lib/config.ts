@@ -106,6 +106,9 @@ const evidenceSchema = z
   .object({
     // The removal control auditors test against: access removed within this many hours of the effective termination.
     slaHours: numberSetting('evidenceSlaHours'),
+    // Object Lock (compliance mode) default retention of the daily digests and exports in S3: no one, root
+    // included, can delete them before it ends. S3 accepts up to 100 years.
+    retentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500, 'must be at most 36500 days (S3 Object Lock)').default(400),
   })
   .strict();
 

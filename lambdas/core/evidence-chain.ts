@@ -164,6 +164,16 @@ export interface ChainVerification {
   problems: ChainProblem[];
 }
 
+/**
+ * One day's chain recomputed from the ledger (its records and head; no Scan): the digest `evidence verify` prints
+ * for that day and the scheduled publication writes to S3. A day without a chain has the empty digest (count 0,
+ * the genesis hash).
+ */
+export async function verifyChainDay(reader: Pick<EvidenceChainReader, 'chainHead' | 'chainRecords'>, day: string): Promise<{ records: ChainRecord[]; result: DayVerification }> {
+  const [records, head] = await Promise.all([reader.chainRecords(day), reader.chainHead(day)]);
+  return { records, result: verifyDay(day, records, head) };
+}
+
 /** Days whose chain lies in [fromDay, toDay] (inclusive, `YYYY-MM-DD`), recomputed and compared with the ledger. */
 export async function verifyEvidenceChain(reader: EvidenceChainReader, range: { fromDay?: string; toDay?: string } = {}): Promise<ChainVerification> {
   const days = (await reader.chainDays()).filter((day) => (range.fromDay === undefined || day >= range.fromDay) && (range.toDay === undefined || day <= range.toDay));
@@ -171,8 +181,7 @@ export async function verifyEvidenceChain(reader: EvidenceChainReader, range: { 
   const sealed: ChainRecord[] = [];
   const problems: ChainProblem[] = [];
   for (const day of days) {
-    const [records, head] = await Promise.all([reader.chainRecords(day), reader.chainHead(day)]);
-    const result = verifyDay(day, records, head);
+    const { records, result } = await verifyChainDay(reader, day);
     results.push({ ...result, day });
     problems.push(...result.problems);
     sealed.push(...records.filter((r) => r.seq <= result.digest.count));

@@ -36,7 +36,7 @@ describe('offboarding config (cdk.json context "offboarding")', () => {
       hrTimeZone: 'UTC',
       hrGraceMinutes: 0,
       audit: { schedule: 'cron(0 6 * * ? *)', timeZone: 'UTC', redriveOlderThanMinutes: 60, driftLookbackDays: 90, reportRetentionDays: 365 },
-      evidence: { slaHours: 24 },
+      evidence: { slaHours: 24, retentionDays: 400 },
     });
   });
 

@@ -53,8 +53,8 @@ describe('ArizeOffboardingStack', () => {
       string,
       { Properties: { RetentionInDays?: number }; DeletionPolicy?: string }
     >;
-    // start + workflow + webhook + audit
-    expect(Object.keys(functions).length).toBe(3 + stack.workflow.functions.length);
+    // start + workflow + webhook + audit + evidence
+    expect(Object.keys(functions).length).toBe(4 + stack.workflow.functions.length);
     for (const [id, fn] of Object.entries(functions)) {
       expect(fn.Properties, id).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
       const logGroupId = fn.Properties.LoggingConfig?.LogGroup.Ref;
