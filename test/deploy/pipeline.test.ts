@@ -172,6 +172,20 @@ describe('the deployed stack, from cdk.out', () => {
     expect(keys.every((k) => /^arn:aws:s3:::audit\w+\/audits\//i.test(k))).toBe(true);
   });
 
+  it("the scheduled evidence function publishes a day's digest and export under digests/ and exports/ of its bucket", async () => {
+    const evidence = stack.fn('EvidenceEvidenceFunction');
+    const schedulerRole = Object.keys(stack.resolver.template.Resources).find((id) => id.startsWith('EvidenceSchedulerRole') && stack.resolver.template.Resources[id]!.Type === 'AWS::IAM::Role')!;
+    await stack.enforce({ caller: schedulerRole, action: 'lambda:InvokeFunction', resource: stack.resolver.getAtt(evidence.logicalId, 'Arn') });
+    // Today's chain holds this suite's outcomes (the schedule publishes yesterday's, empty here).
+    const day = new Date().toISOString().slice(0, 10);
+    await stack.worker('EvidenceEvidenceFunction').invoke({ day });
+    const keys = [...stack.objects.keys()].filter((k) => /^arn:aws:s3:::evidence/i.test(k));
+    expect(keys.map((k) => k.replace(/^arn:aws:s3:::[^/]+\//, '')).sort()).toEqual([`digests/${day}.json`, `exports/${day}.json`]);
+    const digest = JSON.parse(stack.objects.get(keys.find((k) => k.includes('/digests/'))!)!.toString('utf8')) as { count: number; problems: unknown[] };
+    expect(digest.problems).toEqual([]);
+    expect(digest.count).toBeGreaterThan(0);
+  });
+
   it('the webhook answers 503 and counts WebhookFailures when Secrets Manager is down (fresh container)', async () => {
     const { LambdaWorker } = await import('./bundles.js');
     const fn = stack.fn('WebhookWebhookFunction');
