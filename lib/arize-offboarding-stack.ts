@@ -5,6 +5,7 @@ import { Alerts } from './constructs/alerts.js';
 import { Audit } from './constructs/audit.js';
 import { ArizeApiKeySecret } from './constructs/arize-api-key.js';
 import { IntakeQueue } from './constructs/intake-queue.js';
+import { HrPull } from './constructs/hr-pull.js';
 import { Ledger } from './constructs/ledger.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OffboardingWorkflow } from './constructs/offboarding-workflow.js';
@@ -29,6 +30,8 @@ export class ArizeOffboardingStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly webhook: Webhook;
   public readonly audit: Audit;
+  /** Present when `offboarding.pull` is configured. */
+  public readonly pull?: HrPull;
 
   constructor(scope: Construct, id: string, props: ArizeOffboardingStackProps = {}) {
     super(scope, id, {
@@ -88,12 +91,27 @@ export class ArizeOffboardingStack extends Stack {
       logRetentionDays: config.logRetentionDays,
     });
 
+    if (config.pull) {
+      const { url, format, schedule, timeZone, secretName } = config.pull;
+      this.pull = new HrPull(this, 'HrPull', {
+        url,
+        ...(format ? { format } : {}),
+        schedule,
+        timeZone,
+        ...(secretName ? { secretName } : {}),
+        hrTimeZone: config.hrTimeZone,
+        hrGraceMinutes: config.hrGraceMinutes,
+        intakeQueue: this.intake.queue,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alertTopic: this.alerts.topic,
       deadLetterQueue: this.intake.deadLetterQueue,
       intakeQueue: this.intake.queue,
       stateMachine: this.workflow.stateMachine,
-      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function].map((fn) => ({ label: fn.node.id, fn })),
+      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function, ...(this.pull ? [this.pull.function] : [])].map((fn) => ({ label: fn.node.id, fn })),
       webhookApi: this.webhook.api,
     });
 
