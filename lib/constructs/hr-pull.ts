@@ -1,12 +1,11 @@
 import * as path from 'node:path';
-import { CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPORT_FORMATS, type ReportFormat } from '../../lambdas/core/hr/pull.js';
+import { scheduleFunction } from './function-schedule.js';
 import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
 
 export const PULL_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'pull.ts');
@@ -84,21 +83,7 @@ export class HrPull extends Construct {
       this.function.bindSecret(this.secret, 'PULL_SECRET_ID');
     }
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'Lets EventBridge Scheduler invoke the HR pull function',
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'Pulls the HR report for arize-offboarding',
-      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'rate(1 hour)', TimeZone.of(props.timeZone ?? 'UTC')),
-      // Retries bridge a short outage; a report listing recent leavers is read again by the next pull anyway.
-      target: new LambdaInvoke(this.function, { role: schedulerRole, retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-    });
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'aws-scheduler-targets grants lambda:InvokeFunction on the pull function and its versions/aliases (<arn>:*); ' +
-        'the role can invoke this one function only.',
-    });
+    // Retries bridge a short outage; a report listing recent leavers is read again by the next pull anyway.
+    this.schedule = scheduleFunction(this, this.function, { expression: props.schedule ?? 'rate(1 hour)', timeZone: props.timeZone ?? 'UTC', what: 'the arize-offboarding HR pull' });
   }
 }
