@@ -299,6 +299,6 @@ export function summarizeAccess(access: AccessInventory | undefined): string {
     `role ${access.role.type === 'PREDEFINED' ? access.role.name : (access.role.name ?? access.role.id)}`,
     `bindings: ${bindings.length > 0 ? bindings.join(', ') : 'none'}${more(bindings.length, access.counts.roleBindings)}`,
     `USER keys: ${access.counts.userKeys}`,
-    `SERVICE keys: ${access.counts.serviceKeys}${revoked > 0 ? `, ${revoked} revoked by us` : ''}${access.orphanedServiceKeys ? `, ${access.orphanedServiceKeys} still ACTIVE` : ''} (${access.counts.spacesChecked} spaces checked)`,
+    `SERVICE keys: ${access.counts.serviceKeys}${revoked > 0 ? `, ${revoked} revoked by us` : ''}${access.orphanedServiceKeys ? `, ${access.orphanedServiceKeys} still ACTIVE` : ''}`,
   ].join('; ');
 }

@@ -77,9 +77,9 @@ describe('offboard evidence', () => {
     // The rejected message (not a termination type) cannot be judged removed: pending until its deadline, then missed.
     expect(byEmail.get('lucas.martin@example.com')).toMatchObject({ outcome: 'REJECTED', sla: 'pending' });
     expect(doc.summary.sla).toEqual({ met: 11, missed: 1, pending: 1, not_applicable: 4 });
-    // The pipeline of this branch records no read-back yet: said, not invented.
-    expect(byEmail.get('marcus.chen@example.com')).toMatchObject({ accessRemoved: 'not recorded' });
-    expect(byEmail.get('marcus.chen@example.com')).not.toHaveProperty('verifiedAt');
+    // The pipeline reads the removal back and records the access the leaver had before the delete.
+    expect(byEmail.get('marcus.chen@example.com')).toMatchObject({ accessRemoved: 'role MEMBER; bindings: none; USER keys: 0; SERVICE keys: 0' });
+    expect(Date.parse(String(byEmail.get('marcus.chen@example.com')?.verifiedAt))).not.toBeNaN();
     // Counts only on stderr, never an address.
     expect(run.stderr).toMatch(/10 event\(s\), 17 leaver\(s\); SLA 24 h: 11 met, 1 missed, 1 pending; digest sha256:/);
     expect(run.stderr).not.toMatch(/@example\./);
@@ -97,7 +97,7 @@ describe('offboard evidence', () => {
     const lines = (await readFile(out, 'utf8')).split('\r\n').filter((l) => l !== '');
     expect(lines[0]).toBe('email,hr_event_id,source,termination_as_sent,termination_at,received_at,outcome,outcome_request_id,deleted_at,verified_at,time_to_removal_hours,sla_hours,sla_deadline,sla,attempts,access_removed,activity_after_termination,detail');
     expect(lines).toHaveLength(1 + 17);
-    expect(lines.find((l) => l.startsWith('marcus.chen@example.com,'))).toMatch(/,DELETED,hr-2024-0412-002,[^,]+,not verified,[\d.]+,24,[^,]+,met,1,not recorded,not recorded,$/);
+    expect(lines.find((l) => l.startsWith('marcus.chen@example.com,'))).toMatch(/,DELETED,hr-2024-0412-002,[^,]+,\d{4}-[^,]+Z,[\d.]+,24,[^,]+,met,1,role MEMBER; bindings: none; USER keys: 0; SERVICE keys: 0,not recorded,$/);
     const manifest = JSON.parse(await readFile(`${out}.manifest.json`, 'utf8')) as { digest: string; summary: { leavers: number }; file: { name: string; sha256: string } };
     expect(manifest).toMatchObject({ summary: { leavers: 17 }, file: { name: 'evidence.csv' } });
     const { createHash } = await import('node:crypto');

@@ -52,7 +52,7 @@ describe('offboard start, then status and approve on its ledger', () => {
       expect(start.stderr).not.toContain('\x1b[');
 
       const report = JSON.parse(await readFile(join(dataDir, 'report.json'), 'utf8')) as ReportJson;
-      expect(report.totals).toEqual({ DELETED: 6, NOT_FOUND: 1, FAILED: 0, PROTECTED: 2, HELD: 6, DRY_RUN: 1, REJECTED: 1 });
+      expect(report.totals).toEqual({ DELETED: 6, NOT_FOUND: 1, FAILED: 0, PROTECTED: 2, HELD: 6, DRY_RUN: 1, REJECTED: 1, CANCELLED: 0, REHIRED_AFTER_DELETION: 0 });
       const byEmail = new Map(report.outcomes.map((o) => [o.email, o]));
       expect(byEmail.get('marcus.chen@example.com')?.status).toBe('DELETED');
       expect(byEmail.get('priya.raman@example.com')?.status).toBe('PROTECTED');

@@ -80,7 +80,7 @@ describe('buildEvidence over the ledger', () => {
     );
     expect(byEmail.get('ann@example.com')).toMatchObject({
       source: 'bamboohr', terminationAsSent: '2026-12-04', verifiedAt: '2026-12-05T00:30:02.000Z', timeToRemovalMs: 30 * 60_000,
-      accessRemoved: 'role MEMBER; 0 role bindings; 1 user key; 1 service key created (1 space checked)', activityAfterTermination: 'none',
+      accessRemoved: 'role MEMBER; bindings: none; USER keys: 1; SERVICE keys: 1', activityAfterTermination: 'none',
     });
     expect(byEmail.get('bo@example.com')).toMatchObject({ outcomeRequestId: 'redrive-1', attempts: 2, accessRemoved: 'not recorded' });
     expect(byEmail.get('bo@example.com')).not.toHaveProperty('verifiedAt');

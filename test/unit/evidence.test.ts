@@ -78,7 +78,7 @@ describe('evidence row', () => {
       attempts: 1,
       activityAfterTermination: 'not recorded',
     });
-    expect(row.accessRemoved).toBe('role MEMBER; 1 role binding (Space Admin on space ml-prod); 1 user key; 0 service keys created (1 space checked)');
+    expect(row.accessRemoved).toBe('role MEMBER; bindings: Space Admin on space ml-prod; USER keys: 1; SERVICE keys: 0');
   });
 
   it('an older DELETED record without verification or inventory says so instead of inventing them', () => {
