@@ -6,6 +6,7 @@ import { Audit } from './constructs/audit.js';
 import { Evidence } from './constructs/evidence.js';
 import { ArizeApiKeySecret } from './constructs/arize-api-key.js';
 import { IntakeQueue } from './constructs/intake-queue.js';
+import { HrPull } from './constructs/hr-pull.js';
 import { Ledger } from './constructs/ledger.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OffboardingWorkflow } from './constructs/offboarding-workflow.js';
@@ -31,6 +32,8 @@ export class ArizeOffboardingStack extends Stack {
   public readonly webhook: Webhook;
   public readonly audit: Audit;
   public readonly evidence: Evidence;
+  /** Present when `offboarding.pull` is configured. */
+  public readonly pull?: HrPull;
 
   constructor(scope: Construct, id: string, props: ArizeOffboardingStackProps = {}) {
     super(scope, id, {
@@ -96,13 +99,27 @@ export class ArizeOffboardingStack extends Stack {
       slaHours: config.evidence.slaHours,
       logRetentionDays: config.logRetentionDays,
     });
+    if (config.pull) {
+      const { url, format, schedule, timeZone, secretName } = config.pull;
+      this.pull = new HrPull(this, 'HrPull', {
+        url,
+        ...(format ? { format } : {}),
+        schedule,
+        timeZone,
+        ...(secretName ? { secretName } : {}),
+        hrTimeZone: config.hrTimeZone,
+        hrGraceMinutes: config.hrGraceMinutes,
+        intakeQueue: this.intake.queue,
+        logRetentionDays: config.logRetentionDays,
+      });
+    }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alertTopic: this.alerts.topic,
       deadLetterQueue: this.intake.deadLetterQueue,
       intakeQueue: this.intake.queue,
       stateMachine: this.workflow.stateMachine,
-      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function, this.evidence.function].map((fn) => ({ label: fn.node.id, fn })),
+      functions: [this.intake.startFunction, ...this.workflow.functions, this.webhook.function, this.audit.function, this.evidence.function, ...(this.pull ? [this.pull.function] : [])].map((fn) => ({ label: fn.node.id, fn })),
       webhookApi: this.webhook.api,
     });
 

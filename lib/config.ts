@@ -6,6 +6,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { MAX_GRACE_MINUTES, isValidTimeZone } from '../lambdas/core/hr/effective-date.js';
+import { REPORT_FORMATS } from '../lambdas/core/hr/pull.js';
 import { HR_PROVIDERS } from '../lambdas/core/hr/types.js';
 import { SERVICE_KEY_POLICIES } from '../lambdas/core/access-inventory.js';
 import { SETTINGS, deployedDefault, type SettingName } from '../lambdas/core/settings.js';
@@ -83,14 +84,16 @@ const webhookSchema = z
   })
   .strict();
 
+/** EventBridge Scheduler expressions accepted for the audit and the pull (cron(...) or rate(<n> <unit>)). */
+const scheduleExpression = z
+  .string()
+  .trim()
+  .regex(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, 'must be cron(...) or rate(<n> <unit>)');
+
 const auditSchema = z
   .object({
     // EventBridge Scheduler expression, e.g. cron(0 6 * * ? *) (daily 06:00) or rate(12 hours).
-    schedule: z
-      .string()
-      .trim()
-      .regex(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, 'must be cron(...) or rate(<n> <unit>)')
-      .default('cron(0 6 * * ? *)'),
+    schedule: scheduleExpression.default('cron(0 6 * * ? *)'),
     // IANA time zone the cron expression is read in.
     timeZone: z.string().trim().min(1).default('UTC'),
     // Retryable FAILED outcomes older than this are re-driven (the workflow's own retries are over by then).
@@ -99,6 +102,25 @@ const auditSchema = z
     driftLookbackDays: z.number().int().min(1).max(3650).default(90),
     // Audit reports (they list emails) expire from the report bucket after this many days.
     reportRetentionDays: z.number().int().min(1).max(3650).default(365),
+  })
+  .strict();
+
+// Scheduled pull for HR systems without webhooks (Workday RaaS, any CSV/JSON export); absent ⇒ not deployed.
+const pullSchema = z
+  .object({
+    // The report URL; credentials never go here (secretName). Plain http is refused: credentials would cross in clear.
+    url: z
+      .string()
+      .trim()
+      .url('must be a URL')
+      .refine((url) => url.startsWith('https://'), { message: 'must be an https URL' }),
+    // Default: from the response's content type.
+    format: z.enum(REPORT_FORMATS).optional(),
+    schedule: scheduleExpression.default('rate(1 hour)'),
+    // IANA time zone the cron expression is read in.
+    timeZone: z.string().trim().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. America/Los_Angeles' }).default('UTC'),
+    // Existing Secrets Manager secret: {"token": "…"} or {"username": "…", "password": "…"}; absent ⇒ no credentials.
+    secretName: z.string().trim().min(1).max(512).optional(),
   })
   .strict();
 
@@ -150,6 +172,7 @@ const configSchema = z
     hrGraceMinutes: z.number().int().min(0).max(MAX_GRACE_MINUTES).default(0),
     audit: auditSchema.prefault({}),
     evidence: evidenceSchema.prefault({}),
+    pull: pullSchema.optional(),
   })
   .strict();
 

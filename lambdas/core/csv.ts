@@ -32,3 +32,39 @@ export function toCsv(
   const lines = [columns.map((c) => csvField(c)), ...records.map((r) => columns.map((c) => csvField(r[c])))].map((row) => row.join(','));
   return `${lines.join(newline)}${newline}`;
 }
+
+// ---- reading (the one CSV reader: `offboard run --file`, `offboard pull`, the scheduled pull) ----
+
+/** RFC 4180 fields of one line (quoted fields with doubled quotes); multi-line fields are not supported. */
+export function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const ch = line.charAt(i);
+    if (quoted) {
+      if (ch === '"' && line.charAt(i + 1) === '"') {
+        field += '"';
+        i += 1;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+/** Header row → one record per non-blank line, keyed by the header's names; a short line leaves cells empty. */
+export function parseCsvRecords(text: string): Record<string, string>[] {
+  const [head, ...body] = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (head === undefined) return [];
+  const names = splitCsvLine(head.replace(/^\uFEFF/, ''));
+  return body.map((line) => {
+    const cells = splitCsvLine(line);
+    return Object.fromEntries(names.map((name, i) => [name, cells[i] ?? '']));
+  });
+}

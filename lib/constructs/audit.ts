@@ -1,15 +1,14 @@
 import * as path from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { OffboardingConfig } from '../config.js';
 import { workflowArizeEnvironment } from '../workflow/environment.js';
+import { scheduleFunction } from './function-schedule.js';
 import { PROJECT_ROOT, ProjectFunction } from './project-function.js';
 
 export const AUDIT_HANDLER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'handlers', 'audit.ts');
@@ -77,20 +76,6 @@ export class Audit extends Construct {
     this.function.bindSecret(props.arizeSecret);
     this.function.bindSharedRateLimit(props.ledger);
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'Lets EventBridge Scheduler invoke the audit function',
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'Runs the arize-offboarding audit',
-      schedule: scheduler.ScheduleExpression.expression(audit.schedule, TimeZone.of(audit.timeZone)),
-      target: new LambdaInvoke(this.function, { role: schedulerRole, retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-    });
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'aws-scheduler-targets grants lambda:InvokeFunction on the audit function and its versions/aliases (<arn>:*); ' +
-        'the role can invoke this one function only.',
-    });
+    this.schedule = scheduleFunction(this, this.function, { expression: audit.schedule, timeZone: audit.timeZone, what: 'the arize-offboarding audit' });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
 import {
   conflictingRequestReason,
@@ -156,28 +157,6 @@ function withoutConflicts(input: ParsedInput, lineOf: ReadonlyMap<string, number
   return { ...input, requests, locations, problems: [...input.problems, ...conflicts] };
 }
 
-/** RFC 4180 fields of one line (quoted fields with doubled quotes); multi-line fields are not supported. */
-export function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line.charAt(i);
-    if (quoted) {
-      if (ch === '"' && line.charAt(i + 1) === '"') {
-        field += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields.map((f) => f.trim());
-}
 
 interface Located {
   value: string;

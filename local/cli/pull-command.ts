@@ -4,10 +4,10 @@
  * same leaver in the next pull is the same request id.
  */
 import { Option, type Command } from 'commander';
-import { requestsFromReport, rowsFromJson, type ReportRow } from '../../lambdas/core/hr/pull.js';
-import { DEFAULT_HR_LOOKUP, HrConfigError, LookupFailure, checkedBaseUrl, effectiveDatePolicyFromEnv, fetchWithRetries } from '../../lambdas/handlers/hr-intake.js';
+import { pullAuthorization, type PullCredentials } from '../../lambdas/core/hr/pull.js';
+import { HrConfigError, checkedBaseUrl, effectiveDatePolicyFromEnv } from '../../lambdas/handlers/hr-intake.js';
+import { PullError, fetchReportRequests } from '../../lambdas/handlers/pull-report.js';
 import { CliError, EXIT_USAGE } from './errors.js';
-import { splitCsvLine } from './ops-input.js';
 import { addDeleteOptions, applySafety, submitAndWait, withBackend, WHERE_HELP, type DeleteFlags } from './ops-shared.js';
 import { outputOption, render, type OutputFormat } from './output.js';
 
@@ -17,24 +17,13 @@ interface PullFlags extends DeleteFlags {
   output: OutputFormat;
 }
 
-function rowsFromCsv(text: string): ReportRow[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  const [head, ...body] = lines;
-  if (head === undefined) return [];
-  const names = splitCsvLine(head);
-  return body.map((line) => {
-    const cells = splitCsvLine(line);
-    return Object.fromEntries(names.map((name, i) => [name, cells[i] ?? '']));
-  });
-}
-
 /** Credentials from the environment only (never a flag: shell history): basic (Workday ISU) or bearer. */
-function authorization(env: NodeJS.ProcessEnv): Record<string, string> {
+function credentialsFromEnv(env: NodeJS.ProcessEnv): PullCredentials | undefined {
   const token = env.OFFBOARDING_PULL_TOKEN?.trim();
-  if (token) return { authorization: `Bearer ${token}` };
-  const user = env.OFFBOARDING_PULL_USER?.trim();
-  if (user) return { authorization: `Basic ${Buffer.from(`${user}:${env.OFFBOARDING_PULL_PASSWORD ?? ''}`).toString('base64')}` };
-  return {};
+  if (token) return { token };
+  const username = env.OFFBOARDING_PULL_USER?.trim();
+  if (username) return { username, password: env.OFFBOARDING_PULL_PASSWORD ?? '' };
+  return undefined;
 }
 
 async function pull(flags: PullFlags): Promise<void> {
@@ -48,38 +37,19 @@ async function pull(flags: PullFlags): Promise<void> {
     throw error;
   }
   if (!url) throw new CliError('--url is required', EXIT_USAGE);
-  let text: string;
-  let contentType = '';
+  let result;
   try {
-    const response = await fetchWithRetries(
-      url,
-      { method: 'GET', headers: { accept: 'application/json, text/csv;q=0.9', ...authorization(process.env) } },
-      { fetch: (input, init) => fetch(input, init), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random, lookup: { ...DEFAULT_HR_LOOKUP, timeoutMs: 30_000, budgetMs: 120_000 } },
-      'the report URL',
+    result = await fetchReportRequests(
+      { url, ...(flags.format ? { format: flags.format } : {}), authorization: pullAuthorization(credentialsFromEnv(process.env)), policy },
+      { fetch: (input, init) => fetch(input, init), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random },
     );
-    contentType = response.headers.get('content-type') ?? '';
-    text = await response.text();
   } catch (error) {
-    if (error instanceof LookupFailure) throw new CliError(`pull failed: ${error.message}; nothing was enqueued`, 1);
+    if (error instanceof PullError) throw new CliError(`${error.message}; nothing was enqueued`, error.kind === 'usage' ? EXIT_USAGE : 1);
     throw error;
   }
-  const format = flags.format ?? (/json/i.test(contentType) || /^\s*[[{]/.test(text) ? 'json' : 'csv');
-  let rows: ReportRow[];
-  if (format === 'json') {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new CliError('the report is not valid JSON (use --format csv for a CSV report); nothing was enqueued', EXIT_USAGE);
-    }
-    const parsed = rowsFromJson(json);
-    if ('error' in parsed) throw new CliError(`${parsed.error}; nothing was enqueued`, EXIT_USAGE);
-    rows = parsed;
-  } else rows = rowsFromCsv(text);
-  const label = new URL(url).host;
-  const result = requestsFromReport(rows, policy, label);
+  const { label } = result;
   for (const problem of result.problems) process.stderr.write(`row ${problem.row}: ${problem.reason}\n`);
-  process.stderr.write(`${label}: ${rows.length} row(s), ${result.requests.length} leaver(s), ${result.notTerminated} not terminated, ${result.problems.length} unusable.\n`);
+  process.stderr.write(`${label}: ${result.rows} row(s), ${result.requests.length} leaver(s), ${result.notTerminated} not terminated, ${result.problems.length} unusable.\n`);
   if (result.requests.length === 0) {
     process.stdout.write(render(flags.output, { records: [], columns: ['request_id', 'state'], emptyMessage: 'No leavers in the report.' }));
     return;

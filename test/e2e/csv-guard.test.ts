@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitCsvLine } from '../../local/cli/ops-input.js';
+import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { startSandbox, type Sandbox, type SeedUser } from '../../local/sandbox/server.js';
 import { runCli } from '../support/cli.js';
 

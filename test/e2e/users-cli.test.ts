@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { demoDirectory } from '../../local/sandbox/seed.js';
-import { splitCsvLine } from '../../local/cli/ops-input.js';
+import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { runCli, type CliRun } from '../support/cli.js';
 
 /** Sandbox ids are standard base64: `+` and `/` must not act as regex syntax. */

@@ -6,6 +6,7 @@
  * date is a new request. The email is hashed into the id because request ids appear in logs.
  */
 import { createHash } from 'node:crypto';
+import { parseCsvRecords } from '../csv.js';
 import { normalizeEmail } from '../email.js';
 import { TERMINATION_TYPE, parseRequest, type OffboardingRequest } from '../request.js';
 import { interpretEffectiveDate, type EffectiveDatePolicy } from './effective-date.js';
@@ -41,6 +42,52 @@ export function rowsFromJson(json: unknown): ReportRow[] | { error: string } {
     if (isRecord(entry)) for (const [key, value] of Object.entries(entry)) if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') row[key] = String(value);
     return row;
   });
+}
+
+export const REPORT_FORMATS = ['csv', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/**
+ * A fetched report's rows: the format given, else the content type, else the body's first character. A message
+ * says what is wrong without quoting the body (it holds emails).
+ */
+export function parseReport(text: string, contentType: string, format?: ReportFormat): ReportRow[] | { error: string } {
+  const chosen = format ?? (/json/i.test(contentType) || /^\s*[[{]/.test(text) ? 'json' : 'csv');
+  if (chosen === 'csv') return parseCsvRecords(text);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: 'the report is not valid JSON (a CSV report needs format csv)' };
+  }
+  return rowsFromJson(json);
+}
+
+/** Credentials for the report URL: a bearer token, or basic auth (a Workday integration system user). */
+export type PullCredentials = { token: string } | { username: string; password: string };
+
+export function pullAuthorization(credentials: PullCredentials | undefined): Record<string, string> {
+  if (!credentials) return {};
+  if ('token' in credentials) return { authorization: `Bearer ${credentials.token}` };
+  return { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
+}
+
+/**
+ * The pull secret (Secrets Manager): JSON `{"token": "…"}` or `{"username": "…", "password": "…"}`. Messages name
+ * the secret and the field, never a value.
+ */
+export function parsePullSecret(source: string, value: string | undefined): PullCredentials | { error: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value?.trim() ?? '');
+  } catch {
+    return { error: `${source}: must be JSON {"token": "…"} or {"username": "…", "password": "…"}` };
+  }
+  if (!isRecord(parsed)) return { error: `${source}: must be a JSON object` };
+  const text = (key: string) => (typeof parsed[key] === 'string' ? parsed[key].trim() : '');
+  if (text('token')) return { token: text('token') };
+  if (text('username')) return { username: text('username'), password: typeof parsed.password === 'string' ? parsed.password : '' };
+  return { error: `${source}: needs a non-empty "token" or "username"` };
 }
 
 export function pullRequestId(email: string, terminationDate: string): string {
