@@ -46,8 +46,11 @@ describe('HrPull construct', () => {
   it('is not deployed without offboarding.pull', () => {
     const { stack, template } = build();
     expect(stack.pull).toBeUndefined();
+    // Only the audit's and the daily evidence publication's schedules; no function reads a report URL.
     const expressions = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((s) => (s as { Properties: { ScheduleExpression: string } }).Properties.ScheduleExpression);
-    expect(expressions).toEqual(['cron(0 6 * * ? *)']);
+    expect(expressions.sort()).toEqual(['cron(0 6 * * ? *)', 'cron(30 1 * * ? *)']);
+    const environments = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => JSON.stringify((f as { Properties: { Environment?: unknown } }).Properties.Environment ?? {}));
+    expect(environments.some((env) => env.includes('PULL_REPORT_URL'))).toBe(false);
   });
 
   it('refuses a plain-http URL and an unknown format, naming the construct', () => {
