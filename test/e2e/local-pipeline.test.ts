@@ -10,7 +10,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchComma
 import { describe, expect, it } from 'vitest';
 import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import { MessageTooLargeError } from '../../lambdas/adapters/queue.js';
-import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { MAX_REQUEST_MESSAGE_BYTES } from '../../lambdas/core/request.js';
 import {
   connectOrStartLocalRuntime,
   RuntimeInUseError,
@@ -20,6 +20,7 @@ import {
   type ProgressEvent,
 } from '../../local/runtime/index.js';
 import { useLocalRuntimeHarness } from '../support/local-runtime.js';
+import { requestInput } from '../support/records.js';
 
 const harness = useLocalRuntimeHarness();
 
@@ -27,7 +28,7 @@ async function runtime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime>
   return harness.track(await startLocalRuntime({ inMemory: true, waitTimeScale: 0, definition: harness.definition(), ...options }));
 }
 
-const request = (requestId: string, emails: string[]): OffboardingRequestInput => ({ requestId, type: 'employee.terminated', emails, source: 'cli' });
+const request = (requestId: string, emails: string[]) => requestInput(requestId, emails);
 
 async function dlqBodies(rt: LocalRuntime): Promise<string[]> {
   const { Messages = [] } = await rt.queue.client.send(

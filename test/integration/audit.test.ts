@@ -12,6 +12,7 @@ import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { generateDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 import { receiveAllRequests } from '../support/sqs.js';
+import { silentLog } from '../support/records.js';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
@@ -29,13 +30,12 @@ const written: { report: AuditReport; csv: string }[] = [];
 
 function deps(): AuditDeps {
   const client = new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, maxRequestsPerSecond: 1000 });
-  const noop = () => undefined;
   return {
     ledger,
     directory: () => Promise.resolve(client),
     queue: new SqsRequestQueue({ queueUrl, client: sqs.client }),
     clock: () => NOW,
-    log: { info: noop, warn: noop, error: noop },
+    log: silentLog,
     reports: {
       write(report, csv) {
         written.push({ report, csv });
