@@ -3,16 +3,16 @@
  * (`sendBodies`, behind submit, submitRaw, resume and DLQ redrive) batch, refuse and retry the same way, and
  * every message arrives exactly once.
  */
-import { ReceiveMessageCommand, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
+import { type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MessageTooLargeError, QueueSendError, SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequest } from '../../lambdas/core/request.js';
 import { createLocalSqsClient, startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { sendBodies } from '../../local/runtime/queue.js';
+import { freshQueues, receiveAllBodies } from '../support/sqs.js';
 
 let sqs: LocalSqs;
 let queueUrl: string;
-let queueCounter = 0;
 
 beforeAll(async () => {
   sqs = await startSqs();
@@ -23,8 +23,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  queueCounter += 1;
-  ({ queueUrl } = await sqs.createQueues({ name: `adapter-${queueCounter}`, dlqName: `adapter-dlq-${queueCounter}`, maxReceiveCount: 5, visibilityTimeoutSeconds: 30 }));
+  ({ queueUrl } = await freshQueues(sqs, 'adapter'));
 });
 
 interface Recorded {
@@ -58,14 +57,7 @@ function recordingClient(refuseOnce: readonly string[] = []): Recorded {
   return { client, batches };
 }
 
-async function receiveAllBodies(): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300 }));
-    if (!Messages || Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((message) => message.Body ?? ''));
-  }
-}
+const receiveAll = () => receiveAllBodies(sqs.client, queueUrl);
 
 /**
  * A request whose queue message is about `bytes` long, so a few of them pass SQS's batch byte limit. The senders
@@ -90,7 +82,7 @@ describe.each([
 
     // Two bulky bodies fill a batch's bytes; the third starts a new one, which then takes 9 small ones (10 entries).
     expect(recorded.batches.map((batch) => batch.length)).toEqual([2, 10, 3]);
-    const received = (await receiveAllBodies()).map((body) => (JSON.parse(body) as OffboardingRequest).requestId);
+    const received = (await receiveAll()).map((body) => (JSON.parse(body) as OffboardingRequest).requestId);
     expect(received.sort()).toEqual([...bulky, ...small].map((request) => request.requestId).sort());
   });
 
@@ -99,7 +91,7 @@ describe.each([
     const oversized = bulkyRequest('oversized', MAX_REQUEST_MESSAGE_BYTES);
     await expect(send(recorded.client, [bulkyRequest('fits', 10), oversized])).rejects.toBeInstanceOf(MessageTooLargeError);
     expect(recorded.batches).toEqual([]);
-    expect(await receiveAllBodies()).toEqual([]);
+    expect(await receiveAll()).toEqual([]);
   });
 
   it('sends again only the entries SQS refused: each message arrives exactly once', async () => {
@@ -113,7 +105,7 @@ describe.each([
       ['m10', 'm11', 'm12', 'm13', 'm14'],
       ['m12'],
     ]);
-    const received = (await receiveAllBodies()).map((body) => (JSON.parse(body) as OffboardingRequest).requestId);
+    const received = (await receiveAll()).map((body) => (JSON.parse(body) as OffboardingRequest).requestId);
     expect(received.sort()).toEqual(requests.map((request) => request.requestId).sort());
   });
 
@@ -135,6 +127,6 @@ describe.each([
     const error = await send(client, [bulkyRequest('stuck', 10)]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(QueueSendError);
     expect((error as QueueSendError).message).toMatch(/^1 message\(s\) could not be enqueued \(SQS refused them: InternalError\)$/);
-    expect(await receiveAllBodies()).toEqual([]);
+    expect(await receiveAll()).toEqual([]);
   });
 });
