@@ -9,7 +9,7 @@ import type { RemovalDirectory } from '../core/removal.js';
 import { SharedRateBudget } from '../arize/shared-budget.js';
 import { DynamoSharedRateStore } from '../adapters/shared-rate-limit.js';
 import { DynamoLedger, createDocumentClient, type Ledger } from '../adapters/ledger.js';
-import { loadArizeApiKey, secretsManagerSource } from '../adapters/secrets.js';
+import { loadArizeApiKey, secretsManagerSource, type SecretSource } from '../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../core/runtime-config.js';
@@ -110,7 +110,8 @@ function buildDefaultWiring(): DefaultWiring {
         maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND,
       })
     : undefined;
-  const secrets = secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
+  // Built on the first Arize call: validate, record, plan-retry and summarize never read the key.
+  let secrets: SecretSource | undefined;
   // One client per key: it carries the learned rate, so it is kept while the key stays the same, and replaced
   // when a rotated key arrives (the secret is re-read after SECRET_MAX_AGE_SECONDS, not once per container).
   let current: { apiKey: string; client: ArizeUsersClient } | undefined;
@@ -118,6 +119,7 @@ function buildDefaultWiring(): DefaultWiring {
     config,
     ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: documents }),
     arize: async () => {
+      secrets ??= secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
       const apiKey = await loadArizeApiKey(config.arize, secrets);
       if (current?.apiKey !== apiKey) {
         const client = new ArizeUsersClient({

@@ -30,8 +30,14 @@ export const PINNED_RUNTIME = Runtime.NODEJS_24_X;
 const BUNDLE_TARGET = 'node22';
 
 // esbuild's ESM output has no `require`; CommonJS dependencies that call it need one rebuilt from the module URL.
-// The SDK's default credential chain, reduced to what the Lambda runtime provides (see the module's comment).
-const LAMBDA_CREDENTIALS_MODULE = path.join(PROJECT_ROOT, 'lambdas', 'adapters', 'lambda-credentials.ts');
+/**
+ * Packages replaced in the bundles by the part of them a Lambda can use (each module says why): the SDK's credential
+ * chain by the runtime's environment credentials, `semver` by the one function the tracing libraries call.
+ */
+const BUNDLE_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'credential-provider.ts'),
+  semver: path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'semver.ts'),
+};
 
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __projectCreateRequire } from 'node:module'; const require = __projectCreateRequire(import.meta.url);";
@@ -154,7 +160,7 @@ export class ProjectFunction extends NodejsFunction {
       // Local esbuild only: synth must work offline, without Docker.
       forceDockerBundling: false,
       ...caller,
-      esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}`], ...caller.esbuildArgs },
+      esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, file]) => `${name}=${file}`), ...caller.esbuildArgs },
     };
   }
 
