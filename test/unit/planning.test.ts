@@ -50,7 +50,8 @@ describe('planOffboarding (fixtures)', () => {
     const directory = fixtures.directory;
     const emails = ['ann@example.com', 'ANN@example.com ', 'boss@example.com', 'ann@example.com'];
     const plan = planOffboarding(emails, resolve(['ann@example.com', 'boss@example.com'], directory), { ...fixtures.policy, maxDeletesPerRequest: 10 }, { dryRun: false });
-    expect(plan.targets).toEqual([{ userId: 'u-ann', email: 'ann@example.com' }]);
+    // The target carries the role protection was checked against (issue 12: no read of the user per leaver).
+    expect(plan.targets).toEqual([{ userId: 'u-ann', email: 'ann@example.com', role: { type: 'PREDEFINED', name: 'MEMBER' } }]);
     expect(plan.protectedAccounts.map((p) => p.userId)).toEqual(['u-boss']);
   });
 
