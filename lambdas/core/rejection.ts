@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { hasEmailSyntax, normalizeEmail, unsafeCharacterProblem } from '../core/email.js';
-import type { Outcome } from '../core/outcome.js';
-import type { Ledger } from '../adapters/ledger.js';
+import { hasEmailSyntax, normalizeEmail, unsafeCharacterProblem } from './email.js';
+import type { Ledger } from './ledger.js';
+import type { Outcome } from './outcome.js';
 
 /**
  * Invalid input is recorded, never dropped. The ledger key is derived from the raw body, so a

@@ -13,9 +13,6 @@
  *   path re-checks right before deleting); one arriving after the deletion records REHIRED_AFTER_DELETION. A rescind
  *   whose person cannot be identified is recorded REJECTED (a human cancels by hand), never dropped.
  */
-import type { SecretSource } from '../adapters/secrets.js';
-import type { Ledger } from '../adapters/ledger.js';
-import type { RequestQueue } from '../adapters/queue.js';
 import { parseRetryAfterMs, retryDelayMs } from '../arize/retry.js';
 import { DEFAULT_EFFECTIVE_DATE_POLICY, MAX_GRACE_MINUTES, isValidTimeZone, localDateOf, type EffectiveDatePolicy } from '../core/hr/effective-date.js';
 import {
@@ -31,8 +28,8 @@ import { identityVerdict, type OffboardingRequest } from '../core/request.js';
 import { isRetryableStatus } from '../core/retry-policy.js';
 import { MAX_WEBHOOK_BODY_BYTES, WebhookSecretError, parseSecretList, parseWebhookSecrets, problemResponse, type WebhookResponse } from '../core/webhook.js';
 import { CancelError, type CancelRecorder } from './cancel.js';
-import { recordRejection } from './rejection.js';
-import type { WorkflowLog } from './runtime.js';
+import { recordRejection } from '../core/rejection.js';
+import type { Ledger, RequestQueue, SecretSource, WorkflowLog } from './ports.js';
 
 export interface HrProviderSettings {
   /** Accepted webhook secrets / tokens (several while rotating). */
