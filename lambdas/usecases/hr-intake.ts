@@ -28,7 +28,9 @@ import { identityVerdict, type OffboardingRequest } from '../core/request.js';
 import { isRetryableStatus } from '../core/retry-policy.js';
 import { MAX_WEBHOOK_BODY_BYTES, WebhookSecretError, parseSecretList, parseWebhookSecrets, problemResponse, type WebhookResponse } from '../core/webhook.js';
 import { CancelError, type CancelRecorder } from './cancel.js';
-import { recordRejection } from '../core/rejection.js';
+import { recordHrRejection, type HrRejection } from '../core/rejection.js';
+
+export type { HrRejection };
 import type { Ledger, RequestQueue, SecretSource, WorkflowLog } from './ports.js';
 
 export interface HrProviderSettings {
@@ -69,14 +71,6 @@ export interface HrIntakeDeps {
   cancel?: CancelRecorder;
 }
 
-export interface HrRejection {
-  provider: HrProvider;
-  requestId: string;
-  reason: string;
-  employeeId?: string;
-  /** Known addresses (a rescind from Okta names one), so the person's history shows the record. */
-  emails?: string[];
-}
 
 export class LookupFailure extends Error {
   override readonly name = 'LookupFailure';
@@ -332,16 +326,9 @@ export async function fetchWithRetries(
   throw new LookupFailure(last, true);
 }
 
-/**
- * REJECTED records through the same path as invalid queue messages. The ledger key derives from (provider,
- * request id, reason), so a redelivery of the same event lands on the same record instead of adding one.
- */
+/** REJECTED records in the ledger (core/rejection.ts): a redelivery of the same event lands on the same record. */
 export function ledgerRejections(ledger: Ledger, clock: () => Date): NonNullable<HrIntakeDeps['reject']> {
-  return async (rejection) => {
-    const raw = JSON.stringify({ requestId: rejection.requestId, provider: rejection.provider, employeeId: rejection.employeeId, emails: rejection.emails ?? [], reason: rejection.reason });
-    const { rejectionId } = await recordRejection(ledger, raw, rejection.reason, clock(), `hr:${rejection.provider}`);
-    return rejectionId;
-  };
+  return (rejection) => recordHrRejection(ledger, rejection, clock());
 }
 
 // ---- configuration -------------------------------------------------------------------------------------------

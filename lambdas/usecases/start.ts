@@ -13,8 +13,7 @@ import {
   requestsFromInput,
   type OffboardingRequest,
 } from '../core/request.js';
-import type { Outcome } from '../core/outcome.js';
-import { recordRejection, withoutLookAlikeEmails, type RejectedEmail } from '../core/rejection.js';
+import { recordRejectedEmails, recordRejection, withoutLookAlikeEmails, type RejectedEmail } from '../core/rejection.js';
 import type { ExecutionStarter, Ledger, WorkflowLog } from './ports.js';
 
 export interface StartDeps {
@@ -54,13 +53,9 @@ function requestsFromBody(body: string): ParsedBody {
   return split.ok ? { ok: true, requests: split.value, rejectedEmails: [] } : single;
 }
 
-/** Look-alike addresses taken out of a valid request: REJECTED under its id, before it can start and be summarised. */
-async function recordRejectedEmails(request: OffboardingRequest, rejected: readonly RejectedEmail[], at: Date, deps: StartDeps): Promise<void> {
+async function rejectLookAlikes(request: OffboardingRequest, rejected: readonly RejectedEmail[], at: Date, deps: StartDeps): Promise<void> {
   if (rejected.length === 0) return;
-  const recordedAt = at.toISOString();
-  await deps.ledger.recordOutcomes(
-    rejected.map((r): Outcome => ({ requestId: request.requestId, email: r.email, status: 'REJECTED', reason: r.reason, attempt: 0, recordedAt })),
-  );
+  await recordRejectedEmails(deps.ledger, request.requestId, rejected, at);
   deps.log.warn('look-alike emails rejected; the rest of the request proceeds', { requestId: request.requestId, rejected: rejected.length });
 }
 
@@ -109,7 +104,7 @@ async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResul
       conflict ??= { reason, rejectionId };
       continue;
     }
-    await recordRejectedEmails(request, lookAlikes, now, deps);
+    await rejectLookAlikes(request, lookAlikes, now, deps);
     try {
       const started = await deps.starter.start(executionName, request);
       if (started.status === 'started') allDuplicates = false;

@@ -1,11 +1,9 @@
 /** Task `Validate`: re-validates the execution input, marks the request RUNNING and decides whether to wait. */
-import { RequestIdSchema, parseRequest } from '../core/request.js';
+import { parseRequest } from '../core/request.js';
 import type { ValidatedState } from '../core/workflow-state.js';
 import { InvalidRequestError } from './errors.js';
-import { recordRejection } from '../core/rejection.js';
+import { recordWorkflowRejection } from '../core/rejection.js';
 import type { WorkflowDeps } from './ports.js';
-
-const parseRequestId = (id: string) => RequestIdSchema.safeParse(id).success;
 
 /** A Standard execution lives at most a year; a later effective date could never be honoured. */
 export const MAX_EFFECTIVE_DELAY_DAYS = 360;
@@ -20,12 +18,7 @@ export async function validateRequest(input: unknown, deps: Pick<WorkflowDeps, '
     }
   }
   if (!parsed.ok) {
-    const { rejectionId } = await recordRejection(deps.ledger, JSON.stringify(input ?? null), parsed.reason, now, 'workflow');
-    const claimed = (input as { requestId?: unknown } | null)?.requestId;
-    if (typeof claimed === 'string' && parseRequestId(claimed)) {
-      // The start Lambda left this request RECEIVED: close it, pointing at the rejection record.
-      await deps.ledger.updateRequestState(claimed, { status: 'REJECTED', at: now.toISOString(), detail: `${parsed.reason} (see ${rejectionId})` });
-    }
+    const rejectionId = await recordWorkflowRejection(deps.ledger, input, parsed.reason, now);
     deps.log.warn('request rejected by the workflow', { rejectionId, reason: parsed.reason });
     throw new InvalidRequestError(parsed.reason);
   }
