@@ -11,9 +11,9 @@
  */
 import { ArizeUsersClient } from '../lambdas/arize/index.js';
 import { loadRuntimeConfig } from '../lambdas/core/runtime-config.js';
-import { deleteChunk } from '../lambdas/handlers/delete.js';
-import { resolveEmails } from '../lambdas/handlers/resolve.js';
-import { noopMetrics, type WorkflowDeps } from '../lambdas/handlers/runtime.js';
+import { deleteChunk } from '../lambdas/usecases/delete.js';
+import { resolveEmails } from '../lambdas/usecases/resolve.js';
+import { noopMetrics, type WorkflowDeps } from '../lambdas/usecases/ports.js';
 import { generateDirectory, startSandbox, withDemoAccess } from '../local/sandbox/server.js';
 import { startLedgerTestBed } from '../test/support/dynalite.js';
 

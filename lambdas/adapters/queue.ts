@@ -9,9 +9,9 @@
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequest } from '../core/request.js';
 
-export interface RequestQueue {
-  send(requests: readonly OffboardingRequest[]): Promise<void>;
-}
+import { MessageTooLargeError, type RequestQueue } from '../usecases/ports.js';
+
+export { MessageTooLargeError, type RequestQueue };
 
 export class QueueSendError extends Error {
   override readonly name = 'QueueSendError';
@@ -39,10 +39,6 @@ export function checkMessageSizes(bodies: readonly { body: string; requestId?: s
       `${oversized.requestId ? `request ${oversized.requestId}` : 'a message'} is ${Buffer.byteLength(oversized.body)} bytes; one queue message holds at most ${MAX_BATCH_BYTES}`,
     );
   }
-}
-
-export class MessageTooLargeError extends Error {
-  override readonly name = 'MessageTooLargeError';
 }
 
 export interface SqsRequestQueueOptions {

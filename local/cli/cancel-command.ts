@@ -1,13 +1,13 @@
 /**
  * `offboard cancel <requestId|email> --reason …`: the operator's rescind, with the same rules as an HR one
- * (lambdas/handlers/cancel.ts): pending deletions stop (CANCELLED, recorded with the operator), the workflow's
+ * (lambdas/usecases/cancel.ts): pending deletions stop (CANCELLED, recorded with the operator), the workflow's
  * last check before deleting honours it, and an email already deleted is recorded REHIRED_AFTER_DELETION for a
  * human to re-invite. Local data dir or `--stack`.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import * as z from 'zod';
-import { CancelError, applyCancellation, cliCancelRecordId, type CancelResult } from '../../lambdas/handlers/cancel.js';
+import { CancelError, applyCancellation, cliCancelRecordId, type CancelResult } from '../../lambdas/usecases/cancel.js';
 import { EmailSchema, RequestIdSchema, describeZodError } from '../../lambdas/core/request.js';
 import { maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';

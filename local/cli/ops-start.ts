@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { maskEmailsInText, normalizeEmail } from '../../lambdas/core/email.js';
 import { parseRequestJson } from '../../lambdas/core/request.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { expectedRequestIds } from '../runtime/queue.js';
 import type { LocalRuntime, ProgressEvent, TaskHandlerMap } from '../runtime/index.js';
 import type { Sandbox } from '../sandbox/server.js';

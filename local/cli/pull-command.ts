@@ -5,8 +5,8 @@
  */
 import { Option, type Command } from 'commander';
 import { pullAuthorization, type PullCredentials } from '../../lambdas/core/hr/pull.js';
-import { HrConfigError, checkedBaseUrl, effectiveDatePolicyFromEnv } from '../../lambdas/handlers/hr-intake.js';
-import { PullError, fetchReportRequests } from '../../lambdas/handlers/pull-report.js';
+import { HrConfigError, checkedBaseUrl, effectiveDatePolicyFromEnv } from '../../lambdas/usecases/hr-intake.js';
+import { PullError, fetchReportRequests } from '../../lambdas/usecases/pull-report.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { addDeleteOptions, applySafety, submitAndWait, withBackend, WHERE_HELP, type DeleteFlags } from './ops-shared.js';
 import { outputOption, render, type OutputFormat } from './output.js';

@@ -12,7 +12,7 @@ import type { AuditReport } from '../../lambdas/core/audit.js';
 import { maskEmail } from '../../lambdas/core/email.js';
 import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { MAX_WEBHOOK_BODY_BYTES, problemResponse, type WebhookResponse } from '../../lambdas/core/webhook.js';
-import { runAudit, type ReportSink } from '../../lambdas/handlers/audit.js';
+import { runAudit, type ReportSink } from '../../lambdas/usecases/audit.js';
 import { HR_ADAPTERS, adapterForPath } from '../../lambdas/core/hr/registry.js';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import {
@@ -23,9 +23,9 @@ import {
   processHrWebhook,
   type HrIntakeDeps,
   type HrProviderSettings,
-} from '../../lambdas/handlers/hr-intake.js';
-import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
-import { cancelRecorder } from '../../lambdas/handlers/cancel.js';
+} from '../../lambdas/usecases/hr-intake.js';
+import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/usecases/webhook.js';
+import { cancelRecorder } from '../../lambdas/usecases/cancel.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';

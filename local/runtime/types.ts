@@ -7,7 +7,7 @@ import type { ArizeEndpoint, ArizeUsersClient } from '../../lambdas/arize/index.
 import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import type { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
-import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import type { OffboardingConfig } from '../../lib/config.js';
 import type { LocalStepFunctions } from '../engines/stepfunctions.js';
 import type { Sandbox, SeedUser } from '../sandbox/server.js';

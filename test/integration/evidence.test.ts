@@ -8,8 +8,8 @@ import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import type { AccessInventory } from '../../lambdas/core/access-inventory.js';
 import { buildEvidence } from '../../lambdas/core/evidence.js';
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
-import { deleteChunk } from '../../lambdas/handlers/delete.js';
-import type { WorkflowDeps } from '../../lambdas/handlers/runtime.js';
+import { deleteChunk } from '../../lambdas/usecases/delete.js';
+import type { WorkflowDeps } from '../../lambdas/usecases/ports.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 

@@ -12,7 +12,7 @@ import { parseRequest, type OffboardingRequest } from '../../lambdas/core/reques
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { CliError } from '../../local/cli/errors.js';
 import { connectStack, type OpsBackend } from '../../local/cli/ops-backend.js';
-import { runAudit } from '../../lambdas/handlers/audit.js';
+import { runAudit } from '../../lambdas/usecases/audit.js';
 import { approvalRequest, listFailures, redrivePlan, renderRequestStatus } from '../../local/cli/ops-commands.js';
 import { buildReport, emailStatusView, requestStatus } from '../../local/cli/ops-report.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';

@@ -4,8 +4,8 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { SfnExecutionStarter, executionStarterFrom } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
-import { startRequests, type StartDeps } from '../../lambdas/handlers/start.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { startRequests, type StartDeps } from '../../lambdas/usecases/start.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:offboarding';

@@ -8,7 +8,7 @@ import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { emailListRequestId, parseRequestsFile } from '../../local/cli/ops-input.js';
 import { applySafety, parseSince } from '../../local/cli/ops-shared.js';
 import { readEventLines } from '../../local/cli/ops-start.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { writeRuntimeInfo } from '../../local/runtime/runtime-file.js';
 import { CliError } from '../../local/cli/errors.js';
 
