@@ -63,6 +63,11 @@ export interface LocalRuntimeOptions {
   onAlert?: (alert: PublishedAlert) => void;
   /** Keep each execution's event log (default true). */
   retainEvents?: boolean;
+  /**
+   * Executions doing work at once (not counting those sleeping in a Wait); further requests stay on the queue
+   * until one finishes. Default DEFAULT_MAX_ACTIVE_EXECUTIONS: enough to keep the Arize client's window full.
+   */
+  maxActiveExecutions?: number;
   /** Test seams, kept deliberately small. */
   seams?: {
     /** E.g. an execution starter that throws N times, to exercise SQS redelivery. */

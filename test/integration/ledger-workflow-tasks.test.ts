@@ -118,7 +118,9 @@ describe('ResolveEmails and DeleteChunk', () => {
     );
     expect(out.request).toEqual({ requestId: 'q1', source: 'cli', dryRun: false, emailCount: 4 });
     expect(out.plan).toMatchObject({ decision: 'DELETE', attempt: 1, counts: { requested: 4, targets: 2, notFound: 1, protected: 1 } });
-    expect(out.plan.chunks).toEqual([{ targets: [user('tom@example.com')] }, { targets: [user('ravi.patel@example.com')] }]);
+    // Each target carries the role resolution returned (issue 12), so DeleteChunk need not read the user again.
+    const member = { role: { type: 'PREDEFINED', name: 'MEMBER' } };
+    expect(out.plan.chunks).toEqual([{ targets: [{ ...user('tom@example.com'), ...member }] }, { targets: [{ ...user('ravi.patel@example.com'), ...member }] }]);
     const recorded = Object.fromEntries((await deps.ledger.outcomesOfRequest('q1')).map((o) => [o.email, o.status]));
     expect(recorded).toEqual({ 'ghost@example.com': 'NOT_FOUND', 'mateo.garcia@example.com': 'PROTECTED' });
   });
