@@ -10,7 +10,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { maskEmailsInText } from './core/email.js';
 import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, SLA_MISSED_METRIC } from './core/metric-names.js';
-import type { OutcomeCounts, OutcomeStatus } from './core/outcome.js';
+import type { OutcomeStatus } from './core/outcome.js';
+import type { OutcomeMetricsSink } from './usecases/ports.js';
 
 export { maskEmailsInText };
 
@@ -64,14 +65,7 @@ export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_N
 
 export { OUTCOME_METRIC_NAMES };
 
-/** What use cases report; handlers pass the Powertools sink, local runs and tests their own. */
-export interface OutcomeMetricsSink {
-  countOutcomes(counts: Partial<OutcomeCounts>): void;
-  /** SERVICE keys of deleted leavers left ACTIVE: the OrphanedServiceKeys alarm watches it. */
-  countOrphanedServiceKeys?(count: number): void;
-  /** Deletions recorded after the removal SLA (optional: sinks that only count outcomes ignore it). */
-  countSlaMisses?(count: number): void;
-}
+export type { OutcomeMetricsSink };
 
 export const powertoolsOutcomeMetrics: OutcomeMetricsSink = {
   countOutcomes(counts) {

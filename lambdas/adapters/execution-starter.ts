@@ -1,11 +1,8 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
-export type StartResult = { status: 'started'; executionArn: string } | { status: 'duplicate' };
+import type { ExecutionStarter, StartResult } from '../usecases/ports.js';
 
-export interface ExecutionStarter {
-  /** Starts one execution; an execution with the same name already existing is a duplicate, not an error. */
-  start(name: string, input: unknown): Promise<StartResult>;
-}
+export type { ExecutionStarter, StartResult };
 
 let sharedSfnClient: SFNClient | undefined;
 export function defaultSfnClient(): SFNClient {

@@ -9,14 +9,14 @@
 import { SQSClient, SendMessageBatchCommand, type BatchResultErrorEntry, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequest } from '../core/request.js';
 
+import { MessageTooLargeError, type RequestQueue } from '../usecases/ports.js';
+
+export { MessageTooLargeError, type RequestQueue };
+
 /** One queue message: its body, and the request id it carries when the sender knows it (for error reports). */
 export interface QueueMessage {
   body: string;
   requestId?: string;
-}
-
-export interface RequestQueue {
-  send(requests: readonly OffboardingRequest[]): Promise<void>;
 }
 
 export class QueueSendError extends Error {
@@ -45,10 +45,6 @@ export function checkMessageSizes(bodies: readonly QueueMessage[]): void {
       `${oversized.requestId ? `request ${oversized.requestId}` : 'a message'} is ${Buffer.byteLength(oversized.body)} bytes; one queue message holds at most ${MAX_BATCH_BYTES}`,
     );
   }
-}
-
-export class MessageTooLargeError extends Error {
-  override readonly name = 'MessageTooLargeError';
 }
 
 export interface SqsRequestQueueOptions {

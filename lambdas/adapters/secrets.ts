@@ -47,10 +47,9 @@ function refusePlaceholder(secretId: string, apiKey: string): string {
  */
 export const SECRET_MAX_AGE_SECONDS = 300;
 
-/** Reads a secret's string value by id (port: the handlers' wiring passes the Secrets Manager adapter). */
-export interface SecretSource {
-  read(secretId: string): Promise<string | undefined>;
-}
+import type { SecretSource } from '../usecases/ports.js';
+
+export type { SecretSource };
 
 /**
  * Secrets Manager through Powertools Parameters: values cached per container for `maxAgeSeconds`, a failed read

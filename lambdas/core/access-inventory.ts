@@ -23,6 +23,7 @@ import type {
   User,
 } from '../arize/index.js';
 import type { CallOptions } from '../arize/http.js';
+import { LIST_LIMIT_MAX } from '../arize/wire.js';
 
 /** The part of ArizeUsersClient this module needs (a structural type keeps it testable and AWS-free). */
 export interface AccessReader {
@@ -70,6 +71,12 @@ export interface AvailableAccess {
   userId: string;
   /** The account-level role, as the user record shows it. */
   role: Role;
+  /**
+   * Where `role` was read: `resolution` — the account Arize returned when the email was resolved, the one
+   * protection was checked against (carried in the delete target); `user-read` — GET /v2/users/{id} before the
+   * delete. Absent on records written before roles were carried (always a read then).
+   */
+  roleSource?: RoleSource;
   roleBindings: InventoryBinding[];
   /** The leaver's own keys: the delete is documented to revoke these. */
   userKeys: InventoryKey[];
@@ -101,6 +108,8 @@ export interface UnavailableAccess {
 
 export type AccessInventory = AvailableAccess | UnavailableAccess;
 
+export type RoleSource = 'resolution' | 'user-read';
+
 /** Entries kept per list in a stored inventory (bindings, USER keys, SERVICE keys, spaces). */
 export const MAX_LISTED_PER_KIND = 50;
 
@@ -109,7 +118,32 @@ export interface InventoryOptions extends CallOptions {
   spaces?: readonly string[];
   /** Read once per chunk by prepareInventoryContext; without it, collectAccessInventory reads its own. */
   context?: InventoryContext;
+  /**
+   * The users whose inventories the context is for (a chunk's targets): from BINDINGS_LISTED_FROM of them on,
+   * role bindings are listed for the whole account (per resource type) instead of per user, within a page budget.
+   */
+  forUsers?: readonly string[];
+  /** Where the user's role was read (recorded with it). */
+  roleSource?: RoleSource;
 }
+
+/**
+ * From this many users on, a chunk lists role bindings by resource type for the whole account rather than
+ * once per user and type: a single leaver (the common HR event) costs its two per-user calls and nothing more.
+ */
+export const BINDINGS_LISTED_FROM = 10;
+
+/**
+ * Listing the account's bindings of one type pays while it takes fewer pages than half the users it serves
+ * (the per-user listings it replaces cost one call each). Past that it stops and those users are listed one by
+ * one: at worst 1.5× the per-user calls, at best a few pages for a whole chunk.
+ */
+export function bindingPageBudget(users: number): number {
+  return Math.floor(users / 2);
+}
+
+const BINDING_TYPES = ['SPACE', 'PROJECT'] as const;
+type BindingType = (typeof BINDING_TYPES)[number];
 
 function keyOf(key: ApiKey, space?: { id: string; name: string }): InventoryKey {
   return {
@@ -147,6 +181,36 @@ export interface InventoryContext {
   spaceNames: Map<string, string>;
   roleNames: Map<string, string>;
   serviceKeysByCreator: Map<string, InventoryKey[]>;
+  /**
+   * Per resource type listed whole for the account: the bindings of each of `forUsers` (an absent user had none).
+   * A type missing here (too many pages, or too few users) is listed per user.
+   */
+  bindingsByUser: Map<BindingType, Map<string, RoleBinding[]>>;
+}
+
+/**
+ * The bindings of `users` for one resource type, read from the account-wide listing — or undefined once the
+ * listing outgrows its page budget. The creator check of SERVICE keys has its analogue here: only bindings whose
+ * `user_id` is one of the users are kept, so nobody else's binding is attributed.
+ */
+async function bindingsOfUsers(client: AccessReader, type: BindingType, users: ReadonlySet<string>, opts: CallOptions): Promise<Map<string, RoleBinding[]> | undefined> {
+  // The listing reads pages of LIST_LIMIT_MAX as it is consumed: stopping at the budget's last entry reads no more.
+  const maxEntries = bindingPageBudget(users.size) * LIST_LIMIT_MAX;
+  const byUser = new Map<string, RoleBinding[]>();
+  if (maxEntries === 0) return undefined;
+  let entries = 0;
+  for await (const binding of client.listAllRoleBindings({ resourceType: type }, opts)) {
+    entries += 1;
+    if (binding.resource_type === type && users.has(binding.user_id)) {
+      const list = byUser.get(binding.user_id) ?? [];
+      list.push(binding);
+      byUser.set(binding.user_id, list);
+    }
+    // The budget's last entry read and the listing maybe not over (the generator would fetch the next page to
+    // say): these users are listed one by one instead; what was read is dropped.
+    if (entries >= maxEntries) return undefined;
+  }
+  return byUser;
 }
 
 export async function prepareInventoryContext(client: AccessReader, options: InventoryOptions = {}): Promise<InventoryContext> {
@@ -168,7 +232,15 @@ export async function prepareInventoryContext(client: AccessReader, options: Inv
       serviceKeysByCreator.set(key.created_by_user_id, keys);
     }
   }
-  return { spaces, spaceNames: new Map(allSpaces.map((s) => [s.id, s.name] as const)), roleNames, serviceKeysByCreator };
+  const bindingsByUser = new Map<BindingType, Map<string, RoleBinding[]>>();
+  const users = new Set(options.forUsers ?? []);
+  if (users.size >= BINDINGS_LISTED_FROM) {
+    for (const type of BINDING_TYPES) {
+      const listed = await bindingsOfUsers(client, type, users, opts);
+      if (listed !== undefined) bindingsByUser.set(type, listed);
+    }
+  }
+  return { spaces, spaceNames: new Map(allSpaces.map((s) => [s.id, s.name] as const)), roleNames, serviceKeysByCreator, bindingsByUser };
 }
 
 /**
@@ -183,10 +255,11 @@ export async function collectAccessInventory(
 ): Promise<AvailableAccess> {
   const opts = callOptions(options);
   const context = options.context ?? (await prepareInventoryContext(client, options));
-  const bindings = [
-    ...(await collect(client.listAllRoleBindings({ resourceType: 'SPACE', userId: user.id }, opts))),
-    ...(await collect(client.listAllRoleBindings({ resourceType: 'PROJECT', userId: user.id }, opts))),
-  ];
+  const bindings: RoleBinding[] = [];
+  for (const type of BINDING_TYPES) {
+    const listed = context.bindingsByUser.get(type);
+    bindings.push(...(listed !== undefined ? (listed.get(user.id) ?? []) : await collect(client.listAllRoleBindings({ resourceType: type, userId: user.id }, opts))));
+  }
   const roleNames = context.roleNames;
   for (const roleId of new Set(bindings.map((b) => b.role_id))) {
     if (roleNames.has(roleId)) continue;
@@ -218,6 +291,7 @@ export async function collectAccessInventory(
     status: 'available',
     userId: user.id,
     role: user.role,
+    ...(options.roleSource === undefined ? {} : { roleSource: options.roleSource }),
     roleBindings,
     userKeys,
     serviceKeys,

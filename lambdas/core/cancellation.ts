@@ -1,7 +1,7 @@
 /**
  * Rescinds and cancellations, pure part: what a cancellation is, which (request, email) pairs it stops, and the
  * check the delete path makes right before it sends a DELETE. No I/O and no AWS here: the ledger implements the
- * port; `lambdas/handlers/cancel.ts` records cancellations (HR rescinds, `offboard cancel`).
+ * port; `lambdas/usecases/cancel.ts` records cancellations (HR rescinds, `offboard cancel`).
  *
  * Two scopes:
  * - request-level (`requestId` set; `email` set to cancel one address of it): `offboard cancel <requestId>`;

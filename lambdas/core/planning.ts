@@ -2,12 +2,33 @@
  * Planning: from resolved accounts to what the workflow will do. Pure, so every safety rule
  * (exact match, protection, blast radius, dry run) is unit-tested without any I/O.
  */
+import type { Role } from '../arize/index.js';
 import { normalizeEmail } from './email.js';
 import { createProtectionMatcher, type AccountForProtection, type ProtectionPolicy } from './protection.js';
 
 export interface DeleteTarget {
   userId: string;
   email: string;
+  /**
+   * The account-level role Arize returned at resolution — the role protection was checked against — carried so
+   * DeleteChunk records it instead of reading the user again. Absent when it does not fit the payload bounds
+   * (DeleteChunk then reads the user, as before).
+   */
+  role?: Role;
+}
+
+/** Longest role name or id a target carries: a Map item holds up to chunkSize targets within the 256 KB state cap. */
+export const MAX_TARGET_ROLE_FIELD = 64;
+
+/** The role as a target carries it, or undefined when it is not a known shape or a field exceeds the bound. */
+export function targetRole(role: AccountForProtection['role']): Role | undefined {
+  const fits = (value: string | undefined): value is string => value !== undefined && value.length > 0 && value.length <= MAX_TARGET_ROLE_FIELD;
+  if (role?.type === 'PREDEFINED' && (role.name === 'ADMIN' || role.name === 'MEMBER' || role.name === 'ANNOTATOR')) return { type: 'PREDEFINED', name: role.name };
+  // A CUSTOM name too long to carry is not cut: without the whole role the delete step reads it from Arize.
+  if (role?.type === 'CUSTOM' && fits(role.id) && (role.name === undefined || fits(role.name))) {
+    return { type: 'CUSTOM', id: role.id, ...(role.name === undefined ? {} : { name: role.name }) };
+  }
+  return undefined;
 }
 
 export interface PlanningPolicy extends ProtectionPolicy {
@@ -66,7 +87,8 @@ export function planOffboarding(
     }
     if (seenIds.has(account.id)) continue;
     seenIds.add(account.id);
-    targets.push({ userId: account.id, email });
+    const role = targetRole(account.role);
+    targets.push({ userId: account.id, email, ...(role === undefined ? {} : { role }) });
   }
   const overLimit = targets.length > policy.maxDeletesPerRequest && options.blastRadiusApproved !== true;
   const heldReason = overLimit

@@ -108,7 +108,7 @@ export async function inventoryBeforeDelete(
   if (targets.length === 0) return inventories;
   let context: InventoryContext;
   try {
-    context = await prepareInventoryContext(directory, opts);
+    context = await prepareInventoryContext(directory, { ...opts, forUsers: targets.map((target) => target.userId) });
   } catch (error) {
     for (const target of targets) inventories.set(target.userId, unavailable(target.userId, 'listing spaces, roles and SERVICE keys', error));
     return inventories;
@@ -117,8 +117,12 @@ export async function inventoryBeforeDelete(
     targets.map(async (target) => {
       let access: AccessInventory;
       try {
-        const user = await directory.get(target.userId, opts);
-        access = await collectAccessInventory(directory, user, { ...opts, context });
+        // The role resolution returned (and protection was checked against) rides in the target: no read per
+        // leaver. A target without one (a payload from before roles were carried, a role too long to carry)
+        // reads it as before.
+        const carried = target.role;
+        const user = carried !== undefined ? { id: target.userId, role: carried } : await directory.get(target.userId, opts);
+        access = await collectAccessInventory(directory, user, { ...opts, context, roleSource: carried !== undefined ? 'resolution' : 'user-read' });
       } catch (error) {
         access = unavailable(target.userId, 'reading the leaver’s access', error);
       }

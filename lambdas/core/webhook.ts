@@ -218,7 +218,7 @@ const EventIdSchema = z
 
 /**
  * Event types on our own route: a termination becomes a request; `termination.rescinded` cancels the named
- * people's pending requests (lambdas/handlers/cancel.ts) and is never enqueued.
+ * people's pending requests (lambdas/usecases/cancel.ts) and is never enqueued.
  */
 export const RESCIND_EVENT_TYPE = 'termination.rescinded';
 export const WEBHOOK_EVENT_TYPES = [...REQUEST_TYPES, RESCIND_EVENT_TYPE] as const;

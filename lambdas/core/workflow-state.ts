@@ -4,9 +4,16 @@
  * these shapes. Payloads carry ids, emails and counts only; details live in the ledger.
  */
 import * as z from 'zod';
+import { CustomRoleSchema, PredefinedRoleSchema } from '../arize/wire.js';
+import { MAX_TARGET_ROLE_FIELD } from './planning.js';
 import { OffboardingRequestSchema } from './request.js';
 
-export const DeleteTargetSchema = z.strictObject({ userId: z.string().min(1), email: z.string().min(3) });
+/** The role a target carries from resolution (planning.ts targetRole): Arize's shape, fields bounded. */
+export const TargetRoleSchema = z.discriminatedUnion('type', [
+  PredefinedRoleSchema,
+  CustomRoleSchema.extend({ id: z.string().min(1).max(MAX_TARGET_ROLE_FIELD), name: z.string().min(1).max(MAX_TARGET_ROLE_FIELD).optional() }),
+]);
+export const DeleteTargetSchema = z.strictObject({ userId: z.string().min(1), email: z.string().min(3), role: TargetRoleSchema.optional() });
 export const ChunkSchema = z.strictObject({ targets: z.array(DeleteTargetSchema).min(1) });
 
 /** Validate output: the normalised request plus the schedule decision. */

@@ -30,6 +30,15 @@ export const PINNED_RUNTIME = Runtime.NODEJS_24_X;
 const BUNDLE_TARGET = 'node22';
 
 // esbuild's ESM output has no `require`; CommonJS dependencies that call it need one rebuilt from the module URL.
+/**
+ * Packages replaced in the bundles by the part of them a Lambda can use (each module says why): the SDK's credential
+ * chain by the runtime's environment credentials, `semver` by the one function the tracing libraries call.
+ */
+const BUNDLE_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'credential-provider.ts'),
+  semver: path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'semver.ts'),
+};
+
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __projectCreateRequire } from 'node:module'; const require = __projectCreateRequire(import.meta.url);";
 
@@ -137,6 +146,9 @@ export class ProjectFunction extends NodejsFunction {
     return {
       minify: true,
       sourceMap: true,
+      // The map still maps every frame to file and line (NODE_OPTIONS=--enable-source-maps); the sources themselves
+      // tripled its size, in every deployed zip, for nothing a stack trace needs.
+      sourcesContent: false,
       format: OutputFormat.ESM,
       target: BUNDLE_TARGET,
       mainFields: ['module', 'main'],
@@ -148,6 +160,7 @@ export class ProjectFunction extends NodejsFunction {
       // Local esbuild only: synth must work offline, without Docker.
       forceDockerBundling: false,
       ...caller,
+      esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, file]) => `${name}=${file}`), ...caller.esbuildArgs },
     };
   }
 

@@ -1,18 +1,19 @@
 /**
  * `offboard cancel <requestId|email> --reason …`: the operator's rescind, with the same rules as an HR one
- * (lambdas/handlers/cancel.ts): pending deletions stop (CANCELLED, recorded with the operator), the workflow's
+ * (lambdas/usecases/cancel.ts): pending deletions stop (CANCELLED, recorded with the operator), the workflow's
  * last check before deleting honours it, and an email already deleted is recorded REHIRED_AFTER_DELETION for a
  * human to re-invite. Local data dir or `--stack`.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import * as z from 'zod';
-import { CancelError, applyCancellation, cliCancelRecordId, type CancelResult } from '../../lambdas/handlers/cancel.js';
+import { CancelError, applyCancellation, cliCancelRecordId, type CancelResult } from '../../lambdas/usecases/cancel.js';
 import { EmailSchema, RequestIdSchema, describeZodError } from '../../lambdas/core/request.js';
 import { maskEmailsInText } from '../../lambdas/observability.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
-import { DEFAULT_DATA_DIR, WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
-import { OUTPUT_FORMATS, outputOption, render, renderJson } from './output.js';
+import { WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
+import { OUTPUT_OPTION, parseOptions, TARGET_OPTIONS } from './options.js';
+import { outputOption, render, renderJson } from './output.js';
 
 function osUser(): string | undefined {
   try {
@@ -22,14 +23,11 @@ function osUser(): string | undefined {
   }
 }
 
-const CancelOptionsSchema = z.strictObject({
-  subject: z.string().trim().min(1, '<requestId|email> must not be empty'),
+export const optionsSchema = z.strictObject({
   reason: z.string({ error: '--reason is required: say why (it is recorded with the cancellation)' }).trim().min(1, '--reason must not be empty').max(500, '--reason must be at most 500 characters'),
   operator: z.string().trim().min(1, '--operator must not be empty').max(100, '--operator must be at most 100 characters').optional(),
-  dataDir: z.string().trim().min(1, '--data-dir must not be empty').default(DEFAULT_DATA_DIR),
-  stack: z.string().trim().min(1, '--stack must not be empty').optional(),
-  region: z.string().trim().min(1, '--region must not be empty').optional(),
-  output: z.enum(OUTPUT_FORMATS).default('table'),
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTION,
 });
 
 /** `<requestId|email>`: anything with `@` is a person (every pending request of theirs), else one request id. */
@@ -45,11 +43,10 @@ function target(subject: string): { requestId: string } | { emails: string[] } {
 }
 
 async function cancel(subject: string, flags: Record<string, unknown>): Promise<void> {
-  const parsed = CancelOptionsSchema.safeParse({ ...flags, subject });
-  if (!parsed.success) throw new CliError(`invalid options: ${describeZodError(parsed.error)}`, EXIT_USAGE);
-  const options = parsed.data;
+  if (subject.trim() === '') throw new CliError('<requestId|email> must not be empty', EXIT_USAGE);
+  const options = parseOptions(optionsSchema, flags);
   const operator = options.operator ?? osUser();
-  const what = target(options.subject);
+  const what = target(subject.trim());
   const log = (level: string) => (message: string, attributes?: Record<string, unknown>) =>
     level === 'info' ? undefined : process.stderr.write(`${level}: ${maskEmailsInText(message)}${attributes ? ` ${maskEmailsInText(JSON.stringify(attributes))}` : ''}\n`);
   const result = await withBackend(options, 'read', async (backend): Promise<CancelResult> => {
@@ -81,7 +78,7 @@ async function cancel(subject: string, flags: Record<string, unknown>): Promise<
   }
 }
 
-export function registerCancelCommand(program: Command): void {
+export function register(program: Command): void {
   addTargetOptions(
     program
       .command('cancel')

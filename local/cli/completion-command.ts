@@ -4,6 +4,8 @@
  * new command completes once it is registered; re-source the script after upgrading.
  */
 import { Argument, type Command } from 'commander';
+import * as z from 'zod';
+import { parseOptions } from './options.js';
 
 export const COMPLETION_SHELLS = ['bash', 'zsh'] as const;
 export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
@@ -60,12 +62,16 @@ complete -o default -F ${fn} ${name}
   return shell === 'zsh' ? `${header}autoload -U +X bashcompinit && bashcompinit\n${body}` : header + body;
 }
 
-export function registerCompletionCommand(program: Command): void {
+/** No options: only the <shell> argument, which commander checks against the choices. */
+export const optionsSchema = z.strictObject({});
+
+export function register(program: Command): void {
   program
     .command('completion')
     .description(`print a shell completion script (${COMPLETION_SHELLS.join(' | ')})`)
     .addArgument(new Argument('<shell>').choices(COMPLETION_SHELLS))
-    .action((shell: CompletionShell) => {
+    .action((shell: CompletionShell, raw: unknown) => {
+      parseOptions(optionsSchema, raw);
       process.stdout.write(completionScript(program, shell));
     });
 }

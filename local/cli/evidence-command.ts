@@ -16,6 +16,7 @@ import { buildEvidence, EvidenceQueryError, EvidenceReconciliationError } from '
 import { EVIDENCE_FORMATS, evidenceManifest, renderEvidence, toEvidenceExport } from '../../lambdas/core/evidence-export.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { addTargetOptions, withBackend, WHERE_HELP, type TargetFlags } from './ops-shared.js';
+import { TARGET_OPTIONS } from './options.js';
 
 /** A date-only value is that day's 00:00 UTC; anything else must be an ISO-8601 date-time with a zone. */
 const instant = (option: string) =>
@@ -34,7 +35,8 @@ const instant = (option: string) =>
     .transform((v) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v).toISOString());
 
 export const EvidenceOptionsSchema = z
-  .object({
+  .strictObject({
+    ...TARGET_OPTIONS,
     from: instant('--from'),
     to: instant('--to'),
     format: z.enum(EVIDENCE_FORMATS, { message: `--format: expected one of ${EVIDENCE_FORMATS.join(', ')}` }).default('json'),
@@ -100,7 +102,7 @@ async function exportEvidence(flags: TargetFlags & Record<string, unknown>): Pro
 }
 
 const VerifyOptionsSchema = z
-  .object({ from: instant('--from').optional(), to: instant('--to').optional() })
+  .strictObject({ ...TARGET_OPTIONS, from: instant('--from').optional(), to: instant('--to').optional() })
   .refine((o) => o.from === undefined || o.to === undefined || o.from <= o.to, { message: '--from: must not be after --to', path: ['from'] });
 
 async function verifyChain(flags: TargetFlags & Record<string, unknown>): Promise<void> {
@@ -136,7 +138,7 @@ overrides it for this export. --format csv writes FILE and FILE.manifest.json (q
 The export contains the leavers' emails: it is the evidence. Nothing else prints them.
 ${WHERE_HELP}`;
 
-export function registerEvidenceCommand(program: Command): void {
+function register(program: Command): void {
   const evidence = program.command('evidence').description('Evidence for auditors: the export of leavers in a period with SLA status, and the ledger chain check');
   addTargetOptions(
     evidence
@@ -160,3 +162,9 @@ export function registerEvidenceCommand(program: Command): void {
     .addHelpText('after', `\nPrints each day's digest: day, records, head hash. Exit 0 intact, 1 broken (the first broken record is named), 2 usage.\n${WHERE_HELP}`)
     .action((flags: TargetFlags & Record<string, unknown>) => verifyChain(flags));
 }
+
+/** Two commands, one schema each (the target options are checked by ops-shared's parsers and the backend). */
+export const evidenceModule = {
+  register,
+  optionsSchemas: { 'evidence export': EvidenceOptionsSchema, 'evidence verify': VerifyOptionsSchema },
+};

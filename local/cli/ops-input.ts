@@ -4,6 +4,7 @@
  * is enqueued, and every problem is reported with its line (or array item), not only the first one.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { emailProblem, normalizeEmail } from '../../lambdas/core/email.js';
@@ -16,6 +17,7 @@ import {
   type ParseResult,
   TERMINATION_TYPE,
 } from '../../lambdas/core/request.js';
+import { CliError, EXIT_USAGE } from './errors.js';
 
 export type InputFormat = 'json' | 'ndjson' | 'csv' | 'list';
 
@@ -76,7 +78,7 @@ function requestsFromObject(raw: unknown, defaults: InputDefaults): ParseResult<
 function parseJsonDocument(value: unknown, defaults: InputDefaults, fileName: string): ParsedInput {
   const requests: OffboardingRequest[] = [];
   const problems: InputProblem[] = [];
-  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
+  if (isStringArray(value)) {
     return emailList('json', value.map((email, index) => ({ value: email, location: `item ${index}` })), defaults, fileName);
   }
   const locations: string[] = [];
@@ -158,38 +160,84 @@ function withoutConflicts(input: ParsedInput, lineOf: ReadonlyMap<string, number
 }
 
 
-interface Located {
+/** One value read from an input file, with where it came from (`line 4`, `item 2`) for error messages. */
+export interface Located {
   value: string;
   location: string;
   line?: number;
 }
 
-function parseDelimited(lines: readonly string[], defaults: InputDefaults, fileName: string): ParsedInput {
+/** A file of emails only: what `users delete --emails-file` reads and the list half of `offboard run`. */
+export interface EmailEntries {
+  format: InputFormat;
+  entries: Located[];
+  problems: InputProblem[];
+}
+
+/**
+ * A CSV with an `email` column (other columns ignored) or one value per line; blank lines and `#` lines are
+ * skipped. The values are returned as written (trimmed): each caller validates them and names them its way.
+ */
+function delimitedEntries(lines: readonly string[]): EmailEntries {
   const rows = lines
     .map((text, index) => ({ text: text.trim(), line: index + 1 }))
     .filter((row) => row.text !== '' && !row.text.startsWith('#'));
   const first = rows[0];
-  if (first === undefined) {
-    return { format: 'list', requests: [], locations: [], problems: [{ location: 'file', message: 'no emails in the file' }] };
-  }
+  // No values is not a problem here: `run` refuses an empty list (emailList), `users delete` may have other targets.
+  if (first === undefined) return { format: 'list', entries: [], problems: [] };
   const header = splitCsvLine(first.text).map((cell) => cell.toLowerCase());
   const emailColumn = header.findIndex((cell) => cell === 'email' || cell === 'emails' || cell === 'email_address');
   const isCsv = emailColumn >= 0 || header.length > 1;
   if (isCsv && emailColumn < 0) {
-    return {
-      format: 'csv',
-      requests: [],
-      locations: [],
-      problems: [{ line: first.line, location: `line ${first.line}`, message: 'a CSV file needs a header row with an "email" column' }],
-    };
+    return { format: 'csv', entries: [], problems: [{ line: first.line, location: `line ${first.line}`, message: 'a CSV file needs a header row with an "email" column' }] };
   }
   const body = emailColumn >= 0 ? rows.slice(1) : rows;
-  const values: Located[] = body.map((row) => ({
-    value: isCsv ? (splitCsvLine(row.text)[emailColumn] ?? '') : row.text,
-    location: `line ${row.line}`,
-    line: row.line,
-  }));
-  return emailList(isCsv ? 'csv' : 'list', values, defaults, fileName);
+  const entries = body.map((row) => ({ value: isCsv ? (splitCsvLine(row.text)[emailColumn] ?? '') : row.text, location: `line ${row.line}`, line: row.line }));
+  return { format: isCsv ? 'csv' : 'list', entries, problems: [] };
+}
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string');
+
+/**
+ * The email formats `offboard run` accepts — CSV with an `email` header, a plain list, a JSON array of strings —
+ * detected from the content. Offboarding request objects are refused: they carry their own ids and flags
+ * (dryRun, effectiveAt) that a plain delete would silently ignore.
+ */
+export function parseEmailEntries(text: string): EmailEntries {
+  const content = text.replace(/^\uFEFF/, '');
+  const trimmed = content.trim();
+  if (trimmed === '') return { format: 'list', entries: [], problems: [] };
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      value = undefined;
+    }
+    if (isStringArray(value)) return { format: 'json', entries: value.map((email, index) => ({ value: email, location: `item ${index}` })), problems: [] };
+    return {
+      format: 'json',
+      entries: [],
+      problems: [{ location: 'file', message: 'expected emails (a CSV with an "email" column, one per line, or a JSON array of strings), not offboarding requests: use offboard run' }],
+    };
+  }
+  return delimitedEntries(content.split(/\r?\n/));
+}
+
+function parseDelimited(lines: readonly string[], defaults: InputDefaults, fileName: string): ParsedInput {
+  const read = delimitedEntries(lines);
+  if (read.problems.length > 0) return { format: read.format, requests: [], locations: [], problems: read.problems };
+  return emailList(read.format, read.entries, defaults, fileName);
+}
+
+/** Reads an input file; a missing or unreadable one is a usage error naming the option (or argument) and path. */
+export async function readInputText(path: string, what?: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new CliError(`cannot read ${what !== undefined ? `${what} ` : ''}'${path}': ${reason}`, EXIT_USAGE);
+  }
 }
 
 function emailList(format: InputFormat, values: readonly Located[], defaults: InputDefaults, fileName: string): ParsedInput {

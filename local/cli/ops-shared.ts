@@ -12,6 +12,8 @@ import { connectStack, type OpsBackend } from './ops-backend.js';
 import { FINAL_REQUEST_STATES } from './ops-report.js';
 import { DEFAULT_DATA_DIR, readRuntimeInfo } from '../runtime/runtime-file.js';
 import { arizeOptionFromEnvironment } from './arize-target.js';
+import { positiveNumberOption } from './options.js';
+import { createProgress, progressMode } from './progress.js';
 
 export { DEFAULT_DATA_DIR };
 export const DEFAULT_WAIT_SECONDS = 600;
@@ -26,6 +28,8 @@ export interface DeleteFlags extends TargetFlags {
   confirm?: boolean;
   wait: boolean;
   timeout: number;
+  /** `--progress` / `--no-progress`; undefined: only on a terminal. */
+  progress?: boolean;
 }
 
 export const WHERE_HELP = `
@@ -50,14 +54,6 @@ export function addTargetOptions(command: Command): Command {
     .option('--region <region>', 'AWS region of --stack (default: AWS_REGION / your profile)');
 }
 
-function positiveSeconds(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
-    throw new CliError(`invalid value for --timeout: '${value}' (expected seconds greater than 0)`, EXIT_USAGE);
-  }
-  return parsed;
-}
-
 /** Options of the commands that enqueue work. */
 export function addDeleteOptions(command: Command): Command {
   return addTargetOptions(command)
@@ -66,8 +62,10 @@ export function addDeleteOptions(command: Command): Command {
     .addOption(
       new Option('--timeout <seconds>', 'how long to wait for the requests to finish')
         .default(DEFAULT_WAIT_SECONDS)
-        .argParser(positiveSeconds),
-    );
+        .argParser(positiveNumberOption('--timeout', Number.POSITIVE_INFINITY, 'seconds')),
+    )
+    .option('--progress', 'show progress (emails done, emails/s, ETA) on stderr even when it is not a terminal')
+    .option('--no-progress', 'never show progress (default: only when stderr is a terminal)');
 }
 
 /**
@@ -120,19 +118,6 @@ export function applySafety(
   warn('Nothing will be deleted: every request is sent with dryRun=true. Re-run with --confirm to delete.');
   warn(bar);
   return marked.map(asDryRun);
-}
-
-export function parseSince(value: string, now: Date = new Date()): string {
-  const relative = /^(\d+)\s*([smhd])$/.exec(value.trim());
-  if (relative) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
-  }
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
-    throw new CliError(`invalid value for --since: '${value}' (expected an ISO date/time or a duration such as 30m, 24h, 7d)`, EXIT_USAGE);
-  }
-  return new Date(parsed).toISOString();
 }
 
 /** Opens the stack, or the local data dir (loaded on demand: the runtime is heavy to import). */
@@ -215,55 +200,19 @@ function interruptHandler(
   return { handler, interrupted: () => stopping };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Progress
-
-export interface Progress {
-  update(states: ReadonlyMap<string, RequestState | undefined>): void;
-  done(): void;
-}
-
-function finishedCount(states: ReadonlyMap<string, RequestState | undefined>): number {
-  return [...states.values()].filter((s) => s !== undefined && FINAL_REQUEST_STATES.has(s.status)).length;
-}
-
-/**
- * A bar that redraws itself on a terminal; otherwise one plain line each time another request finishes,
- * so a log file shows progress without control characters.
- */
-export function progressReporter(total: number, stream: NodeJS.WriteStream = process.stderr, label = 'Requests'): Progress {
-  const tty = stream.isTTY === true;
-  let lastFinished = -1;
-  let lastDrawn = 0;
-  const width = 28;
-  return {
-    update(states) {
-      const finished = finishedCount(states);
-      if (tty) {
-        const now = Date.now();
-        if (finished === lastFinished && now - lastDrawn < 200) return;
-        lastDrawn = now;
-        lastFinished = finished;
-        const filled = total === 0 ? width : Math.round((finished / total) * width);
-        stream.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${total} finished`);
-        return;
-      }
-      if (finished !== lastFinished) {
-        lastFinished = finished;
-        stream.write(`${label}: ${finished}/${total} finished\n`);
-      }
-    },
-    done() {
-      if (tty) stream.write('\r\x1b[2K');
-    },
-  };
+/** Emails of the requests that reached a final state: what `run` counts, not requests (a part holds up to 1,000). */
+export function finishedEmails(requests: readonly OffboardingRequest[], states: ReadonlyMap<string, RequestState | undefined>): number {
+  return requests.reduce((sum, request) => {
+    const state = states.get(request.requestId);
+    return state !== undefined && FINAL_REQUEST_STATES.has(state.status) ? sum + request.emails.length : sum;
+  }, 0);
 }
 
 /** Submits, waits (unless told not to and allowed to), and returns the final states. */
 export async function submitAndWait(
   backend: OpsBackend,
   requests: readonly OffboardingRequest[],
-  flags: Pick<DeleteFlags, 'wait' | 'timeout'>,
+  flags: Pick<DeleteFlags, 'wait' | 'timeout' | 'progress'>,
 ): Promise<{ waited: boolean; states: Map<string, RequestState | undefined> }> {
   if (!flags.wait && !backend.canLeaveEarly) {
     throw new CliError(
@@ -275,12 +224,13 @@ export async function submitAndWait(
   const ids = requests.map((r) => r.requestId);
   process.stderr.write(`Enqueued ${ids.length} request${ids.length === 1 ? '' : 's'} on ${backend.label}.\n`);
   if (!flags.wait) return { waited: false, states: new Map() };
-  const progress = progressReporter(ids.length);
+  const total = requests.reduce((sum, request) => sum + request.emails.length, 0);
+  const progress = createProgress(total, { label: 'Offboarding', unit: 'emails', mode: progressMode(flags.progress) });
   try {
-    const states = await backend.waitFor(ids, { timeoutMs: flags.timeout * 1000, onUpdate: (s) => progress.update(s) });
+    const states = await backend.waitFor(ids, { timeoutMs: flags.timeout * 1000, onUpdate: (s) => progress.set(finishedEmails(requests, s)) });
     return { waited: true, states };
   } finally {
-    progress.done();
+    progress.finish();
   }
 }
 

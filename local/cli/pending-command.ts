@@ -5,18 +5,12 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
-import { describeZodError } from '../../lambdas/core/request.js';
-import { CliError, EXIT_USAGE } from './errors.js';
-import { DEFAULT_DATA_DIR, WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
-import { OUTPUT_FORMATS, outputOption, render, renderJson, type OutputFormat } from './output.js';
+import { WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
+import { OUTPUT_OPTION, parseOptions, TARGET_OPTIONS } from './options.js';
+import { outputOption, render, renderJson, type OutputFormat } from './output.js';
 
-const PendingOptionsSchema = z.strictObject({
-  dataDir: z.string().trim().min(1, '--data-dir must not be empty').default(DEFAULT_DATA_DIR),
-  stack: z.string().trim().min(1, '--stack must not be empty').optional(),
-  region: z.string().trim().min(1, '--region must not be empty').optional(),
-  output: z.enum(OUTPUT_FORMATS).default('table'),
-});
-type PendingOptions = z.output<typeof PendingOptionsSchema>;
+export const optionsSchema = z.strictObject({ ...TARGET_OPTIONS, ...OUTPUT_OPTION });
+type PendingOptions = z.output<typeof optionsSchema>;
 
 /** States whose work is ahead: RECEIVED (queued or about to start) and RUNNING (waiting or deleting). */
 const PENDING_STATES = ['RECEIVED', 'RUNNING'] as const;
@@ -74,9 +68,7 @@ function renderPending(views: readonly PendingView[], format: OutputFormat): str
 }
 
 async function pending(raw: unknown): Promise<void> {
-  const parsed = PendingOptionsSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid options: ${describeZodError(parsed.error)}`, EXIT_USAGE);
-  const options: PendingOptions = parsed.data;
+  const options: PendingOptions = parseOptions(optionsSchema, raw);
   await withBackend(options, 'read', async (backend) => {
     const states = (await Promise.all(PENDING_STATES.map((status) => backend.ledger.requestsByStatus(status)))).flat();
     // The index is eventually consistent: each candidate is confirmed from its state item.
@@ -86,7 +78,7 @@ async function pending(raw: unknown): Promise<void> {
   });
 }
 
-export function registerPendingCommand(program: Command): void {
+export function register(program: Command): void {
   addTargetOptions(program.command('pending').description('List requests still to act: queued, scheduled (waiting for the effective date) and running, by effective time'))
     .addOption(outputOption())
     .addHelpText(

@@ -5,17 +5,16 @@
  */
 import { Option, type Command } from 'commander';
 import { pullAuthorization, type PullCredentials } from '../../lambdas/core/hr/pull.js';
-import { HrConfigError, checkedBaseUrl, effectiveDatePolicyFromEnv } from '../../lambdas/handlers/hr-intake.js';
-import { PullError, fetchReportRequests } from '../../lambdas/handlers/pull-report.js';
+import { HrConfigError, checkedBaseUrl, effectiveDatePolicyFromEnv } from '../../lambdas/usecases/hr-intake.js';
+import { PullError, fetchReportRequests } from '../../lambdas/usecases/pull-report.js';
 import { CliError, EXIT_USAGE } from './errors.js';
-import { addDeleteOptions, applySafety, submitAndWait, withBackend, WHERE_HELP, type DeleteFlags } from './ops-shared.js';
-import { outputOption, render, type OutputFormat } from './output.js';
+import * as z from 'zod';
+import { addDeleteOptions, applySafety, submitAndWait, withBackend, WHERE_HELP } from './ops-shared.js';
+import { DELETE_OPTIONS, OUTPUT_OPTION, parseOptions } from './options.js';
+import { outputOption, render } from './output.js';
 
-interface PullFlags extends DeleteFlags {
-  url: string;
-  format?: 'csv' | 'json';
-  output: OutputFormat;
-}
+export const optionsSchema = z.strictObject({ ...DELETE_OPTIONS, ...OUTPUT_OPTION, url: z.string(), format: z.enum(['csv', 'json']).optional() });
+type PullFlags = z.output<typeof optionsSchema>;
 
 /** Credentials from the environment only (never a flag: shell history): basic (Workday ISU) or bearer. */
 function credentialsFromEnv(env: NodeJS.ProcessEnv): PullCredentials | undefined {
@@ -63,7 +62,7 @@ async function pull(flags: PullFlags): Promise<void> {
   if (result.problems.length > 0) throw new CliError(`${result.problems.length} unusable row(s): see above`, 1);
 }
 
-export function registerPullCommand(program: Command): void {
+export function register(program: Command): void {
   addDeleteOptions(
     program
       .command('pull')
@@ -79,5 +78,5 @@ export function registerPullCommand(program: Command): void {
         'of that day in OFFBOARDING_HR_TIME_ZONE (or the row\'s Time_Zone) plus OFFBOARDING_HR_GRACE_MINUTES.\n' +
         WHERE_HELP,
     )
-    .action((flags: PullFlags) => pull(flags));
+    .action((raw: unknown) => pull(parseOptions(optionsSchema, raw)));
 }

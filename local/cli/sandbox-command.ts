@@ -7,19 +7,23 @@ import type { Command } from 'commander';
 import { maskEmail } from '../../lambdas/core/email.js';
 // Types only: the server (and its seed parsing) is loaded when the command runs, not at CLI start-up.
 import type { Sandbox, SandboxOptions, SeedUser } from '../sandbox/server.js';
+import * as z from 'zod';
 import { CliError } from './errors.js';
+import { parseOptions } from './options.js';
 
 /** Mirrors the server's DEFAULT_SANDBOX_API_KEY for the help text, which must not load the server. */
 const HELP_DEFAULT_API_KEY = 'sandbox-demo-key';
 
-interface SandboxCommandOptions {
-  port: string;
-  seed?: string;
-  apiKey?: string;
-  latencyMs?: string;
-  rateLimit?: string;
-  errorRate?: string;
-}
+/** Every value stays text here: sandboxOptionsFromCli checks each with a message naming its option. */
+export const optionsSchema = z.strictObject({
+  port: z.string(),
+  seed: z.string().optional(),
+  apiKey: z.string().optional(),
+  latencyMs: z.string().optional(),
+  rateLimit: z.string().optional(),
+  errorRate: z.string().optional(),
+});
+type SandboxCommandOptions = z.output<typeof optionsSchema>;
 
 function parseNumberOption(
   name: string,
@@ -126,7 +130,7 @@ async function runSandbox(options: SandboxCommandOptions): Promise<void> {
   process.stderr.write('Arize sandbox stopped.\n');
 }
 
-export function registerSandboxCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command('sandbox')
     .description(
@@ -139,7 +143,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--latency-ms <n>', 'latency added to every response, in milliseconds')
     .option('--rate-limit <req/s>', 'token-bucket rate limit; excess requests get 429 with Retry-After')
     .option('--error-rate <0..1>', 'fraction of requests answered 503')
-    .action(async (options: SandboxCommandOptions) => {
-      await runSandbox(options);
+    .action(async (raw: unknown) => {
+      await runSandbox(parseOptions(optionsSchema, raw));
     });
 }

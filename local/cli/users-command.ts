@@ -3,7 +3,6 @@
  * `ax users`, plus what an offboarding tool needs: bulk delete from files, a confirmation that
  * cannot be skipped by accident, exit codes a script can trust.
  */
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import {
@@ -16,7 +15,7 @@ import {
   type ArizeClientOptions,
   type BulkUserDeletionResult,
 } from '../../lambdas/arize/index.js';
-import { describeEndpoint, resolveBaseUrl, resolveEndpoint, type RateControlMode } from '../../lambdas/arize/config.js';
+import { describeEndpoint, resolveBaseUrl, resolveEndpoint } from '../../lambdas/arize/config.js';
 import {
   EMAIL_FILTER_MAX,
   INVITE_MODES,
@@ -30,7 +29,11 @@ import {
 import { emailProblem, maskEmail, normalizeEmail } from '../../lambdas/core/email.js';
 import { SETTINGS } from '../../lambdas/core/settings.js';
 import { CliError, EXIT_OUTCOME_UNKNOWN, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
-import { outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
+import * as z from 'zod';
+import { collectList, enumValue, integerOption, parseOptions, positiveNumberOption } from './options.js';
+import { OUTPUT_FORMATS, outputOption, render, type OutputFormat, type OutputRecord } from './output.js';
+import { parseEmailEntries, readInputText } from './ops-input.js';
+import { createProgress } from './progress.js';
 
 export const USER_COLUMNS = ['id', 'name', 'email', 'status', 'role', 'is_developer', 'created_at'] as const;
 export const DELETION_COLUMNS = ['user_id', 'email', 'status', 'error'] as const;
@@ -59,7 +62,8 @@ Exit codes:
 
 const DELETE_HELP = `
 Targets: --id and --email are repeatable and accept comma-separated values; --ids-file and
---emails-file hold one value per line (blank lines and lines starting with # are ignored).
+--emails-file hold one value per line (blank lines and lines starting with # are ignored); --emails-file also
+takes what offboard run takes for emails: a CSV with a header row naming an "email" column, or a JSON array.
 Repeated targets are deleted once. Every email is validated before any API call; an email matches
 only an account whose address is equal up to ASCII case (ann@x.com never matches joann@x.com, and
 an address with invisible, bidi-control or compatibility characters such as U+212A is refused).
@@ -152,64 +156,98 @@ function write(text: string): void {
 // ---------------------------------------------------------------------------------------------
 // Option parsing
 
-/** Repeatable option whose values may also be comma-separated. */
-function collectList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
-}
-
-function integerOption(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      throw new CliError(`invalid value for ${flag}: '${value}' (expected an integer from ${min} to ${max})`, EXIT_USAGE);
-    }
-    return parsed;
-  };
-}
-
-function positiveNumberOption(flag: string, max = Number.POSITIVE_INFINITY) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0 || parsed > max) {
-      const range = Number.isFinite(max) ? ` and at most ${max}` : '';
-      throw new CliError(`invalid value for ${flag}: '${value}' (expected a number greater than 0${range})`, EXIT_USAGE);
-    }
-    return parsed;
-  };
-}
-
-function enumValue<T extends string>(flag: string, allowed: readonly T[], value: string): T {
-  const upper = value.trim().toUpperCase();
-  const match = allowed.find((candidate) => candidate === upper);
-  if (match === undefined) {
-    throw new CliError(
-      `invalid value for ${flag}: '${value}' (expected one of ${allowed.map((a) => a.toLowerCase()).join(', ')}; any case)`,
-      EXIT_USAGE,
-    );
-  }
-  return match;
-}
-
 function requireValidEmail(flag: string, value: string): string {
   const problem = emailProblem(value);
   if (problem) throw new CliError(`invalid email for ${flag}: '${value}' (${problem.reason})`, EXIT_USAGE);
   return value.trim();
 }
 
-/** One value per line; blank lines and `#` comment lines are skipped. Each value keeps its line for errors. */
-async function readListFile(flag: string, path: string): Promise<{ value: string; source: string }[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new CliError(`cannot read ${flag} '${path}': ${reason}`, EXIT_USAGE);
+/**
+ * `--ids-file`: one id per line. `--emails-file`: the email formats `offboard run` reads (ops-input.ts), so an HR
+ * CSV export with its header works in both. Blank and `#` lines are skipped; each value keeps its line for errors.
+ */
+async function readListFile(flag: '--ids-file' | '--emails-file', path: string): Promise<{ value: string; source: string }[]> {
+  const text = await readInputText(path, flag);
+  if (flag === '--emails-file') {
+    const read = parseEmailEntries(text);
+    if (read.problems.length > 0) throw new CliError(`${flag} ${path}: ${read.problems.map((p) => `${p.location}: ${p.message}`).join('; ')}`, EXIT_USAGE);
+    return read.entries.map((entry) => ({ value: entry.value.trim(), source: `${flag} ${path} ${entry.location}` }));
   }
   return text.split(/\r?\n/).flatMap((line, index) => {
     const value = line.trim();
     if (value === '' || value.startsWith('#')) return [];
     return [{ value, source: `${flag} ${path} line ${index + 1}` }];
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options: one schema per command (commander's parsers in options.ts have checked each value already)
+
+const OUTPUT = { output: z.enum(OUTPUT_FORMATS).default('table') };
+const GroupOptionsSchema = z.strictObject({ verbose: z.boolean().optional() });
+const ListOptionsSchema = z.strictObject({
+  email: z.string().optional(),
+  status: z.array(z.string()).default([]),
+  limit: z.number().int().min(LIST_LIMIT_MIN).max(LIST_LIMIT_MAX).optional(),
+  cursor: z.string().optional(),
+  all: z.boolean().optional(),
+  ...OUTPUT,
+});
+type ListOptions = z.output<typeof ListOptionsSchema>;
+const OutputOnlySchema = z.strictObject(OUTPUT);
+const CreateOptionsSchema = z.strictObject({
+  name: z.string(),
+  email: z.string(),
+  role: z.string().optional(),
+  customRoleId: z.string().optional(),
+  inviteMode: z.string(),
+  developer: z.boolean().optional(),
+  ...OUTPUT,
+});
+type CreateOptions = z.output<typeof CreateOptionsSchema>;
+const UpdateOptionsSchema = z.strictObject({ name: z.string().optional(), developer: z.boolean().optional(), ...OUTPUT });
+type UpdateOptions = z.output<typeof UpdateOptionsSchema>;
+const DeleteOptionsSchema = z.strictObject({
+  id: z.array(z.string()).default([]),
+  email: z.array(z.string()).default([]),
+  idsFile: z.string().optional(),
+  emailsFile: z.string().optional(),
+  yes: z.boolean().optional(),
+  includeProtected: z.boolean().optional(),
+  maxDeletes: z.number().int().min(0).optional(),
+  concurrency: z.number().int().min(SETTINGS.arizeMaxConcurrency.min).max(SETTINGS.arizeMaxConcurrency.max).optional(),
+  rate: z.number().positive().max(SETTINGS.arizeMaxRequestsPerSecond.max).optional(),
+  rateControl: z.enum(['adaptive', 'fixed']).optional(),
+  ...OUTPUT,
+});
+type DeleteOptions = z.output<typeof DeleteOptionsSchema>;
+
+/** The `offboard users` family for register.ts: the group's own option and one schema per subcommand. */
+export const usersModule = {
+  register: registerUsersCommand,
+  optionsSchemas: {
+    users: GroupOptionsSchema,
+    'users list': ListOptionsSchema,
+    'users get': OutputOnlySchema,
+    'users create': CreateOptionsSchema,
+    'users update': UpdateOptionsSchema,
+    'users delete': DeleteOptionsSchema,
+    'users resend-invitation': OutputOnlySchema,
+    'users reset-password': OutputOnlySchema,
+  },
+};
+
+/** Validates the options commander hands over with the command's schema, then runs the command. */
+function withOptions<S extends z.ZodType, A extends unknown[]>(
+  schema: S,
+  action: (...args: [...A, z.output<S>, Command]) => Promise<void>,
+): (...args: [...A, unknown, Command]) => Promise<void> {
+  return (...args) => {
+    const command = args[args.length - 1] as Command;
+    const raw = args[args.length - 2];
+    const positional = args.slice(0, -2) as A;
+    return action(...positional, parseOptions(schema, raw), command);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,14 +305,6 @@ export function summarizeDeletions(results: readonly DeletionResult[]): string {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-interface ListOptions {
-  email?: string;
-  status: string[];
-  limit?: number;
-  cursor?: string;
-  all?: boolean;
-  output: OutputFormat;
-}
 
 async function listUsers(options: ListOptions, command: Command): Promise<void> {
   if (options.email !== undefined && options.email.length > EMAIL_FILTER_MAX) {
@@ -321,15 +351,6 @@ async function getUser(idOrEmail: string, options: { output: OutputFormat }, com
   write(renderUsers(options.output, [user], user));
 }
 
-interface CreateOptions {
-  name: string;
-  email: string;
-  role?: string;
-  customRoleId?: string;
-  inviteMode: string;
-  developer?: boolean;
-  output: OutputFormat;
-}
 
 async function createUser(options: CreateOptions, command: Command): Promise<void> {
   const name = options.name.trim();
@@ -387,11 +408,6 @@ async function createUser(options: CreateOptions, command: Command): Promise<voi
   }
 }
 
-interface UpdateOptions {
-  name?: string;
-  developer?: boolean;
-  output: OutputFormat;
-}
 
 async function updateUser(userId: string, options: UpdateOptions, command: Command): Promise<void> {
   if (options.name === undefined && options.developer === undefined) {
@@ -405,19 +421,6 @@ async function updateUser(userId: string, options: UpdateOptions, command: Comma
   write(renderUsers(options.output, [user], user));
 }
 
-interface DeleteOptions {
-  id: string[];
-  email: string[];
-  idsFile?: string;
-  emailsFile?: string;
-  yes?: boolean;
-  concurrency?: number;
-  rate?: number;
-  rateControl?: RateControlMode;
-  includeProtected?: boolean;
-  maxDeletes?: number;
-  output: OutputFormat;
-}
 
 interface DeleteTargets {
   userIds: string[];
@@ -487,30 +490,20 @@ async function confirmDeletion(targets: DeleteTargets, protectedIncluded = 0): P
   }
 }
 
-/** A single self-overwriting stderr line; only on a terminal, so pipes and tests stay clean. */
-function progressReporter(total: number): { onResult(result: BulkUserDeletionResult): void; done(): void } {
-  if (process.stderr.isTTY !== true) return { onResult: () => undefined, done: () => undefined };
+/** Counts by result next to the shared progress line (on a terminal only: pipes and tests stay clean). */
+function deletionProgress(total: number): { onResult(result: BulkUserDeletionResult): void; done(): void } {
   const counts = { deleted: 0, not_found: 0, failed: 0 };
-  let lastDrawn = 0;
-  const draw = () => {
-    const finished = counts.deleted + counts.not_found + counts.failed;
-    process.stderr.write(
-      `\r\x1b[2KDeleting… ${finished}/${total} (${counts.deleted} deleted, ${counts.not_found} not found, ${counts.failed} failed)`,
-    );
-  };
-  draw();
+  const progress = createProgress(total, {
+    label: 'Deleting…',
+    unit: 'users',
+    detail: () => `${counts.deleted} deleted, ${counts.not_found} not found, ${counts.failed} failed`,
+  });
   return {
     onResult(result) {
       counts[result.status] += 1;
-      const now = Date.now();
-      if (now - lastDrawn >= 100) {
-        lastDrawn = now;
-        draw();
-      }
+      progress.set(counts.deleted + counts.not_found + counts.failed);
     },
-    done() {
-      process.stderr.write('\r\x1b[2K');
-    },
+    done: () => progress.finish(),
   };
 }
 
@@ -548,7 +541,7 @@ async function deleteUsers(options: DeleteOptions, command: Command): Promise<vo
     if (!(await confirmDeletion(targets, plan.overridden.length))) throw new CliError('not confirmed; nothing was deleted', EXIT_USAGE);
   }
 
-  const progress = progressReporter(toDelete.length);
+  const progress = deletionProgress(toDelete.length);
   // Ctrl-C stops starting new deletions; what already happened is still reported.
   const abort = new AbortController();
   const onInterrupt = () => abort.abort(new Error('interrupted by the operator'));
@@ -620,7 +613,7 @@ export function registerUsersCommand(program: Command): void {
         'table and csv print the users, and the next cursor (if any) goes to stderr.\n' +
         ENVIRONMENT_HELP,
     )
-    .action(guarded(listUsers));
+    .action(guarded(withOptions(ListOptionsSchema, listUsers)));
 
   users
     .command('get')
@@ -628,7 +621,7 @@ export function registerUsersCommand(program: Command): void {
     .argument('<user>', 'user id, or an email address (anything containing @)')
     .addOption(outputOption())
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(guarded(getUser));
+    .action(guarded(withOptions(OutputOnlySchema, getUser)));
 
   users
     .command('create')
@@ -646,7 +639,7 @@ export function registerUsersCommand(program: Command): void {
       '\nWith --invite-mode temporary_password the temporary password is printed once, on stdout only.\n' +
         ENVIRONMENT_HELP,
     )
-    .action(guarded(createUser));
+    .action(guarded(withOptions(CreateOptionsSchema, createUser)));
 
   users
     .command('update')
@@ -657,7 +650,7 @@ export function registerUsersCommand(program: Command): void {
     .option('--no-developer', 'revoke developer permission')
     .addOption(outputOption())
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(guarded(updateUser));
+    .action(guarded(withOptions(UpdateOptionsSchema, updateUser)));
 
   users
     .command('delete')
@@ -665,7 +658,7 @@ export function registerUsersCommand(program: Command): void {
     .option('--id <ids>', 'user id; repeatable or comma-separated', collectList, [])
     .option('--email <emails>', 'email (exact, case-insensitive); repeatable or comma-separated', collectList, [])
     .option('--ids-file <file>', 'file with one user id per line')
-    .option('--emails-file <file>', 'file with one email per line')
+    .option('--emails-file <file>', 'file of emails: one per line, a CSV with an "email" column, or a JSON array')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--include-protected', 'ALSO delete protected accounts (protected emails, patterns, roles); never the API key\'s owner')
     .addOption(
@@ -692,7 +685,7 @@ export function registerUsersCommand(program: Command): void {
     )
     .addOption(outputOption())
     .addHelpText('after', DELETE_HELP)
-    .action(guarded(deleteUsers));
+    .action(guarded(withOptions(DeleteOptionsSchema, deleteUsers)));
 
   users
     .command('resend-invitation')
@@ -700,9 +693,7 @@ export function registerUsersCommand(program: Command): void {
     .argument('<id>', 'user id')
     .addOption(outputOption())
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(guarded((id: string, options: { output: OutputFormat }, command: Command) =>
-      userAction('resend_invitation', id, options, command),
-    ));
+    .action(guarded(withOptions<typeof OutputOnlySchema, [string]>(OutputOnlySchema, (id, options, command) => userAction('resend_invitation', id, options, command))));
 
   users
     .command('reset-password')
@@ -710,7 +701,5 @@ export function registerUsersCommand(program: Command): void {
     .argument('<id>', 'user id')
     .addOption(outputOption())
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(guarded((id: string, options: { output: OutputFormat }, command: Command) =>
-      userAction('reset_password', id, options, command),
-    ));
+    .action(guarded(withOptions<typeof OutputOnlySchema, [string]>(OutputOnlySchema, (id, options, command) => userAction('reset_password', id, options, command))));
 }

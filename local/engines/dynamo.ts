@@ -21,6 +21,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export const LOCAL_AWS_REGION = 'us-east-1';
 export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
+/**
+ * The HTTP settings of every client of a local engine. The SDK's default agent keeps 50 sockets per host and
+ * prints a "socket usage at capacity" warning to stderr once twice that many requests queue behind them —
+ * which a long local run's bursts of ledger writes reach. The engines are on loopback, in this process or next
+ * to it: a larger pool costs only file descriptors, and the local runtime bounds the executions (hence the
+ * bursts) anyway. Kept keep-alive, as the SDK's default is.
+ */
+export const LOCAL_ENGINE_MAX_SOCKETS = 256;
+export const LOCAL_ENGINE_REQUEST_HANDLER = { httpAgent: { keepAlive: true, maxSockets: LOCAL_ENGINE_MAX_SOCKETS } } as const;
+
 interface DynaliteOptions {
   path?: string;
   createTableMs?: number;
@@ -48,7 +58,7 @@ export interface LocalDynamo {
 }
 
 export function createLocalDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_AWS_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+  return new DynamoDBClient({ endpoint, region: LOCAL_AWS_REGION, credentials: LOCAL_AWS_CREDENTIALS, requestHandler: LOCAL_ENGINE_REQUEST_HANDLER });
 }
 
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<LocalDynamo> {

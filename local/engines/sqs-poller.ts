@@ -28,6 +28,13 @@ export interface SqsPollerOptions {
   maxBatchingWindowMs?: number;
   /** Concurrent invocations, like ScalingConfig.MaximumConcurrency (default 1). */
   maxConcurrency?: number;
+  /**
+   * How many more records the handler may take now (e.g. a window of running executions minus those running).
+   * Records received and not yet handled count against it, so concurrent loops never overshoot. While it is 0
+   * nothing is received: the rest stay queued, not in this process’s memory (a crash re-queues them from the intake journal and the ledger, as any queued request).
+   * Default: unbounded (batchSize per loop).
+   */
+  capacity?: () => number;
   /** Pause between receives while the queue is empty (default 50 ms). */
   idlePollIntervalMs?: number;
   /**
@@ -133,6 +140,9 @@ export class SqsPoller {
   private readonly maxBatchingWindowMs: number;
   private readonly maxConcurrency: number;
   private readonly idlePollIntervalMs: number;
+  private readonly capacity: (() => number) | undefined;
+  /** Records received (or being received) and not yet handled: counted against `capacity`. */
+  private reserved = 0;
   private readonly onError: (error: unknown, phase: PollerErrorPhase) => void;
   private running = false;
   private loops: Promise<void>[] = [];
@@ -149,6 +159,7 @@ export class SqsPoller {
     this.maxBatchingWindowMs = options.maxBatchingWindowMs ?? 0;
     this.maxConcurrency = options.maxConcurrency ?? 1;
     this.idlePollIntervalMs = options.idlePollIntervalMs ?? 50;
+    this.capacity = options.capacity;
     this.onError = options.onError ?? defaultOnError;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > MAX_LAMBDA_BATCH_SIZE) {
       throw new Error(`SqsPoller: batchSize must be an integer in 1..${MAX_LAMBDA_BATCH_SIZE}, got ${String(this.batchSize)}`);
@@ -216,24 +227,35 @@ export class SqsPoller {
 
   private async pollLoop(): Promise<void> {
     while (this.running) {
-      let batch: Message[] = [];
-      try {
-        batch = await this.gatherBatch();
-      } catch (error) {
-        if (!this.running) break;
-        this.onError(error, 'receive');
-        await this.pause(this.idlePollIntervalMs * 4);
-        continue;
-      }
-      if (batch.length === 0) {
+      // Reserved synchronously, before any await, so the loops share the capacity instead of each taking it all.
+      const allowed = this.capacity === undefined ? this.batchSize : Math.min(this.batchSize, Math.floor(this.capacity()) - this.reserved);
+      if (allowed < 1) {
         await this.pause(this.idlePollIntervalMs);
         continue;
       }
-      this.inFlightBatches += 1;
+      this.reserved += allowed;
       try {
-        await this.invoke(batch);
+        let batch: Message[] = [];
+        try {
+          batch = await this.gatherBatch(allowed);
+        } catch (error) {
+          if (!this.running) break;
+          this.onError(error, 'receive');
+          await this.pause(this.idlePollIntervalMs * 4);
+          continue;
+        }
+        if (batch.length === 0) {
+          await this.pause(this.idlePollIntervalMs);
+          continue;
+        }
+        this.inFlightBatches += 1;
+        try {
+          await this.invoke(batch);
+        } finally {
+          this.inFlightBatches -= 1;
+        }
       } finally {
-        this.inFlightBatches -= 1;
+        this.reserved -= allowed;
       }
     }
   }
@@ -250,11 +272,11 @@ export class SqsPoller {
    * local-aws-sqs's long poll only returns early when MaxNumberOfMessages is reached, so the poller
    * short-polls and paces itself; the batching window is applied here, as the event source does.
    */
-  private async gatherBatch(): Promise<Message[]> {
+  private async gatherBatch(size: number): Promise<Message[]> {
     const batch: Message[] = [];
     const windowEnds = Date.now() + this.maxBatchingWindowMs;
     for (;;) {
-      const wanted = Math.min(SQS_MAX_BATCH_ENTRIES, this.batchSize - batch.length);
+      const wanted = Math.min(SQS_MAX_BATCH_ENTRIES, size - batch.length);
       const { Messages = [] } = await this.client.send(
         new ReceiveMessageCommand({
           QueueUrl: this.queueUrl,
@@ -267,7 +289,7 @@ export class SqsPoller {
         }),
       );
       batch.push(...Messages);
-      const full = batch.length >= this.batchSize;
+      const full = batch.length >= size;
       const windowOver = Date.now() >= windowEnds;
       if (full || windowOver || !this.running) return batch;
       if (batch.length === 0) return batch;

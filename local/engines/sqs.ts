@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from './dynamo.js';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, LOCAL_ENGINE_REQUEST_HANDLER } from './dynamo.js';
 
 export const LOCAL_AWS_ACCOUNT_ID = '000000000000';
 /** SQS's maximum retention; the stack keeps DLQ messages as long as SQS allows so humans can inspect them. */
@@ -39,7 +39,7 @@ export interface LocalSqs {
 }
 
 export function createLocalSqsClient(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: LOCAL_AWS_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+  return new SQSClient({ endpoint, region: LOCAL_AWS_REGION, credentials: LOCAL_AWS_CREDENTIALS, requestHandler: LOCAL_ENGINE_REQUEST_HANDLER });
 }
 
 function assertIntegerInRange(field: string, value: number, min: number, max: number): void {

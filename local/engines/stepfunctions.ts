@@ -200,16 +200,26 @@ function localWaitTask(state: JsonObject): JsonObject {
   return task;
 }
 
-function localWaitHandler(scale: number, signalOf: (executionArn: string) => AbortSignal | undefined): TaskHandler {
+/** What a local Wait needs from its execution: the signal that aborts it, and a count of sleeping waits. */
+interface WaitHooks {
+  signalOf(executionArn: string): AbortSignal | undefined;
+  sleeping(executionArn: string, delta: 1 | -1): void;
+}
+
+function localWaitHandler(scale: number, hooks: WaitHooks): TaskHandler {
   return async (raw) => {
     const request = raw as { input: unknown; execution?: unknown; seconds?: unknown; timestamp?: unknown };
-    const signal = typeof request.execution === 'string' ? signalOf(request.execution) : undefined;
+    const execution = typeof request.execution === 'string' ? request.execution : undefined;
+    const signal = execution !== undefined ? hooks.signalOf(execution) : undefined;
     const pause = async (ms: number) => {
+      if (execution !== undefined) hooks.sleeping(execution, 1);
       try {
         await sleep(ms, undefined, signal ? { signal } : undefined);
       } catch (error) {
         // Aborted with its execution: the engine has already ended it ABORTED.
         if (!signal?.aborted) throw error;
+      } finally {
+        if (execution !== undefined) hooks.sleeping(execution, -1);
       }
     };
     if (request.seconds !== undefined) {
@@ -281,7 +291,7 @@ function wrapTaskHandler(stateName: string, resource: string, handler: TaskHandl
 function prepareMachine(
   options: LocalStepFunctionsOptions,
   scale: number,
-  signalOf: (executionArn: string) => AbortSignal | undefined,
+  hooks: WaitHooks,
 ): PreparedMachine {
   const definition = cloneJson(options.definition) as JsonObject;
   if (!isObject(definition.States) || typeof definition.StartAt !== 'string') {
@@ -294,7 +304,7 @@ function prepareMachine(
   forEachState(definition.States as AslStates, (name, state, container) => {
     if (state.Type === 'Wait') {
       container[name] = localWaitTask(state);
-      handlers[name] = localWaitHandler(scale, signalOf);
+      handlers[name] = localWaitHandler(scale, hooks);
       rewrittenWaits.add(name);
       return;
     }
@@ -349,6 +359,8 @@ export class LocalStepFunctions {
   private readonly prepared: PreparedMachine;
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly retainEvents: boolean;
+  /** Local Wait tasks now sleeping, per execution (Map iterations may wait in parallel). */
+  private readonly sleeping = new Map<string, number>();
 
   constructor(options: LocalStepFunctionsOptions) {
     this.retainEvents = options.retainEvents ?? true;
@@ -356,7 +368,15 @@ export class LocalStepFunctions {
     if (!Number.isFinite(scale) || scale < 0) throw new Error(`LocalStepFunctions: waitTimeScale must be a finite number >= 0, got ${scale}`);
     this.stateMachineName = options.stateMachineName ?? 'local';
     this.stateMachineArn = `arn:aws:states:${LOCAL_AWS_REGION}:${LOCAL_AWS_ACCOUNT_ID}:stateMachine:${this.stateMachineName}`;
-    this.prepared = prepareMachine(options, scale, (executionArn) => this.executions.get(executionArn)?.waits.signal);
+    this.prepared = prepareMachine(options, scale, {
+      signalOf: (executionArn) => this.executions.get(executionArn)?.waits.signal,
+      // Kept apart from the records: the first Wait can start inside machine.run(), before its record is stored.
+      sleeping: (executionArn, delta) => {
+        const count = (this.sleeping.get(executionArn) ?? 0) + delta;
+        if (count > 0) this.sleeping.set(executionArn, count);
+        else this.sleeping.delete(executionArn);
+      },
+    });
     // Validates the definition (paths, ARNs, reachability) up front, as CreateStateMachine would.
     this.machine = new StateMachine(this.prepared.definition);
   }
@@ -434,6 +454,16 @@ export class LocalStepFunctions {
     record.abort();
     record.waits.abort();
     await record.finished;
+  }
+
+  /**
+   * RUNNING executions that are doing work, i.e. not sleeping in a Wait state (an effective date in the future,
+   * a retry backoff): what the local runtime bounds, so a window of executions is never held by waits.
+   */
+  activeExecutions(): number {
+    let active = 0;
+    for (const [arn, record] of this.executions) if (record.description.status === 'RUNNING' && !this.sleeping.has(arn)) active += 1;
+    return active;
   }
 
   /** Resolves when no execution is RUNNING, including ones started while waiting. */

@@ -14,8 +14,8 @@ import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { parseRequest } from '../../lambdas/core/request.js';
-import { startRequests } from '../../lambdas/handlers/start.js';
-import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import { startRequests } from '../../lambdas/usecases/start.js';
+import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import type { OffboardingConfig } from '../../lib/config.js';
 import { ensureTable, startDynamo, type LocalDynamo } from '../engines/dynamo.js';
 import { SqsPoller } from '../engines/sqs-poller.js';
@@ -159,6 +159,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await ensureTable(dynamo.client, ledgerTableDefinition(LOCAL_LEDGER_TABLE_NAME));
 
     const intake = definition.intake;
+    const maxActiveExecutions = options.maxActiveExecutions ?? DEFAULT_MAX_ACTIVE_EXECUTIONS;
+    if (!Number.isInteger(maxActiveExecutions) || maxActiveExecutions < 1) {
+      throw new Error(`maxActiveExecutions must be a whole number >= 1, got ${String(options.maxActiveExecutions)}`);
+    }
     if (options.visibilityTimeoutSeconds !== undefined && (!Number.isInteger(options.visibilityTimeoutSeconds) || options.visibilityTimeoutSeconds < 1)) {
       throw new Error(`visibilityTimeoutSeconds must be a whole number of seconds >= 1, got ${String(options.visibilityTimeoutSeconds)}`);
     }
@@ -249,6 +253,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
     const poller = new SqsPoller({
       client: sqs.client,
+      // Memory grows with the executions under way, not with the backlog: the rest wait on the queue.
+      capacity: () => maxActiveExecutions - executions.activeExecutions(),
       queueUrl: queues.queueUrl,
       handler: handleBatch,
       batchSize: intake.batchSize,
@@ -346,6 +352,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     throw error;
   }
 }
+
+/**
+ * Each execution runs up to the Map's concurrency of chunks, and the Arize client bounds the calls of all of
+ * them together: a few executions keep it busy; more only hold memory (measured in README "Measured performance").
+ */
+export const DEFAULT_MAX_ACTIVE_EXECUTIONS = 4;
 
 const UNFINISHED_STATES = ['RECEIVED', 'RUNNING'] as const;
 

@@ -7,7 +7,7 @@ import type { ArizeEndpoint, ArizeUsersClient } from '../../lambdas/arize/index.
 import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
 import type { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
-import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import type { OffboardingConfig } from '../../lib/config.js';
 import type { LocalStepFunctions } from '../engines/stepfunctions.js';
 import type { Sandbox, SeedUser } from '../sandbox/server.js';
@@ -63,6 +63,11 @@ export interface LocalRuntimeOptions {
   onAlert?: (alert: PublishedAlert) => void;
   /** Keep each execution's event log (default true). */
   retainEvents?: boolean;
+  /**
+   * Executions doing work at once (not counting those sleeping in a Wait); further requests stay on the queue
+   * until one finishes. Default DEFAULT_MAX_ACTIVE_EXECUTIONS: enough to keep the Arize client's window full.
+   */
+  maxActiveExecutions?: number;
   /** Test seams, kept deliberately small. */
   seams?: {
     /** E.g. an execution starter that throws N times, to exercise SQS redelivery. */

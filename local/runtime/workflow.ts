@@ -6,8 +6,8 @@
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { arizeEndpointOptions, arizeLimitOptions, type RuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import type { Ledger } from '../../lambdas/adapters/ledger.js';
-import { noopMetrics, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/handlers/runtime.js';
-import { createWorkflowTaskHandlers, type PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import { noopMetrics, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/usecases/ports.js';
+import { createWorkflowTaskHandlers, type PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import { maskEmailsDeep, maskEmailsInText, type OutcomeMetricsSink } from '../../lambdas/observability.js';
 import { LocalStepFunctions, type TaskHandler } from '../engines/stepfunctions.js';
 

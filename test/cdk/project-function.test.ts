@@ -113,6 +113,14 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
     expect(merged.banner).toContain('createRequire');
   });
 
+  it('keeps the bundle aliases when a caller adds esbuild arguments of its own', () => {
+    const merged = ProjectFunction.mergeBundling({ esbuildArgs: { '--log-limit': '0' } });
+    expect(merged.sourcesContent).toBe(false);
+    expect(merged.esbuildArgs?.['--log-limit']).toBe('0');
+    const aliases = merged.esbuildArgs?.['--alias'];
+    expect(Array.isArray(aliases) ? aliases.map((a) => a.split('=')[0]) : aliases).toEqual(['@aws-sdk/credential-provider-node', 'semver']);
+  });
+
   it('gives each function its own retained log group with the requested retention', () => {
     template.hasResource('AWS::Logs::LogGroup', {
       Properties: { RetentionInDays: 90 },

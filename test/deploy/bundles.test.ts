@@ -1,15 +1,23 @@
 /**
  * Defect 1: every function's bundle loads in a fresh Node 24 process that can resolve nothing but the bundle
- * (what the nodejs24.x runtime gives us, minus its preinstalled SDK, which we do not rely on). Prints sizes and
- * cold-import times.
+ * (what the nodejs24.x runtime gives us, minus its preinstalled SDK, which we do not rely on). Prints sizes,
+ * cold-import times and the largest packages (`npm run bench:bundles` prints more of them).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleBytes, coldImport } from './bundles.js';
+import { bundleContents } from './bundle-contents.js';
+import { coldImport } from './bundles.js';
 import { functionsOf, loadTemplate, Resolver } from './template.js';
 
 const COLD_IMPORT_RUNS = 5;
 const functions = functionsOf(new Resolver(loadTemplate()));
-const figures: { fn: string; kb: number; medianMs: number }[] = [];
+const figures: { fn: string; kb: number; medianMs: number; largest: string }[] = [];
+const TOP_CONTRIBUTORS = 4;
+
+/**
+ * Packages replaced by lib/constructs/project-function.ts's aliases (lambdas/bundle-aliases): the credential chain
+ * links that cannot answer in Lambda, with the nested clients they build, and `semver`.
+ */
+const ALIASED_AWAY = ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/nested-clients', 'semver'];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,13 +38,16 @@ describe('every bundle initialises with only what the Lambda runtime provides', 
         expect(result.ok).toBe(true);
         times.push(result.initMs!);
       }
-      figures.push({ fn: fn.logicalId, kb: Math.round(bundleBytes(fn.assetDir) / 1024), medianMs: Math.round(median(times)) });
+      const contents = bundleContents(fn.assetDir, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+      expect(contents.owners.map((o) => o.owner).filter((owner) => ALIASED_AWAY.includes(owner)), `${fn.logicalId} bundles a replaced package`).toEqual([]);
+      const largest = contents.owners.slice(0, TOP_CONTRIBUTORS).map((o) => `${o.owner} ${Math.round(o.bytes / 1024)}`).join(', ');
+      figures.push({ fn: fn.logicalId, kb: Math.round(contents.bytes / 1024), medianMs: Math.round(median(times)), largest });
     });
   }
 
   afterAll(() => {
     if (figures.length === 0) return;
-    const lines = figures.map((f) => `  ${f.fn.padEnd(40)} ${String(f.kb).padStart(6)} KB  ${String(f.medianMs).padStart(5)} ms`);
-    console.log(`bundle sizes (without source maps) and median cold import (${COLD_IMPORT_RUNS} runs, Node 24):\n${lines.join('\n')}`);
+    const lines = figures.map((f) => `  ${f.fn.padEnd(40)} ${String(f.kb).padStart(6)} KB  ${String(f.medianMs).padStart(5)} ms  ${f.largest} KB`);
+    console.log(`bundle sizes (without source maps), median cold import (${COLD_IMPORT_RUNS} runs, Node 24), largest packages:\n${lines.join('\n')}`);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, type FunctionInfo } from './template.js';
@@ -85,12 +85,6 @@ export function isolatedCopy(assetDir: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'deploy-bundle-'));
   cpSync(assetDir, dir, { recursive: true });
   return dir;
-}
-
-export function bundleBytes(assetDir: string): number {
-  return readdirSync(assetDir)
-    .filter((name) => !name.endsWith('.map'))
-    .reduce((sum, name) => sum + statSync(path.join(assetDir, name)).size, 0);
 }
 
 /** The variables the Lambda runtime sets itself (besides the function's own). */

@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { executionNameFor } from '../../lambdas/core/execution-name.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { createLocalSqsClient } from '../../local/engines/sqs.js';
 import { generateDirectory } from '../../local/sandbox/seed.js';

@@ -7,7 +7,7 @@ import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { auditReportCsv, type AuditReport } from '../../lambdas/core/audit.js';
 import type { Outcome } from '../../lambdas/core/outcome.js';
-import { runAudit, type AuditDeps } from '../../lambdas/handlers/audit.js';
+import { runAudit, type AuditDeps } from '../../lambdas/usecases/audit.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { generateDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';

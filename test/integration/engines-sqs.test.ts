@@ -169,6 +169,43 @@ describe('SqsPoller', () => {
     expect(await drainQueueBodies(queues.queueUrl)).toHaveLength(1);
   });
 
+  it('with a capacity, never has more work under way than it allows (concurrent loops included) and still delivers everything once', async () => {
+    const queues = await freshQueues(5);
+    const bodies = Array.from({ length: 25 }, (_, i) => `job-${String(i).padStart(2, '0')}`);
+    for (let start = 0; start < bodies.length; start += 10) await send(queues.queueUrl, bodies.slice(start, start + 10));
+    // Each record starts a piece of work that outlives its batch, as a started execution outlives the start handler.
+    const WINDOW = 3;
+    let active = 0;
+    let peak = 0;
+    const delivered: string[] = [];
+    const work: Promise<void>[] = [];
+    const poller = new SqsPoller({
+      client: sqs.client,
+      queueUrl: queues.queueUrl,
+      batchSize: 10,
+      maxConcurrency: 4,
+      idlePollIntervalMs: 5,
+      capacity: () => WINDOW - active,
+      handler: batchHandler((event) => {
+        for (const record of event.Records) {
+          delivered.push(record.body);
+          active += 1;
+          peak = Math.max(peak, active);
+          work.push(new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => void (active -= 1)));
+        }
+      }),
+    });
+    await poller.start();
+    try {
+      await poller.drain({ timeoutMs: 20_000 });
+    } finally {
+      await poller.stop();
+    }
+    await Promise.all(work);
+    expect(peak).toBe(WINDOW);
+    expect(delivered.sort()).toEqual(bodies);
+  });
+
   it('rejects invalid settings with the field named', () => {
     expect(() => new SqsPoller({ client: sqs.client, queueUrl: 'x', handler: batchHandler(() => undefined), batchSize: 0 })).toThrow(/batchSize/);
     expect(() => new SqsPoller({ client: sqs.client, queueUrl: 'x', handler: batchHandler(() => undefined), maxConcurrency: 1.5 })).toThrow(/maxConcurrency/);

@@ -324,6 +324,35 @@ describe('LocalStepFunctions Wait until a timestamp', () => {
     expect(acted).toHaveLength(1);
   });
 
+  it('activeExecutions counts RUNNING executions at work, not those sleeping in a Wait', async () => {
+    let release: () => void = () => undefined;
+    const acting = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const actEntered = new Promise<void>((resolve) => (entered = resolve));
+    const engine = new LocalStepFunctions({
+      definition: waitUntil,
+      taskHandlers: {
+        Act: () => {
+          entered();
+          return acting.then(() => null);
+        },
+      },
+    });
+    const later = new Date(Date.now() + 3600 * 1000).toISOString();
+    const sleeper = await engine.startExecution({ name: 'sleeps', input: { effectiveAt: later } });
+    const worker = await engine.startExecution({ name: 'works', input: { effectiveAt: new Date(Date.now() - 1000).toISOString() } });
+    await actEntered;
+    // The sleeper enters its Wait asynchronously: give it until then (bounded), then both must hold.
+    for (let i = 0; i < 500 && engine.activeExecutions() !== 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(engine.listExecutions({ status: 'RUNNING' })).toHaveLength(2);
+    expect(engine.activeExecutions()).toBe(1);
+    release();
+    await engine.waitForExecution(worker.executionArn);
+    expect(engine.activeExecutions()).toBe(0);
+    await engine.stopExecution(sleeper.executionArn);
+    expect(engine.activeExecutions()).toBe(0);
+  });
+
   it('stopExecution aborts a running execution', async () => {
     const engine = new LocalStepFunctions({ definition: waitUntil, taskHandlers: { Act: task(() => null) } });
     const effectiveAt = new Date(Date.now() + 3600 * 1000).toISOString();

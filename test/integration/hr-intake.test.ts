@@ -9,8 +9,8 @@ import type { RequestQueue } from '../../lambdas/adapters/queue.js';
 import { HR_ADAPTERS } from '../../lambdas/core/hr/registry.js';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import type { OffboardingRequest } from '../../lambdas/core/request.js';
-import type { CancelInput } from '../../lambdas/handlers/cancel.js';
-import { processHrWebhook, type HrIntakeDeps, type HrRejection } from '../../lambdas/handlers/hr-intake.js';
+import type { CancelInput } from '../../lambdas/usecases/cancel.js';
+import { processHrWebhook, type HrIntakeDeps, type HrRejection } from '../../lambdas/usecases/hr-intake.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
 
 let api: FakeHrApi;

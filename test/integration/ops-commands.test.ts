@@ -12,8 +12,11 @@ import { parseRequest, type OffboardingRequest } from '../../lambdas/core/reques
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { CliError } from '../../local/cli/errors.js';
 import { connectStack, type OpsBackend } from '../../local/cli/ops-backend.js';
-import { runAudit } from '../../lambdas/handlers/audit.js';
-import { approvalRequest, listFailures, redrivePlan, renderRequestStatus } from '../../local/cli/ops-commands.js';
+import { runAudit } from '../../lambdas/usecases/audit.js';
+import { approvalRequest } from '../../local/cli/approve-command.js';
+import { listFailures } from '../../local/cli/failures-command.js';
+import { redrivePlan } from '../../local/cli/redrive-command.js';
+import { renderRequestStatus } from '../../local/cli/status-command.js';
 import { buildReport, emailStatusView, requestStatus } from '../../local/cli/ops-report.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 

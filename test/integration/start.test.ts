@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SfnExecutionStarter, executionStarterFrom } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
-import { startRequests, type StartDeps } from '../../lambdas/handlers/start.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { startRequests, type StartDeps } from '../../lambdas/usecases/start.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 import { silentLog, sqsEvent } from '../support/records.js';
 

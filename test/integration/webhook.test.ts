@@ -8,7 +8,8 @@ import { SqsRequestQueue, type RequestQueue } from '../../lambdas/adapters/queue
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
 import { requestDigest } from '../../lambdas/core/request.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
-import { decodeApiGatewayBody, loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
+import { decodeApiGatewayBody } from '../../lambdas/handlers/wiring/intake.js';
+import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/usecases/webhook.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { freshQueues, receiveAllRequests } from '../support/sqs.js';
 

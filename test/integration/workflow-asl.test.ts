@@ -9,8 +9,8 @@ import { executionStarterFrom } from '../../lambdas/adapters/execution-starter.j
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { executionNameFor } from '../../lambdas/core/execution-name.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
-import { startRequests } from '../../lambdas/handlers/start.js';
-import type { PublishedAlert } from '../../lambdas/handlers/task-handlers.js';
+import { startRequests } from '../../lambdas/usecases/start.js';
+import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import type { ExecutionResult, LocalStepFunctions } from '../../local/engines/stepfunctions.js';
 import { loadLocalConfig, workflowRuntimeConfig, type LocalConfigOverrides } from '../../local/runtime/config.js';
 import { synthesizeWorkflowDefinition, type SynthesizedWorkflow } from '../../local/runtime/definition.js';

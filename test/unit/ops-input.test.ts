@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redriveRequests, type RedriveItem } from '../../lambdas/core/audit.js';
-import { approvalRequestId, parseOlderThan, submitRequestId } from '../../local/cli/ops-commands.js';
+import { approvalRequestId } from '../../lambdas/core/approval.js';
+import { parseOlderThan, parseSince } from '../../local/cli/options.js';
+import { submitRequestId } from '../../local/cli/submit-command.js';
 import { splitCsvLine } from '../../lambdas/core/csv.js';
 import { emailListRequestId, parseRequestsFile } from '../../local/cli/ops-input.js';
-import { applySafety, parseSince } from '../../local/cli/ops-shared.js';
-import { readEventLines } from '../../local/cli/ops-start.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { applySafety } from '../../local/cli/ops-shared.js';
+import { readEventLines } from '../../local/cli/start-command.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { writeRuntimeInfo } from '../../local/runtime/runtime-file.js';
 import { CliError } from '../../local/cli/errors.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import type { PlanState } from '../../lambdas/core/workflow-state.js';
-import { planRetry } from '../../lambdas/handlers/plan-retry.js';
+import { planRetry } from '../../lambdas/usecases/plan-retry.js';
 
 const config = loadRuntimeConfig({ LEDGER_TABLE_NAME: 'ledger', DELETE_CHUNK_SIZE: '2', RETRY_MAX_ATTEMPTS: '3', RETRY_BACKOFF_SECONDS: '30', RETRY_BACKOFF_RATE: '2' });
 const request = { requestId: 'r1', source: 'cli', dryRun: false, emailCount: 4 };

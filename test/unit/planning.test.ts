@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chunk, planOffboarding, type PlanningPolicy } from '../../lambdas/core/planning.js';
+import { chunk, MAX_TARGET_ROLE_FIELD, planOffboarding, targetRole, type PlanningPolicy } from '../../lambdas/core/planning.js';
+import { DeleteChunkInputSchema } from '../../lambdas/core/workflow-state.js';
 import { createProtectionMatcher, globToRegExp, type AccountForProtection } from '../../lambdas/core/protection.js';
 
 interface PlanningCase {
@@ -50,7 +51,8 @@ describe('planOffboarding (fixtures)', () => {
     const directory = fixtures.directory;
     const emails = ['ann@example.com', 'ANN@example.com ', 'boss@example.com', 'ann@example.com'];
     const plan = planOffboarding(emails, resolve(['ann@example.com', 'boss@example.com'], directory), { ...fixtures.policy, maxDeletesPerRequest: 10 }, { dryRun: false });
-    expect(plan.targets).toEqual([{ userId: 'u-ann', email: 'ann@example.com' }]);
+    // The target carries the role protection was checked against (issue 12: no read of the user per leaver).
+    expect(plan.targets).toEqual([{ userId: 'u-ann', email: 'ann@example.com', role: { type: 'PREDEFINED', name: 'MEMBER' } }]);
     expect(plan.protectedAccounts.map((p) => p.userId)).toEqual(['u-boss']);
   });
 
@@ -82,5 +84,36 @@ describe('chunk', () => {
     expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
     expect(chunk([], 100)).toEqual([]);
     expect(() => chunk([1], 0)).toThrow(/chunk size/);
+  });
+});
+
+describe('the role a delete target carries (issue 12)', () => {
+  const long = 'x'.repeat(MAX_TARGET_ROLE_FIELD + 1);
+  const policy = { protectedEmails: [], protectedPatterns: [], protectedRoles: ['ADMIN', 'Auditors'], maxDeletesPerRequest: 10, chunkSize: 10, forceDryRun: false };
+
+  it('is the role protection was checked against, carried whole or not at all (the delete step then reads it)', () => {
+    const accounts = new Map<string, AccountForProtection>([
+      ['custom@example.com', { id: 'u-c', email: 'custom@example.com', role: { type: 'CUSTOM', id: 'r-9', name: 'Support' } }],
+      ['longname@example.com', { id: 'u-l', email: 'longname@example.com', role: { type: 'CUSTOM', id: 'r-8', name: long } }],
+      ['auditor@example.com', { id: 'u-a', email: 'auditor@example.com', role: { type: 'CUSTOM', id: 'r-7', name: 'Auditors' } }],
+    ]);
+    const plan = planOffboarding([...accounts.keys()], accounts, policy, { dryRun: false });
+    expect(plan.targets).toEqual([
+      { userId: 'u-c', email: 'custom@example.com', role: { type: 'CUSTOM', id: 'r-9', name: 'Support' } },
+      // Never a cut name: no role rides along, so DeleteChunk reads the whole one from Arize.
+      { userId: 'u-l', email: 'longname@example.com' },
+    ]);
+    expect(plan.protectedAccounts.map((p) => p.reason)).toEqual(['protected-role:AUDITORS']);
+    expect(targetRole({ type: 'PREDEFINED', name: 'OWNER' })).toBeUndefined();
+    expect(targetRole({ type: 'CUSTOM', id: long })).toBeUndefined();
+  });
+
+  it('is bounded in the Map item schema, which names the field it refuses', () => {
+    const item = (role: unknown) => DeleteChunkInputSchema.safeParse({ requestId: 'r', attempt: 1, targets: [{ userId: 'u', email: 'a@b.c', role }] });
+    expect(item({ type: 'PREDEFINED', name: 'MEMBER' }).success).toBe(true);
+    const refused = item({ type: 'CUSTOM', id: 'r-1', name: long });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.path).toEqual(['targets', 0, 'role', 'name']);
+    expect(item({ type: 'PREDEFINED', name: 'member' }).success).toBe(false);
   });
 });

@@ -3,8 +3,8 @@
  * SERVICE-key policy, and which failures are retried. The same rules run over HTTP in the integration and e2e tests.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApiKey, EmailResolution, User } from '../../lambdas/arize/index.js';
-import { boundAccess, type AvailableAccess, type InventoryKey } from '../../lambdas/core/access-inventory.js';
+import { LIST_LIMIT_MAX, type ApiKey, type EmailResolution, type RoleBinding, type User } from '../../lambdas/arize/index.js';
+import { BINDINGS_LISTED_FROM, bindingPageBudget, boundAccess, type AvailableAccess, type InventoryKey } from '../../lambdas/core/access-inventory.js';
 import { DEFAULT_RETRY_POLICY } from '../../lambdas/core/retry-policy.js';
 import { applyServiceKeyPolicy, inventoryBeforeDelete, inventoryDeadline, settleRemoval, verifyRemoval, type RemovalDirectory, type RemovalSettings } from '../../lambdas/core/removal.js';
 
@@ -147,5 +147,84 @@ describe('inventoryBeforeDelete', () => {
     expect(inventoryDeadline(undefined, 1_000)).toBeUndefined();
     expect(inventoryDeadline(61_000, 1_000)).toBe(31_000);
     expect(inventoryDeadline(500, 1_000)).toBe(1_000);
+  });
+});
+
+describe('inventoryBeforeDelete with what resolution returned (issue 12: calls per leaver)', () => {
+  const binding = (id: string, userId: string, resourceType: 'SPACE' | 'PROJECT'): RoleBinding => ({
+    id,
+    role_id: 'r-member',
+    user_id: userId,
+    resource_type: resourceType,
+    resource_id: 's-1',
+    created_at: NOW.toISOString(),
+    updated_at: NOW.toISOString(),
+  });
+
+  it('records the role the target carries from resolution, marked as such, without reading the user — even if Arize now says otherwise', async () => {
+    // Arize would now answer ADMIN: the record must say MEMBER *as resolved* (what protection was checked against), not pretend a later read.
+    const d = directory({ get: (id) => (d.calls.push(`get ${id}`), Promise.resolve({ ...user(), role: { type: 'PREDEFINED', name: 'ADMIN' } })) });
+    const carried = { ...target, role: { type: 'PREDEFINED', name: 'MEMBER' } as const };
+    const access = (await inventoryBeforeDelete(d, [carried])).get(target.userId);
+    expect(access).toMatchObject({ status: 'available', role: { type: 'PREDEFINED', name: 'MEMBER' }, roleSource: 'resolution' });
+    expect(d.calls.filter((c) => c.startsWith('get '))).toEqual([]);
+  });
+
+  it('reads the user when the target carries no role (a payload from before, or a role too long to carry) and says so', async () => {
+    const d = directory({ get: (id) => (d.calls.push(`get ${id}`), Promise.resolve(user())) });
+    const access = (await inventoryBeforeDelete(d, [target])).get(target.userId);
+    expect(access).toMatchObject({ status: 'available', role: { type: 'PREDEFINED', name: 'MEMBER' }, roleSource: 'user-read' });
+    expect(d.calls).toEqual([`get ${target.userId}`]);
+  });
+
+  it(`from ${BINDINGS_LISTED_FROM} targets lists bindings once per resource type for the chunk, attributing only each target's own`, async () => {
+    const targets = Array.from({ length: BINDINGS_LISTED_FROM }, (_, i) => ({ userId: `u${i}`, email: `u${i}@example.com`, role: { type: 'PREDEFINED', name: 'MEMBER' } as const }));
+    const listings: string[] = [];
+    const d = directory({
+      listAllRoles: () => listed({ id: 'r-member', name: 'MEMBER', is_predefined: true }),
+      listAllRoleBindings: (params) => {
+        listings.push(`${params.resourceType} ${params.userId ?? 'all'}`);
+        return params.resourceType === 'SPACE' ? listed(binding('b0', 'u0', 'SPACE'), binding('bx', 'someone-else', 'SPACE'), binding('b3', 'u3', 'SPACE')) : listed(binding('p3', 'u3', 'PROJECT'));
+      },
+    });
+    const inventories = await inventoryBeforeDelete(d, targets);
+    expect(listings).toEqual(['SPACE all', 'PROJECT all']);
+    const ids = (userId: string) => {
+      const access = inventories.get(userId);
+      return access?.status === 'available' ? access.roleBindings.map((b) => b.id) : undefined;
+    };
+    expect(ids('u0')).toEqual(['b0']);
+    expect(ids('u3')).toEqual(['b3', 'p3']);
+    expect(ids('u1')).toEqual([]);
+    expect([...inventories.values()].flatMap((a) => (a.status === 'available' ? a.roleBindings.map((b) => b.id) : []))).not.toContain('bx');
+  });
+
+  it('falls back to per-user listings for a type whose account-wide listing outgrows its page budget', async () => {
+    const targets = Array.from({ length: BINDINGS_LISTED_FROM }, (_, i) => ({ userId: `u${i}`, email: `u${i}@example.com`, role: { type: 'PREDEFINED', name: 'MEMBER' } as const }));
+    const tooMany = bindingPageBudget(targets.length) * LIST_LIMIT_MAX + 1;
+    let read = 0;
+    const listings: string[] = [];
+    const d = directory({
+      listAllRoles: () => listed({ id: 'r-member', name: 'MEMBER', is_predefined: true }),
+      listAllRoleBindings: (params) => {
+        listings.push(`${params.resourceType} ${params.userId ?? 'all'}`);
+        if (params.userId !== undefined) return params.userId === 'u7' && params.resourceType === 'SPACE' ? listed(binding('b7', 'u7', 'SPACE')) : none();
+        if (params.resourceType === 'PROJECT') return none();
+        return (async function* () {
+          for (let i = 0; i < tooMany; i += 1) {
+            read += 1;
+            yield await Promise.resolve(binding(`x${i}`, i === 0 ? 'u7' : 'other', 'SPACE'));
+          }
+        })();
+      },
+    });
+    const inventories = await inventoryBeforeDelete(d, targets);
+    // The listing stopped at the budget's last entry (no further page asked for), then each target was listed.
+    expect(read).toBe(tooMany - 1);
+    expect(listings.filter((l) => l === 'SPACE all')).toHaveLength(1);
+    expect(listings.filter((l) => l.startsWith('SPACE u'))).toHaveLength(targets.length);
+    expect(listings.filter((l) => l.startsWith('PROJECT u'))).toHaveLength(0);
+    const u7 = inventories.get('u7');
+    expect(u7?.status === 'available' ? u7.roleBindings.map((b) => b.id) : undefined).toEqual(['b7']);
   });
 });

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadArizeApiKey, secretsManagerSource } from '../../lambdas/adapters/secrets.js';
-import { loadWebhookSecrets } from '../../lambdas/handlers/webhook.js';
+import { loadWebhookSecrets } from '../../lambdas/usecases/webhook.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
 

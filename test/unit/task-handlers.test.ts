@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WORKFLOW_FUNCTIONS, WORKFLOW_TASKS } from '../../lib/workflow/tasks.js';
-import { createWorkflowTaskHandlers } from '../../lambdas/handlers/task-handlers.js';
+import { createWorkflowTaskHandlers } from '../../lambdas/usecases/task-handlers.js';
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
-import { noopMetrics } from '../../lambdas/handlers/runtime.js';
+import { noopMetrics } from '../../lambdas/usecases/ports.js';
 import type { Ledger } from '../../lambdas/adapters/ledger.js';
 import { silentLog } from '../support/records.js';
 

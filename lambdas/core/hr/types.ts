@@ -1,7 +1,7 @@
 /**
  * Native HR intake, pure part: what every provider adapter does (authenticate the raw body with the provider's
  * own scheme, map its payload to a typed event) and how a mapped event becomes our offboarding request.
- * No I/O and no AWS here: the handler (`lambdas/handlers/hr-intake.ts`) does the lookups and the enqueue.
+ * No I/O and no AWS here: the use case (`lambdas/usecases/hr-intake.ts`) does the lookups and the enqueue.
  */
 import { createHash } from 'node:crypto';
 import { isValidEmail, normalizeEmail } from '../email.js';

@@ -1,7 +1,14 @@
+/**
+ * Rejection records, one home for every producer: invalid queue messages (start), requests the workflow refuses
+ * (Validate), look-alike addresses taken out of a valid request (start), HR events that cannot be completed
+ * (native HR routes). `offboard run` predicts the same ids (local/cli/ops-start.ts) to wait for them.
+ */
 import { createHash } from 'node:crypto';
-import { hasEmailSyntax, normalizeEmail, unsafeCharacterProblem } from '../core/email.js';
-import type { Outcome } from '../core/outcome.js';
-import type { Ledger } from '../adapters/ledger.js';
+import { hasEmailSyntax, normalizeEmail, unsafeCharacterProblem } from './email.js';
+import type { HrProvider } from './hr/types.js';
+import type { Ledger } from './ledger.js';
+import type { Outcome } from './outcome.js';
+import { RequestIdSchema } from './request.js';
 
 /**
  * Invalid input is recorded, never dropped. The ledger key is derived from the raw body, so a
@@ -90,4 +97,44 @@ export function withoutLookAlikeEmails(raw: unknown): { body: Record<string, unk
   });
   if (rejected.length === 0 || kept.length === 0) return undefined;
   return { body: { ...(raw as Record<string, unknown>), emails: kept }, rejected };
+}
+
+/** Look-alike addresses taken out of a valid request: REJECTED under its id, before it can start and be summarised. */
+export async function recordRejectedEmails(ledger: Pick<Ledger, 'recordOutcomes'>, requestId: string, rejected: readonly RejectedEmail[], at: Date): Promise<void> {
+  const recordedAt = at.toISOString();
+  await ledger.recordOutcomes(
+    rejected.map((r): Outcome => ({ requestId, email: r.email, status: 'REJECTED', reason: r.reason, attempt: 0, recordedAt })),
+  );
+}
+
+/**
+ * An execution input the workflow refuses: recorded like an invalid message (source `workflow`), and the request it
+ * claims to be, which the start Lambda left RECEIVED, closed REJECTED pointing at the rejection record.
+ */
+export async function recordWorkflowRejection(ledger: Ledger, input: unknown, reason: string, at: Date): Promise<string> {
+  const { rejectionId } = await recordRejection(ledger, JSON.stringify(input ?? null), reason, at, 'workflow');
+  const claimed = (input as { requestId?: unknown } | null)?.requestId;
+  if (typeof claimed === 'string' && RequestIdSchema.safeParse(claimed).success) {
+    await ledger.updateRequestState(claimed, { status: 'REJECTED', at: at.toISOString(), detail: `${reason} (see ${rejectionId})` });
+  }
+  return rejectionId;
+}
+
+export interface HrRejection {
+  provider: HrProvider;
+  requestId: string;
+  reason: string;
+  employeeId?: string;
+  /** Known addresses (a rescind from Okta names one), so the person's history shows the record. */
+  emails?: string[];
+}
+
+/**
+ * An HR event that cannot be completed, recorded REJECTED through the same path as invalid queue messages. The
+ * ledger key derives from (provider, request id, reason), so a redelivery of the same event lands on the same record.
+ */
+export async function recordHrRejection(ledger: Ledger, rejection: HrRejection, at: Date): Promise<string> {
+  const raw = JSON.stringify({ requestId: rejection.requestId, provider: rejection.provider, employeeId: rejection.employeeId, emails: rejection.emails ?? [], reason: rejection.reason });
+  const { rejectionId } = await recordRejection(ledger, raw, rejection.reason, at, `hr:${rejection.provider}`);
+  return rejectionId;
 }

@@ -15,10 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { describeCancellation, type Cancellation } from '../core/cancellation.js';
 import { normalizeEmail } from '../core/email.js';
 import { countOutcomes, finalRequestState, type Outcome, type RequestStateStatus } from '../core/outcome.js';
-import type { Ledger } from '../adapters/ledger.js';
-import type { OutcomeMetricsSink } from '../observability.js';
 import type { WebhookResponse } from '../core/webhook.js';
-import type { WorkflowLog } from './runtime.js';
+import type { Ledger, OutcomeMetricsSink, WorkflowLog } from './ports.js';
 
 /** Request states whose work is not over: a cancellation still changes what happens. */
 const CANCELLABLE_STATES: ReadonlySet<RequestStateStatus> = new Set(['RECEIVED', 'RUNNING', 'HELD']);

@@ -13,9 +13,6 @@
  *   path re-checks right before deleting); one arriving after the deletion records REHIRED_AFTER_DELETION. A rescind
  *   whose person cannot be identified is recorded REJECTED (a human cancels by hand), never dropped.
  */
-import type { SecretSource } from '../adapters/secrets.js';
-import type { Ledger } from '../adapters/ledger.js';
-import type { RequestQueue } from '../adapters/queue.js';
 import { parseRetryAfterMs, retryDelayMs } from '../arize/retry.js';
 import { DEFAULT_EFFECTIVE_DATE_POLICY, MAX_GRACE_MINUTES, isValidTimeZone, localDateOf, type EffectiveDatePolicy } from '../core/hr/effective-date.js';
 import {
@@ -31,8 +28,10 @@ import { identityVerdict, type OffboardingRequest } from '../core/request.js';
 import { isRetryableStatus } from '../core/retry-policy.js';
 import { MAX_WEBHOOK_BODY_BYTES, WebhookSecretError, parseSecretList, parseWebhookSecrets, problemResponse, type WebhookResponse } from '../core/webhook.js';
 import { CancelError, type CancelRecorder } from './cancel.js';
-import { recordRejection } from './rejection.js';
-import type { WorkflowLog } from './runtime.js';
+import { recordHrRejection, type HrRejection } from '../core/rejection.js';
+
+export type { HrRejection };
+import type { Ledger, RequestQueue, SecretSource, WorkflowLog } from './ports.js';
 
 export interface HrProviderSettings {
   /** Accepted webhook secrets / tokens (several while rotating). */
@@ -72,14 +71,6 @@ export interface HrIntakeDeps {
   cancel?: CancelRecorder;
 }
 
-export interface HrRejection {
-  provider: HrProvider;
-  requestId: string;
-  reason: string;
-  employeeId?: string;
-  /** Known addresses (a rescind from Okta names one), so the person's history shows the record. */
-  emails?: string[];
-}
 
 export class LookupFailure extends Error {
   override readonly name = 'LookupFailure';
@@ -335,16 +326,9 @@ export async function fetchWithRetries(
   throw new LookupFailure(last, true);
 }
 
-/**
- * REJECTED records through the same path as invalid queue messages. The ledger key derives from (provider,
- * request id, reason), so a redelivery of the same event lands on the same record instead of adding one.
- */
+/** REJECTED records in the ledger (core/rejection.ts): a redelivery of the same event lands on the same record. */
 export function ledgerRejections(ledger: Ledger, clock: () => Date): NonNullable<HrIntakeDeps['reject']> {
-  return async (rejection) => {
-    const raw = JSON.stringify({ requestId: rejection.requestId, provider: rejection.provider, employeeId: rejection.employeeId, emails: rejection.emails ?? [], reason: rejection.reason });
-    const { rejectionId } = await recordRejection(ledger, raw, rejection.reason, clock(), `hr:${rejection.provider}`);
-    return rejectionId;
-  };
+  return (rejection) => recordHrRejection(ledger, rejection, clock());
 }
 
 // ---- configuration -------------------------------------------------------------------------------------------

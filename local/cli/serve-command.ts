@@ -1,18 +1,14 @@
 /**
  * `offboard serve` — the HR webhook on node:http (the same `processWebhook` the Lambda runs), feeding the local
- * runtime; plus `GET /healthz`. `offboard audit` — the scheduled audit, run once against the local data dir.
+ * runtime; plus `GET /healthz`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
-import type { AuditReport } from '../../lambdas/core/audit.js';
-import { maskEmail } from '../../lambdas/core/email.js';
 import { announceArize, arizeOptionFromEnvironment } from './arize-target.js';
 import { MAX_WEBHOOK_BODY_BYTES, problemResponse, type WebhookResponse } from '../../lambdas/core/webhook.js';
-import { runAudit, type ReportSink } from '../../lambdas/handlers/audit.js';
 import { HR_ADAPTERS, adapterForPath } from '../../lambdas/core/hr/registry.js';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import {
@@ -23,13 +19,15 @@ import {
   processHrWebhook,
   type HrIntakeDeps,
   type HrProviderSettings,
-} from '../../lambdas/handlers/hr-intake.js';
-import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/handlers/webhook.js';
-import { cancelRecorder } from '../../lambdas/handlers/cancel.js';
-import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
+} from '../../lambdas/usecases/hr-intake.js';
+import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/usecases/webhook.js';
+import { cancelRecorder } from '../../lambdas/usecases/cancel.js';
+import { maskEmailsInText } from '../../lambdas/observability.js';
+import * as z from 'zod';
 import { CliError, EXIT_USAGE } from './errors.js';
+import { cliLog } from './log.js';
+import { parseOptions, TARGET_OPTIONS } from './options.js';
 import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
-import { outputOption, renderJson, type OutputFormat } from './output.js';
 
 export const WEBHOOK_PATH = '/hr/events';
 
@@ -39,12 +37,6 @@ function parsePort(value: string): number {
   return port;
 }
 
-function stderrLog(level: string) {
-  return (message: string, attributes?: Record<string, unknown>) => {
-    process.stderr.write(`${level} ${maskEmailsInText(message)}${attributes ? ` ${JSON.stringify(maskEmailsDeep(attributes))}` : ''}\n`);
-  };
-}
-const cliLog = { info: stderrLog('info'), warn: stderrLog('warn'), error: stderrLog('error') };
 
 /** Reads at most `limit + 1` bytes: a larger body is answered 413 without buffering it all. */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
@@ -91,11 +83,12 @@ export function webhookListener(deps: WebhookDeps, hrDeps?: HrIntakeDeps) {
   };
 }
 
-interface ServeFlags {
-  port: string;
-  dataDir: string;
-  confirm?: boolean;
-}
+export const optionsSchema = z.strictObject({
+  port: z.string().regex(/^\d+$/, 'expected a port 0..65535'),
+  dataDir: TARGET_OPTIONS.dataDir,
+  confirm: z.boolean().optional(),
+});
+type ServeFlags = z.output<typeof optionsSchema>;
 
 async function serve(flags: ServeFlags): Promise<void> {
   const port = parsePort(flags.port);
@@ -193,78 +186,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.exit(process.exitCode ?? 0);
 }
 
-/** `<dataDir>/audits/<auditId>.json|.csv` */
-export function fileReportSink(dataDir: string): ReportSink {
-  return {
-    async write(report, csv) {
-      const dir = join(resolve(dataDir), 'audits');
-      await mkdir(dir, { recursive: true });
-      const base = join(dir, report.auditId);
-      await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
-      await writeFile(`${base}.csv`, csv, { mode: 0o600 });
-      return [`${base}.json`, `${base}.csv`];
-    },
-  };
-}
-
-function renderAuditSummary(report: AuditReport & { locations: string[] }): string {
-  const lines = [
-    `Audit ${report.auditId}`,
-    `Re-drive: ${report.redrive.items.length} re-driven of ${report.redrive.candidates} old retryable failure(s) (${report.redrive.superseded} already handled, ${report.redrive.skippedDryRun} from dry runs)${report.redrive.requestIds.length ? ` → ${report.redrive.requestIds.join(', ')}` : ''}`,
-    `Drift: ${report.drift.findings.length} terminated account(s) back in Arize (${report.drift.terminatedEmails} terminated email(s) checked against ${report.drift.directoryUsersScanned} users)${report.drift.requestIds.length ? ` → ${report.drift.requestIds.join(', ')}` : ''}`,
-    ...report.drift.findings.map((f) => `  ${maskEmail(f.email)}  ${f.arizeStatus}  ${f.arizeUserId}  (deleted by ${f.deletedRequestId} at ${f.deletedAt})`),
-    report.submitted ? 'Submitted the requests above.' : 'Nothing submitted.',
-    `Report: ${report.locations.join(', ')}`,
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-interface AuditFlags {
-  dataDir: string;
-  confirm?: boolean;
-  output: OutputFormat;
-  submit: boolean;
-}
-
-async function audit(flags: AuditFlags): Promise<void> {
-  const { connectOrStartLocalRuntime, loadLocalConfig } = await import('../runtime/index.js');
-  const arizeOption = arizeOptionFromEnvironment(process.env);
-  announceArize(arizeOption, (line) => process.stderr.write(`${line}\n`));
-  const runtime = await connectOrStartLocalRuntime({
-    dataDir: flags.dataDir,
-    arize: arizeOption,
-    forceDryRun: arizeOption.mode === 'external' && flags.confirm !== true,
-    log: () => undefined,
-  });
-  try {
-    const arize = runtime.arize;
-    if (!arize) throw new CliError('the running `offboard serve` uses external Arize: set ARIZE_API_KEY to audit it', EXIT_USAGE);
-    const config = runtime.mode === 'local' ? runtime.config : loadLocalConfig();
-    const report = await runAudit(
-      {
-        ledger: runtime.ledger,
-        directory: () => Promise.resolve(arize),
-        queue: new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client }),
-        clock: () => new Date(),
-        log: { info: () => undefined, warn: cliLog.warn, error: cliLog.error },
-        reports: fileReportSink(flags.dataDir),
-      },
-      { redriveOlderThanMinutes: config.audit.redriveOlderThanMinutes, driftLookbackDays: config.audit.driftLookbackDays },
-      { submit: flags.submit },
-    );
-    // An in-process runtime's queue dies with this process: let it finish what the audit submitted.
-    if (runtime.mode === 'local' && report.submitted) await runtime.drain({ timeoutMs: 120_000 });
-    if (flags.output === 'json') process.stdout.write(renderJson(report));
-    else if (flags.output === 'csv') {
-      const { auditReportCsv } = await import('../../lambdas/core/audit.js');
-      process.stdout.write(auditReportCsv(report));
-    } else process.stdout.write(renderAuditSummary(report));
-  } finally {
-    await runtime.close();
-  }
-}
-
-export function registerWebhookAuditCommands(program: Command): void {
+export function register(program: Command): void {
   program
     .command('serve')
     .description(`Serve the signed HR webhook (POST ${WEBHOOK_PATH}, GET /healthz) on 127.0.0.1, feeding the local pipeline`)
@@ -278,14 +200,5 @@ export function registerWebhookAuditCommands(program: Command): void {
         'OFFBOARDING_<PROVIDER>_SECRET is set (comma-separated while rotating); OFFBOARDING_<PROVIDER>_API_TOKEN and _API_URL let\n' +
         'thin events be completed from the provider API; OFFBOARDING_HR_TIME_ZONE and OFFBOARDING_HR_GRACE_MINUTES interpret dates.',
     )
-    .action((flags: ServeFlags) => serve(flags));
-
-  program
-    .command('audit')
-    .description('Re-drive old retryable failures and offboard terminated people who re-appeared in Arize; writes a report')
-    .option('--data-dir <dir>', 'local data directory', DEFAULT_DATA_DIR)
-    .option('--no-submit', 'report only: enqueue nothing')
-    .option('--confirm', 'with ARIZE_API_KEY (real Arize): what the audit submits really deletes (default: dry runs)')
-    .addOption(outputOption())
-    .action((flags: AuditFlags) => audit(flags));
+    .action((raw: unknown) => serve(parseOptions(optionsSchema, raw)));
 }

@@ -7,11 +7,10 @@
  * depend on when or by whom it was pulled, so a leaver seen by every pull is one request (the start handler
  * acknowledges the repeats as duplicates).
  */
-import type { RequestQueue } from '../adapters/queue.js';
 import type { EffectiveDatePolicy } from '../core/hr/effective-date.js';
 import { parseReport, requestsFromReport, type PullResult, type ReportFormat } from '../core/hr/pull.js';
 import { DEFAULT_HR_LOOKUP, LookupFailure, fetchWithRetries, type FetchRetryDeps, type HrLookupOptions } from './hr-intake.js';
-import type { WorkflowLog } from './runtime.js';
+import type { RequestQueue, WorkflowLog } from './ports.js';
 
 /** A report is one big GET, unlike a webhook lookup nobody waits for: longer per attempt and overall. */
 export const PULL_LOOKUP: HrLookupOptions = { ...DEFAULT_HR_LOOKUP, timeoutMs: 30_000, budgetMs: 120_000 };

@@ -7,7 +7,7 @@ import { deleteChunk } from './delete.js';
 import { planRetry } from './plan-retry.js';
 import { recordAction } from './record.js';
 import { resolveEmails } from './resolve.js';
-import type { WorkflowDeps } from './runtime.js';
+import type { WorkflowDeps } from './ports.js';
 import { summarize } from './summarize.js';
 import { validateRequest } from './validate.js';
 

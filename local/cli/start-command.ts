@@ -3,13 +3,14 @@
  * handler, the synthesised state machine, the task handlers, a dynalite ledger and the Arize sandbox —
  * fed with a file of HR events, then a summary, a report on disk and a short account of what happened.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import * as z from 'zod';
 import { maskEmailsInText, normalizeEmail } from '../../lambdas/core/email.js';
 import { parseRequestJson } from '../../lambdas/core/request.js';
-import { rejectionIdFor } from '../../lambdas/handlers/rejection.js';
+import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { expectedRequestIds } from '../runtime/queue.js';
 import type { LocalRuntime, ProgressEvent, TaskHandlerMap } from '../runtime/index.js';
 import type { Sandbox } from '../sandbox/server.js';
@@ -17,6 +18,9 @@ import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { buildReport, OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, type Report } from './ops-report.js';
 import { DEFAULT_DATA_DIR } from '../runtime/runtime-file.js';
 import { render, renderCsv, renderJson } from './output.js';
+import { readInputText } from './ops-input.js';
+import { parseOptions, positiveNumberOption, TARGET_OPTIONS } from './options.js';
+import { createProgress } from './progress.js';
 
 // Not imported from the runtime's config module: that one loads aws-cdk-lib, which every CLI command would pay for.
 export const DEFAULT_EVENTS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hr-events.ndjson');
@@ -82,26 +86,19 @@ function transientDeleteFault(getSandbox: () => Sandbox | undefined, email: stri
   };
 }
 
+/** The shared progress line on a terminal; elsewhere one log line per finished request, as it happens. */
 function progressLine(total: number): { event(e: ProgressEvent): void; done(): void } {
-  const tty = process.stderr.isTTY === true;
   const seen = new Set<string>();
-  const width = 30;
-  const draw = () => {
-    const filled = total === 0 ? width : Math.round((Math.min(seen.size, total) / total) * width);
-    process.stderr.write(`\r\x1b[2KOffboarding [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.min(seen.size, total)}/${total} requests`);
-  };
-  if (tty) draw();
+  const progress = createProgress(total, { label: 'Offboarding', unit: 'requests' });
   return {
     event(e) {
       if (e.kind === 'started') return;
       if (seen.has(e.requestId)) return;
       seen.add(e.requestId);
-      if (tty) draw();
-      else process.stderr.write(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
+      progress.set(seen.size);
+      if (!progress.drawing) process.stderr.write(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
     },
-    done() {
-      if (tty) process.stderr.write('\r\x1b[2K');
-    },
+    done: () => progress.finish(),
   };
 }
 
@@ -150,21 +147,13 @@ export function explain(report: Report, lines: readonly EventLine[], reportDir: 
   return text;
 }
 
-interface StartOptions {
-  dataDir: string;
-  timeout: number;
-}
+export const optionsSchema = z.strictObject({ dataDir: TARGET_OPTIONS.dataDir, timeout: z.number().positive('expected seconds greater than 0') });
+type StartOptions = z.output<typeof optionsSchema>;
 
 async function runStart(file: string | undefined, options: StartOptions): Promise<void> {
   const began = performance.now();
   const eventsFile = resolve(file ?? DEFAULT_EVENTS_FILE);
-  let text: string;
-  try {
-    text = await readFile(eventsFile, 'utf8');
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new CliError(`cannot read '${eventsFile}': ${reason}`, EXIT_USAGE);
-  }
+  const text = await readInputText(eventsFile);
   const lines = readEventLines(text);
   if (lines.length === 0) throw new CliError(`no events in ${eventsFile}`, EXIT_USAGE);
   if ((process.env.ARIZE_API_KEY ?? '').trim() !== '') {
@@ -241,7 +230,7 @@ async function runStart(file: string | undefined, options: StartOptions): Promis
   }
 }
 
-export function registerStartCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command('start')
     .alias('demo')
@@ -251,11 +240,7 @@ export function registerStartCommand(program: Command): void {
     )
     .argument('[events]', 'NDJSON file of HR events (one request per line)', undefined)
     .option('--data-dir <dir>', 'where the ledger and the report are kept', DEFAULT_DATA_DIR)
-    .option('--timeout <seconds>', 'give up waiting after this long', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new CliError(`invalid value for --timeout: '${v}'`, EXIT_USAGE);
-      return n;
-    }, 120)
+    .option('--timeout <seconds>', 'give up waiting after this long', positiveNumberOption('--timeout', Number.POSITIVE_INFINITY, 'seconds'), 120)
     .addHelpText(
       'after',
       `\nDefault events: examples/hr-events.ndjson — leavers who exist, who do not, a repeated event, case variants,\n` +
@@ -264,5 +249,5 @@ export function registerStartCommand(program: Command): void {
         'Arize is always the in-process sandbox with its demo directory (ARIZE_API_KEY is ignored).\n' +
         'The ledger persists in the data dir; the sandbox starts fresh on every run.',
     )
-    .action((events: string | undefined, options: StartOptions) => runStart(events, options));
+    .action((events: string | undefined, raw: unknown) => runStart(events, parseOptions(optionsSchema, raw)));
 }

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createProgress, formatDuration, progressMode, progressText } from '../../local/cli/progress.js';
+
+function stream(isTTY: boolean): { text: string; isTTY: boolean; write(chunk: string): boolean } {
+  return { text: '', isTTY, write(chunk: string) { this.text += chunk; return true; } };
+}
+
+describe('the CLI progress display', () => {
+  it('states count, unit, rate and ETA from the figures it is given', () => {
+    expect(progressText('Offboarding', 'emails', 250, 1000, 10, 8)).toBe('Offboarding 250/1000 emails [##......] 25 emails/s, ETA 30s');
+    expect(progressText('Offboarding', 'emails', 3, 10, 2, 10)).toBe('Offboarding 3/10 emails [###.......] 1.5 emails/s, ETA 5s');
+    expect(progressText('Offboarding', 'emails', 0, 10, 2, 4)).toBe('Offboarding 0/10 emails [....]');
+    expect(progressText('Deleting…', 'users', 5, 5, 95, 4)).toBe('Deleting… 5/5 users [####] 0.1 users/s, done in 1m 35s');
+    expect(formatDuration(7530)).toBe('2h 05m');
+  });
+
+  it('redraws in place on a terminal, prints plain lines only when forced elsewhere, and nothing when off', () => {
+    const tty = stream(true);
+    const onTerminal = createProgress(2, { label: 'L', unit: 'emails', stream: tty });
+    onTerminal.finish();
+    expect(tty.text.startsWith('\r\x1b[2KL 0/2 emails')).toBe(true);
+    expect(tty.text.endsWith('\r\x1b[2K')).toBe(true);
+
+    const piped = stream(false);
+    const auto = createProgress(2, { label: 'L', unit: 'emails', stream: piped });
+    auto.set(1);
+    auto.finish();
+    expect(auto.drawing).toBe(false);
+    expect(piped.text).toBe('');
+
+    const forced = createProgress(2, { label: 'L', unit: 'emails', stream: piped, mode: progressMode(true) });
+    forced.set(1);
+    forced.set(1);
+    forced.set(2);
+    forced.finish();
+    expect(piped.text.split('\n').filter(Boolean).map((line) => line.split(' [')[0])).toEqual(['L 1/2 emails', 'L 2/2 emails']);
+    expect(piped.text).not.toContain('\x1b');
+
+    const off = stream(true);
+    createProgress(2, { label: 'L', unit: 'emails', stream: off, mode: progressMode(false) }).set(2);
+    expect(off.text).toBe('');
+  });
+});
