@@ -8,12 +8,11 @@ import { executionNameFor } from '../core/execution-name.js';
 import {
   conflictingRequestReason,
   identityVerdict,
-  parseRequestJson,
   requestDigest,
-  requestsFromInput,
   type OffboardingRequest,
 } from '../core/request.js';
-import { recordRejectedEmails, recordRejection, withoutLookAlikeEmails, type RejectedEmail } from '../core/rejection.js';
+import { requestsFromMessage } from '../core/intake.js';
+import { recordRejectedEmails, recordRejection, type RejectedEmail } from '../core/rejection.js';
 import type { ExecutionStarter, Ledger, WorkflowLog } from './ports.js';
 
 export interface StartDeps {
@@ -32,27 +31,6 @@ export type RecordResult =
 const UNSTARTABLE_ERRORS = new Set(['InvalidExecutionInput', 'InvalidName']);
 const RECORD_CONCURRENCY = 8;
 
-type ParsedBody = { ok: true; requests: OffboardingRequest[]; rejectedEmails: RejectedEmail[] } | { ok: false; reason: string };
-
-/** Messages over the 1,000-email limit are split here rather than rejected (see splitRequest). */
-function requestsFromBody(body: string): ParsedBody {
-  const single = parseRequestJson(body);
-  if (single.ok) return { ok: true, requests: [single.value], rejectedEmails: [] };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    return single;
-  }
-  const lookAlikes = withoutLookAlikeEmails(raw);
-  if (lookAlikes) {
-    const rest = requestsFromBody(JSON.stringify(lookAlikes.body));
-    if (rest.ok) return { ...rest, rejectedEmails: [...lookAlikes.rejected, ...rest.rejectedEmails] };
-  }
-  const split = requestsFromInput(raw);
-  return split.ok ? { ok: true, requests: split.value, rejectedEmails: [] } : single;
-}
-
 async function rejectLookAlikes(request: OffboardingRequest, rejected: readonly RejectedEmail[], at: Date, deps: StartDeps): Promise<void> {
   if (rejected.length === 0) return;
   await recordRejectedEmails(deps.ledger, request.requestId, rejected, at);
@@ -68,7 +46,7 @@ function receivedAt(record: SQSRecord): { receivedAt?: string } {
 async function startOne(record: SQSRecord, deps: StartDeps): Promise<RecordResult> {
   const messageId = record.messageId;
   const now = deps.clock();
-  const parsed = requestsFromBody(record.body ?? '');
+  const parsed = requestsFromMessage(record.body ?? '');
   if (!parsed.ok) {
     const { rejectionId } = await recordRejection(deps.ledger, record.body ?? '', parsed.reason, now);
     deps.log.warn('message rejected', { messageId, rejectionId, reason: parsed.reason });

@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { maskEmailsInText, normalizeEmail } from '../../lambdas/core/email.js';
-import { parseRequestJson } from '../../lambdas/core/request.js';
-import { rejectionIdFor } from '../../lambdas/core/rejection.js';
-import { expectedRequestIds } from '../runtime/queue.js';
+import { ledgerKeysOfMessage } from '../../lambdas/core/intake.js';
 import type { LocalRuntime, ProgressEvent, TaskHandlerMap } from '../runtime/index.js';
 import type { Sandbox } from '../sandbox/server.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
@@ -46,18 +44,8 @@ export interface EventLine {
 export function readEventLines(text: string): EventLine[] {
   return text.split(/\r?\n/).flatMap((body, index): EventLine[] => {
     if (body.trim() === '') return [];
-    // Same rule as the start handler: valid, or splittable above 1,000 emails; anything else is rejected.
-    const parsed = parseRequestJson(body);
-    let ids = parsed.ok ? expectedRequestIds(parsed.value) : [];
-    if (!parsed.ok) {
-      try {
-        ids = expectedRequestIds(JSON.parse(body) as Parameters<typeof expectedRequestIds>[0]);
-      } catch {
-        ids = [];
-      }
-    }
-    if (ids.length === 0) return [{ line: index + 1, body, ledgerIds: [rejectionIdFor(body)], valid: false }];
-    return [{ line: index + 1, body, ledgerIds: ids, valid: true }];
+    // The start use case's own rule (core/intake.ts): look-alikes taken out, split above 1,000 emails, else rejected.
+    return [{ line: index + 1, body, ...ledgerKeysOfMessage(body) }];
   });
 }
 

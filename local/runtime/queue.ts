@@ -9,7 +9,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
-import { splitRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { requestsFromMessage } from '../../lambdas/core/intake.js';
+import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
 
 const SQS_BATCH_MAX = 10;
 
@@ -33,9 +34,8 @@ export async function sendBodies(client: SQSClient, queueUrl: string, bodies: re
  * caller can wait for their final states. Invalid input has none: it becomes a REJECTED record instead.
  */
 export function expectedRequestIds(request: OffboardingRequestInput): string[] {
-  if (!Array.isArray(request.emails) || !request.emails.every((email) => typeof email === 'string')) return [];
-  const split = splitRequest(request);
-  return split.ok ? split.value.map((part) => part.requestId) : [];
+  const parsed = requestsFromMessage(JSON.stringify(request));
+  return parsed.ok ? parsed.requests.map((part) => part.requestId) : [];
 }
 
 export async function messagesInQueue(client: SQSClient, queueUrl: string): Promise<number> {

@@ -11,6 +11,8 @@ import { emailListRequestId, parseRequestsFile } from '../../local/cli/ops-input
 import { applySafety } from '../../local/cli/ops-shared.js';
 import { readEventLines } from '../../local/cli/start-command.js';
 import { rejectionIdFor } from '../../lambdas/core/rejection.js';
+import { requestsFromMessage } from '../../lambdas/core/intake.js';
+import { expectedRequestIds } from '../../local/runtime/queue.js';
 import { writeRuntimeInfo } from '../../local/runtime/runtime-file.js';
 import { CliError } from '../../local/cli/errors.js';
 
@@ -270,5 +272,17 @@ describe('helpers', () => {
       [1, true, ['d-1']],
       [3, false, [rejectionIdFor(bad)]],
     ]);
+  });
+
+  it('keys a line with a look-alike email as the start use case does: the rest proceeds under its request id', () => {
+    // KELVIN SIGN: the start use case takes this email out (recorded REJECTED) and starts the request for the rest.
+    const body = request('d-2', ['\u212Aate@example.com', 'b@example.com']);
+    const [line] = readEventLines(body);
+    expect(line).toMatchObject({ valid: true, ledgerIds: ['d-2'] });
+    // The start use case parses every queue message with this same function (one rule, core/intake.ts).
+    const parsed = requestsFromMessage(body);
+    expect(parsed.ok && parsed.requests.map((r) => [r.requestId, r.emails])).toEqual([['d-2', ['b@example.com']]]);
+    expect(parsed.ok && parsed.rejectedEmails.length).toBe(1);
+    expect(expectedRequestIds(JSON.parse(body) as Parameters<typeof expectedRequestIds>[0])).toEqual(['d-2']);
   });
 });
