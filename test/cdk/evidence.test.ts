@@ -2,26 +2,18 @@
  * The evidence construct inside the composed stack (bundling skipped; cdk-nag runs in stack.test.ts): the Object Lock
  * bucket, the daily schedule and the function's grants.
  */
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArizeOffboardingStack } from '../../lib/arize-offboarding-stack.js';
 import { ConfigError, parseConfig } from '../../lib/config.js';
 import { LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from '../../lib/constructs/ledger.js';
-import { actionsOf, cdkJsonContext, logicalIdOf, SKIP_BUNDLING, statementsForRole, statementsWithAction } from './helpers.js';
+import { actionsOf, buildStack, logicalIdOf, statementsForRole, statementsWithAction } from './helpers.js';
 
 interface FunctionResource {
   Properties: { Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> } };
 }
 
-function build(overrides: Record<string, unknown> = {}) {
-  const context = cdkJsonContext();
-  const app = new App({
-    context: { ...context, ...SKIP_BUNDLING, offboarding: { ...(context.offboarding as Record<string, unknown>), ...overrides } },
-  });
-  const stack = new ArizeOffboardingStack(app, 'ArizeOffboarding');
-  return { stack, template: Template.fromStack(stack) };
-}
+const build = buildStack;
 
 describe('offboarding.evidence.retentionDays', () => {
   it('defaults to 400 days', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { CfnElement, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ArizeOffboardingStack } from '../../lib/arize-offboarding-stack.js';
 import type { IConstruct } from 'constructs';
 
 export interface PolicyStatementJson {
@@ -20,6 +21,16 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /** Context that makes NodejsFunction skip esbuild: construct-level assertions do not need real bundles. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+
+/** The whole stack as `cdk synth` builds it (cdk.json context), with `offboarding` keys overridden, without bundling. */
+export function buildStack(overrides: Record<string, unknown> = {}) {
+  const context = cdkJsonContext();
+  const app = new App({
+    context: { ...context, ...SKIP_BUNDLING, offboarding: { ...(context.offboarding as Record<string, unknown>), ...overrides } },
+  });
+  const stack = new ArizeOffboardingStack(app, 'ArizeOffboarding');
+  return { app, stack, template: Template.fromStack(stack) };
+}
 
 export function logicalIdOf(construct: IConstruct): string {
   const cfn = construct instanceof CfnElement ? construct : construct.node.defaultChild;

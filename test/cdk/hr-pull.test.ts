@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArizeOffboardingStack } from '../../lib/arize-offboarding-stack.js';
 import { parseConfig } from '../../lib/config.js';
 import { HrPull } from '../../lib/constructs/hr-pull.js';
-import { actionsOf, cdkJsonContext, logicalIdOf, SKIP_BUNDLING, statementsForRole, statementsWithAction } from './helpers.js';
+import { actionsOf, buildStack, logicalIdOf, statementsForRole, statementsWithAction } from './helpers.js';
 
 interface FunctionResource {
   Properties: { Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> }; Timeout?: number };
@@ -17,14 +17,7 @@ interface FunctionResource {
 
 const PULL = { url: 'https://wd2-impl-services1.workday.com/ccx/service/customreport2/acme/ISU/Terminations?format=csv', format: 'csv', schedule: 'cron(15 * * * ? *)', timeZone: 'Europe/Berlin', secretName: 'arize-offboarding/hr-pull' };
 
-function build(overrides: Record<string, unknown> = {}) {
-  const context = cdkJsonContext();
-  const app = new App({
-    context: { ...context, ...SKIP_BUNDLING, offboarding: { ...(context.offboarding as Record<string, unknown>), ...overrides } },
-  });
-  const stack = new ArizeOffboardingStack(app, 'ArizeOffboarding');
-  return { app, stack, template: Template.fromStack(stack) };
-}
+const build = buildStack;
 
 describe('offboarding.pull config', () => {
   it('is absent by default and takes defaults for schedule and time zone', () => {

@@ -1,17 +1,9 @@
 /** Native HR routes in the stack: only enabled providers get a route and a secret; config errors name the key. */
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ArizeOffboardingStack } from '../../lib/arize-offboarding-stack.js';
 import { parseConfig } from '../../lib/config.js';
-import { actionsOf, cdkJsonContext, logicalIdOf, SKIP_BUNDLING, statementsForRole } from './helpers.js';
+import { actionsOf, buildStack, logicalIdOf, statementsForRole } from './helpers.js';
 
-function build(overrides: Record<string, unknown>) {
-  const context = cdkJsonContext();
-  const app = new App({ context: { ...context, ...SKIP_BUNDLING, offboarding: { ...(context.offboarding as Record<string, unknown>), ...overrides } } });
-  const stack = new ArizeOffboardingStack(app, 'ArizeOffboarding');
-  return { stack, template: Template.fromStack(stack) };
-}
+const build = buildStack;
 
 describe('hrProviders', () => {
   it('adds a route and a retained secret per enabled provider (GET too for Okta), and nothing else', { timeout: 180_000 }, () => {

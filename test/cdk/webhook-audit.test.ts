@@ -2,26 +2,18 @@
  * The webhook and audit constructs inside the composed stack (bundling skipped; cdk-nag runs in stack.test.ts).
  */
 import { SHARED_RATE_LIMIT_PK } from '../../lambdas/adapters/ledger-table.js';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArizeOffboardingStack } from '../../lib/arize-offboarding-stack.js';
 import { ConfigError, parseConfig } from '../../lib/config.js';
 import { LEDGER_READ_ACTIONS } from '../../lib/constructs/project-function.js';
-import { actionsOf, cdkJsonContext, logicalIdOf, SKIP_BUNDLING, statementsForRole, statementsWithAction } from './helpers.js';
+import { actionsOf, buildStack, logicalIdOf, statementsForRole, statementsWithAction } from './helpers.js';
 
 interface FunctionResource {
   Properties: { Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> }; Timeout?: number };
 }
 
-function build(overrides: Record<string, unknown> = {}) {
-  const context = cdkJsonContext();
-  const app = new App({
-    context: { ...context, ...SKIP_BUNDLING, offboarding: { ...(context.offboarding as Record<string, unknown>), ...overrides } },
-  });
-  const stack = new ArizeOffboardingStack(app, 'ArizeOffboarding');
-  return { stack, template: Template.fromStack(stack) };
-}
+const build = buildStack;
 
 describe('webhook and audit config keys', () => {
   it('defaults: 10 rps / burst 20, daily 06:00 UTC audit, 60 min re-drive threshold, 90 day drift window', () => {
