@@ -6,12 +6,18 @@
  * answers "try again" (503) and the retry re-sends every part — the parts that did arrive the first time are
  * then duplicates that the start handler acknowledges without a second execution.
  */
-import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { SQSClient, SendMessageBatchCommand, type BatchResultErrorEntry, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MAX_REQUEST_MESSAGE_BYTES, type OffboardingRequest } from '../core/request.js';
 
 import { MessageTooLargeError, type RequestQueue } from '../usecases/ports.js';
 
 export { MessageTooLargeError, type RequestQueue };
+
+/** One queue message: its body, and the request id it carries when the sender knows it (for error reports). */
+export interface QueueMessage {
+  body: string;
+  requestId?: string;
+}
 
 export class QueueSendError extends Error {
   override readonly name = 'QueueSendError';
@@ -29,10 +35,10 @@ const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = MAX_REQUEST_MESSAGE_BYTES;
 
 /**
- * The size rule every sender applies (this adapter, and the local runtime's raw-body sender): a body over the
- * limit is a permanent condition, named as such, never a retryable failure.
+ * The size rule every sender applies (the Lambdas' and the local runtime's, both through this adapter): a body
+ * over the limit is a permanent condition, named as such, never a retryable failure.
  */
-export function checkMessageSizes(bodies: readonly { body: string; requestId?: string }[]): void {
+export function checkMessageSizes(bodies: readonly QueueMessage[]): void {
   const oversized = bodies.find((entry) => Buffer.byteLength(entry.body) > MAX_BATCH_BYTES);
   if (oversized) {
     throw new MessageTooLargeError(
@@ -66,18 +72,35 @@ export class SqsRequestQueue implements RequestQueue {
   }
 
   async send(requests: readonly OffboardingRequest[]): Promise<void> {
-    const entries = requests.map((request, index) => ({ Id: `m${index}`, MessageBody: JSON.stringify(request), requestId: request.requestId }));
-    checkMessageSizes(entries.map((entry) => ({ body: entry.MessageBody, requestId: entry.requestId })));
+    await this.sendMessages(requests.map((request) => ({ body: JSON.stringify(request), requestId: request.requestId })));
+  }
+
+  /**
+   * Sends message bodies as they are — for senders that hold a body rather than a validated request (the local
+   * runtime's raw submissions, dead letters moved back) — under the same size, batching and retry rules.
+   */
+  async sendMessages(messages: readonly QueueMessage[]): Promise<void> {
+    checkMessageSizes(messages);
+    const entries = messages.map((message, index) => ({ Id: `m${index}`, MessageBody: message.body, requestId: message.requestId }));
     for (const batch of messageBatches(entries)) await this.sendBatch(batch);
   }
 
-  private async sendBatch(batch: (SendMessageBatchRequestEntry & { requestId: string })[]): Promise<void> {
+  /**
+   * Only the entries SQS names as failed are sent again, so an entry that arrived is never sent twice by this
+   * loop. A call that throws leaves unknown which entries arrived; those are sent again, and the duplicates are
+   * absorbed by the start handler's idempotency on the request id.
+   */
+  private async sendBatch(batch: (SendMessageBatchRequestEntry & { requestId?: string })[]): Promise<void> {
     let pending = batch;
+    let codes: string[] = [];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > this.maxAttempts) {
-        throw new QueueSendError(`${pending.length} request(s) could not be enqueued`, pending.map((entry) => entry.requestId));
+        throw new QueueSendError(
+          `${pending.length} message(s) could not be enqueued (SQS refused them: ${[...new Set(codes)].join(', ')})`,
+          knownIds(pending),
+        );
       }
-      let failedIds: Set<string>;
+      let failed: BatchResultErrorEntry[];
       try {
         const result = await this.client.send(
           new SendMessageBatchCommand({
@@ -85,17 +108,23 @@ export class SqsRequestQueue implements RequestQueue {
             Entries: pending.map(({ Id, MessageBody }) => ({ Id, MessageBody })),
           }),
         );
-        failedIds = new Set((result.Failed ?? []).map((failure) => failure.Id ?? ''));
+        failed = result.Failed ?? [];
       } catch (error) {
         if (attempt >= this.maxAttempts) {
           const reason = error instanceof Error ? error.name : 'unknown error';
-          throw new QueueSendError(`enqueueing failed (${reason})`, pending.map((entry) => entry.requestId));
+          throw new QueueSendError(`enqueueing failed (${reason})`, knownIds(pending));
         }
         continue;
       }
+      const failedIds = new Set(failed.map((failure) => failure.Id ?? ''));
+      codes = failed.map((failure) => failure.Code ?? 'unknown');
       pending = pending.filter((entry) => failedIds.has(entry.Id ?? ''));
     }
   }
+}
+
+function knownIds(entries: readonly { requestId?: string }[]): string[] {
+  return entries.flatMap((entry) => (entry.requestId === undefined ? [] : [entry.requestId]));
 }
 
 /** Groups entries into SendMessageBatch calls within both limits (entries and bytes). */

@@ -6,10 +6,9 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { checkMessageSizes, messageBatches } from '../../lambdas/adapters/queue.js';
+import { SqsRequestQueue } from '../../lambdas/adapters/queue.js';
 import { splitRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 
 const SQS_BATCH_MAX = 10;
@@ -21,21 +20,12 @@ export interface IntakeQueueRef {
 }
 
 /**
- * Sends bodies in batches within SQS's entry and byte limits (the same checks as the Lambda's sender); any entry
- * SQS refuses is an error naming how many (nothing silently lost), and an oversized body is refused up front.
+ * Sends bodies to the intake queue through the Lambdas' queue adapter, so the size check, the batching within
+ * SQS's entry and byte limits and the retry of refused entries are one rule in both places; an entry SQS still
+ * refuses is an error naming how many (nothing silently lost).
  */
 export async function sendBodies(client: SQSClient, queueUrl: string, bodies: readonly string[]): Promise<void> {
-  checkMessageSizes(bodies.map((body) => ({ body })));
-  for (const batch of messageBatches(bodies.map((body) => ({ MessageBody: body })))) {
-    const chunk = batch.map((entry) => entry.MessageBody);
-    const { Failed = [] } = await client.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((body, index) => ({ Id: String(index), MessageBody: body })) }),
-    );
-    if (Failed.length > 0) {
-      const codes = [...new Set(Failed.map((failure) => failure.Code ?? 'unknown'))].join(', ');
-      throw new Error(`SQS refused ${Failed.length} of ${chunk.length} message(s): ${codes}`);
-    }
-  }
+  await new SqsRequestQueue({ queueUrl, client }).sendMessages(bodies.map((body) => ({ body })));
 }
 
 /**

@@ -3,16 +3,16 @@
  * dirs, Ctrl-C in `run`, and `serve` killed right after answering 202 (the intake journal). Arize is a sandbox
  * over HTTP in this process, given to the CLI as ARIZE_API_* (external Arize), so it outlives the CLI.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambdas/core/webhook.js';
-import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
+import { connectLocalRuntime } from '../../local/runtime/index.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
-import { CLI_ENTRY, REPO_ROOT, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { externalArizeEnv, servedRuntime, serveUrl, useCliProcesses } from '../support/serve.js';
 import { waitFor } from '../support/wait.js';
 
 const SLOW = 180_000;
@@ -20,27 +20,11 @@ const SECRET = 'whsec_durability_0123456789';
 let workDir: string;
 let sandbox: Sandbox;
 
+const processes = useCliProcesses();
+
 function arizeEnv(): Record<string, string> {
-  return {
-    NODE_NO_WARNINGS: '1',
-    ARIZE_API_KEY: sandbox.apiKey,
-    ARIZE_API_HOST: '127.0.0.1',
-    ARIZE_API_SCHEME: 'http',
-    ARIZE_API_PORT: String(sandbox.port),
-    OFFBOARDING_WEBHOOK_SECRET: SECRET,
-  };
+  return { NODE_NO_WARNINGS: '1', ...externalArizeEnv(sandbox), OFFBOARDING_WEBHOOK_SECRET: SECRET };
 }
-
-function spawnCli(args: string[], env: Record<string, string>) {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, output: () => output, exited };
-}
-
 
 const emailsOf = (...names: string[]) => names.map((name) => demoDirectory().find((u) => u.email.toLowerCase().startsWith(name))?.email.toLowerCase() ?? name);
 
@@ -101,7 +85,7 @@ describe('Ctrl-C and kills', () => {
       sandbox.faults.clear();
       // Slow Arize: the request is still running when Ctrl-C arrives.
       for (const email of emailsOf('noah.wilson@', 'chloe.dubois@')) sandbox.faults.failUser(email, 3, 503);
-      const run = spawnCli(['run', input, '--data-dir', dataDir, '--confirm'], arizeEnv());
+      const run = processes.spawn(['run', input, '--data-dir', dataDir, '--confirm'], { env: arizeEnv() });
       await waitFor(() => (/Enqueued 1 request/.test(run.output()) ? true : undefined), 90_000, 'the run to enqueue');
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(130);
@@ -123,8 +107,8 @@ describe('Ctrl-C and kills', () => {
       // The intake poller waits out a long batching window for a partial batch: accepted events sit on the
       // in-memory queue, not yet started, when the kill comes.
       const slowIntake = { OFFBOARDING_CONFIG: JSON.stringify({ intake: { maxBatchingWindowSeconds: 300 } }) };
-      const serve = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], { ...arizeEnv(), ...slowIntake });
-      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 90_000, 'serve to listen');
+      const serve = processes.serve(dataDir, { ...arizeEnv(), ...slowIntake }, ['--confirm']);
+      const url = await serveUrl(serve, 90_000);
       const statuses = await Promise.all(
         emails.map(async (email, index) => {
           const body = JSON.stringify({ eventId: `journal-${index}`, type: 'employee.terminated', employee: { email } });
@@ -143,9 +127,9 @@ describe('Ctrl-C and kills', () => {
       // What the old in-memory intake lost: accepted, answered 202, never started — now on disk.
       expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json')).length).toBeGreaterThan(0);
       sandbox.faults.clear();
-      const restarted = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
+      const restarted = processes.serve(dataDir, arizeEnv(), ['--confirm']);
       try {
-        const info = await waitFor(() => { const found = readRuntimeInfo(dataDir); return found?.controlUrl ? found : undefined; }, 90_000, 'the restarted serve');
+        const info = await servedRuntime(dataDir, 90_000);
         const remote = connectLocalRuntime(info);
         try {
           const finals = await waitFor(
@@ -179,8 +163,8 @@ describe('Ctrl-C and kills', () => {
       // Every call about this user answers 429 with a 50 s Retry-After: its task sits in the client's wait.
       sandbox.faults.failUser(email ?? '', 1_000, 429, { retryAfterSeconds: 50 });
       const throttledBefore = sandbox.counters.status['429'] ?? 0;
-      const serve = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
-      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 90_000, 'serve to listen');
+      const serve = processes.serve(dataDir, arizeEnv(), ['--confirm']);
+      const url = await serveUrl(serve, 90_000);
       const body = JSON.stringify({ eventId: 'sigterm-1', type: 'employee.terminated', employee: { email } });
       const response = await fetch(`${url}/hr/events`, {
         method: 'POST',
@@ -198,9 +182,9 @@ describe('Ctrl-C and kills', () => {
       expect(sandbox.store.find(email ?? '')?.deleted).not.toBe(true);
 
       sandbox.faults.clear();
-      const restarted = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--confirm'], arizeEnv());
+      const restarted = processes.serve(dataDir, arizeEnv(), ['--confirm']);
       try {
-        const info = await waitFor(() => { const found = readRuntimeInfo(dataDir); return found?.controlUrl ? found : undefined; }, 90_000, 'the restarted serve');
+        const info = await servedRuntime(dataDir, 90_000);
         const remote = connectLocalRuntime(info);
         try {
           const state = await waitFor(

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionStarter } from '../../lambdas/adapters/execution-starter.js';
-import type { OffboardingRequestInput } from '../../lambdas/core/request.js';
+import { MessageTooLargeError } from '../../lambdas/adapters/queue.js';
+import { MAX_REQUEST_MESSAGE_BYTES } from '../../lambdas/core/request.js';
 import {
   connectOrStartLocalRuntime,
   RuntimeInUseError,
@@ -19,6 +20,7 @@ import {
   type ProgressEvent,
 } from '../../local/runtime/index.js';
 import { useLocalRuntimeHarness } from '../support/local-runtime.js';
+import { requestInput } from '../support/records.js';
 
 const harness = useLocalRuntimeHarness();
 
@@ -26,7 +28,7 @@ async function runtime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime>
   return harness.track(await startLocalRuntime({ inMemory: true, waitTimeScale: 0, definition: harness.definition(), ...options }));
 }
 
-const request = (requestId: string, emails: string[]): OffboardingRequestInput => ({ requestId, type: 'employee.terminated', emails, source: 'cli' });
+const request = (requestId: string, emails: string[]) => requestInput(requestId, emails);
 
 async function dlqBodies(rt: LocalRuntime): Promise<string[]> {
   const { Messages = [] } = await rt.queue.client.send(
@@ -147,6 +149,26 @@ describe('local pipeline through SQS', () => {
     await rt.drain({ timeoutMs: 60_000 });
     expect(await rt.ledger.getRequestState('doomed-1')).toMatchObject({ status: 'COMPLETED' });
     expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(true);
+    expect(await dlqBodies(rt)).toEqual([]);
+  }, 120_000);
+
+  it('sends a submission past the batch byte limit in parts, each message once, and refuses an oversized one as the Lambdas do', async () => {
+    // Nothing here fails, so a long visibility timeout costs nothing; the scaled 1 s one can expire while a busy
+    // machine still handles the batch, and SQS then delivers that message again (handled idempotently, counted twice here).
+    const rt = await runtime({ visibilityTimeoutSeconds: 60 });
+    const events: ProgressEvent[] = [];
+    rt.onProgress((event) => events.push(event));
+    // Three ~100 KiB messages cannot share one SendMessageBatch (256 KiB); an over-long reason makes each REJECTED quickly.
+    const bulky = [0, 1, 2].map((index) => ({ ...request(`bulky-${index}`, ['tom@example.com']), reason: 'x'.repeat(100 * 1024) }));
+    await rt.submit(bulky);
+    await expect(rt.submitRaw('x'.repeat(MAX_REQUEST_MESSAGE_BYTES + 1))).rejects.toBeInstanceOf(MessageTooLargeError);
+    await rt.drain({ timeoutMs: 60_000 });
+
+    const rejected = events.filter((event) => event.kind === 'rejected');
+    expect(new Set(rejected.map((event) => event.requestId)).size).toBe(3);
+    const states = await Promise.all(rejected.map((event) => rt.ledger.getRequestState(event.requestId)));
+    expect(states.map((state) => state?.reason)).toEqual(Array(3).fill('reason: reason must be at most 500 characters'));
+    expect(rt.sandbox?.store.find('tom@example.com')?.deleted).toBe(false);
     expect(await dlqBodies(rt)).toEqual([]);
   }, 120_000);
 

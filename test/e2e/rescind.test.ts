@@ -6,23 +6,18 @@
  * - after the deletion (Gusto's `employee.termination_cancelled` on /hr/gusto, thin event completed from a fake
  *   Gusto API): REHIRED_AFTER_DELETION recorded and shown by `offboard status`; nothing is re-created.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArizeUsersClient } from '../../lambdas/arize/client.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
-import { runCli, spawnCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { externalArizeEnv, serveUrl, startSandboxProcess, useCliProcesses } from '../support/serve.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const WEBHOOK_SECRET = 'whsec_e2e_rescind_0123456789';
 const SANDBOX_KEY = 'sandbox-e2e-rescind-key-0123456789';
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const processes = useCliProcesses();
 let api: FakeHrApi;
 
 beforeAll(async () => {
@@ -30,8 +25,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   await api.close();
 });
 
@@ -46,31 +39,18 @@ async function postOwn(url: string, event: Record<string, unknown>): Promise<Res
 
 describe('offboard serve: rescinds', () => {
   it('a rescind during the wait cancels before the delete; one after the deletion records REHIRED_AFTER_DELETION', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'serve-rescind-'));
-    dirs.push(dataDir);
-    const sandbox = spawnCli(['sandbox', '--port', '0', '--api-key', SANDBOX_KEY]);
-    children.push(sandbox.child);
-    let sandboxOutput = '';
-    sandbox.child.stdout?.on('data', (chunk: Buffer) => (sandboxOutput += chunk.toString()));
-    const sandboxUrl = await waitFor(() => /^(http:\/\/127\.0\.0\.1:\d+)/m.exec(sandboxOutput)?.[1], 60_000, 'the sandbox URL');
+    const dataDir = processes.tempDir('serve-rescind-');
+    const { url: sandboxUrl } = await startSandboxProcess(processes, SANDBOX_KEY);
     const env = {
-      ...process.env,
       OFFBOARDING_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      ARIZE_API_KEY: SANDBOX_KEY,
-      ARIZE_API_HOST: '127.0.0.1',
-      ARIZE_API_SCHEME: 'http',
-      ARIZE_API_PORT: new URL(sandboxUrl).port,
+      ...externalArizeEnv({ apiKey: SANDBOX_KEY, port: new URL(sandboxUrl).port }),
       OFFBOARDING_GUSTO_SECRET: HR_SECRETS.gusto,
       OFFBOARDING_GUSTO_API_TOKEN: api.token('gusto'),
       OFFBOARDING_GUSTO_API_URL: api.baseUrl('gusto'),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/offboard.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--confirm'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 120_000, 'serve to listen');
+    const serve = processes.serve(dataDir, env, ['--confirm']);
+    const { child, exited } = serve;
+    const url = await serveUrl(serve);
     const info = readRuntimeInfo(dataDir)!;
     const remote = connectLocalRuntime(info);
     const arize = new ArizeUsersClient({ baseUrl: sandboxUrl, apiKey: SANDBOX_KEY, maxRetries: 5, env: {} });
@@ -129,7 +109,7 @@ describe('offboard serve: rescinds', () => {
     } finally {
       await remote.close();
     }
-    expect(output).not.toMatch(/@example\.com/i);
+    expect(serve.output()).not.toMatch(/@example\.com/i);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 300_000);

@@ -4,20 +4,14 @@
  * interpreted effective date and the HR original stored; Okta's verification GET; a failed lookup recorded
  * REJECTED; an unconfigured provider 404.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HR_PROVIDERS, type HrProvider } from '../../lambdas/core/hr/types.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { HR_SECRETS, HR_TERMINATIONS, hrFixture, matching, providerHeaders, startFakeHrApi, type FakeHrApi } from '../support/hr.js';
-import { CLI_ENTRY } from '../support/cli.js';
+import { serveUrl, useCliProcesses } from '../support/serve.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const processes = useCliProcesses();
 let api: FakeHrApi;
 
 beforeAll(async () => {
@@ -25,8 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   await api.close();
 });
 
@@ -47,20 +39,11 @@ function providerEnv(providers: readonly HrProvider[]): Record<string, string> {
 
 describe('offboard serve: native HR routes', () => {
   it('runs each provider\'s termination to DELETED, answers Okta\'s challenge, records a failed lookup REJECTED', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'serve-hr-'));
-    dirs.push(dataDir);
-    const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', dataDir], {
-      cwd: ROOT,
-      env: { ...process.env, OFFBOARDING_WEBHOOK_SECRET: 'whsec_e2e_serve_hr_0123456789', ARIZE_API_KEY: undefined, OFFBOARDING_HR_TIME_ZONE: 'America/Los_Angeles', ...providerEnv(HR_PROVIDERS) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 120_000, 'serve to listen');
-    for (const provider of HR_PROVIDERS) expect(output).toContain(`POST /hr/${provider}`);
+    const dataDir = processes.tempDir('serve-hr-');
+    const serve = processes.serve(dataDir, { OFFBOARDING_WEBHOOK_SECRET: 'whsec_e2e_serve_hr_0123456789', ARIZE_API_KEY: undefined, OFFBOARDING_HR_TIME_ZONE: 'America/Los_Angeles', ...providerEnv(HR_PROVIDERS) });
+    const { child, exited } = serve;
+    const url = await serveUrl(serve);
+    for (const provider of HR_PROVIDERS) expect(serve.output()).toContain(`POST /hr/${provider}`);
 
     const challenge = await fetch(`${url}/hr/okta`, { headers: { 'x-okta-verification-challenge': 'okta-challenge-42' } });
     expect(await challenge.json()).toEqual({ verification: 'okta-challenge-42' });
@@ -104,7 +87,7 @@ describe('offboard serve: native HR routes', () => {
     } finally {
       await remote.close();
     }
-    expect(output).not.toMatch(/@example\.com/i);
+    expect(serve.output()).not.toMatch(/@example\.com/i);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 240_000);

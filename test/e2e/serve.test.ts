@@ -2,46 +2,22 @@
  * `offboard serve` as a real process: signed event in, 202 out, the outcome in the ledger (read through the
  * running runtime's endpoints, as other CLI commands do), clean stop on SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { connectLocalRuntime, readRuntimeInfo } from '../../local/runtime/index.js';
 import { startSandbox, type SeedUser } from '../../local/sandbox/server.js';
-import { CLI_ENTRY } from '../support/cli.js';
+import { serveUrl, useCliProcesses } from '../support/serve.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'whsec_e2e_serve_0123456789';
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-
-function startServe(env: Record<string, string | undefined>, dataDir: string, extraArgs: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const processes = useCliProcesses();
+const startServe = (env: Record<string, string | undefined>, dataDir: string, extraArgs: string[] = []) => processes.serve(dataDir, env, extraArgs);
 
 describe('offboard serve', () => {
   it('refuses to start without OFFBOARDING_WEBHOOK_SECRET (exit 2, nothing started)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'serve-nosecret-'));
-    dirs.push(dataDir);
+    const dataDir = processes.tempDir('serve-nosecret-');
     const serve = startServe({ OFFBOARDING_WEBHOOK_SECRET: undefined }, dataDir);
     expect(await serve.exited).toBe(2);
     expect(serve.output()).toMatch(/OFFBOARDING_WEBHOOK_SECRET/);
@@ -49,10 +25,9 @@ describe('offboard serve', () => {
   }, 60_000);
 
   it('accepts a signed event (202), runs it to a DELETED outcome, rejects unsigned (401), stops on SIGTERM', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'serve-e2e-'));
-    dirs.push(dataDir);
+    const dataDir = processes.tempDir('serve-e2e-');
     const serve = startServe({ OFFBOARDING_WEBHOOK_SECRET: SECRET, ARIZE_API_KEY: undefined }, dataDir);
-    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 120_000, 'serve to listen');
+    const url = await serveUrl(serve);
 
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -110,15 +85,14 @@ describe('offboard serve', () => {
 
   it('reaches the Arize the settings name (not api.arize.com), says which, and masks request ids holding an email', async () => {
     const sandbox = await startSandbox({ apiKey: 'serve-endpoint-key', seed: [{ email: 'owner@corp.test' }, { email: 'ann@example.com' }, { email: 'joann@example.com' }] as SeedUser[] });
-    const dataDir = mkdtempSync(join(tmpdir(), 'serve-endpoint-'));
-    dirs.push(dataDir);
+    const dataDir = processes.tempDir('serve-endpoint-');
     try {
       const serve = startServe(
         { OFFBOARDING_WEBHOOK_SECRET: SECRET, ARIZE_API_KEY: 'serve-endpoint-key', ARIZE_API_HOST: '127.0.0.1', ARIZE_API_SCHEME: 'http', ARIZE_API_PORT: String(sandbox.port) },
         dataDir,
         ['--confirm'],
       );
-      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())?.[1], 120_000, 'serve to listen');
+      const url = await serveUrl(serve);
       expect(serve.output()).toContain(`arize: http://127.0.0.1:${sandbox.port} (from ARIZE_API_HOST)`);
       // An HR system that uses the address as its event id: the request id becomes hr-ann@example.com.
       const body = JSON.stringify({ eventId: 'ann@example.com', type: 'employee.terminated', emails: ['ann@example.com'] });

@@ -11,7 +11,8 @@ import { runAudit, type AuditDeps } from '../../lambdas/usecases/audit.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { generateDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
-import { receiveAllRequests } from '../support/sqs.js';
+import { freshQueues, receiveAllRequests } from '../support/sqs.js';
+import { silentLog } from '../support/records.js';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
@@ -24,18 +25,16 @@ let sqs: LocalSqs;
 let sandbox: Sandbox;
 let ledger: DynamoLedger;
 let queueUrl: string;
-let counter = 0;
 const written: { report: AuditReport; csv: string }[] = [];
 
 function deps(): AuditDeps {
   const client = new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, maxRequestsPerSecond: 1000 });
-  const noop = () => undefined;
   return {
     ledger,
     directory: () => Promise.resolve(client),
     queue: new SqsRequestQueue({ queueUrl, client: sqs.client }),
     clock: () => NOW,
-    log: { info: noop, warn: noop, error: noop },
+    log: silentLog,
     reports: {
       write(report, csv) {
         written.push({ report, csv });
@@ -60,9 +59,8 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  counter += 1;
   ({ ledger } = await bed.freshLedger());
-  ({ queueUrl } = await sqs.createQueues({ name: `audit-intake-${counter}`, dlqName: `audit-dlq-${counter}`, maxReceiveCount: 5, visibilityTimeoutSeconds: 30 }));
+  ({ queueUrl } = await freshQueues(sqs, 'audit-intake'));
   await sandbox?.close();
   // 250 generated users + the drift cases below: 3 list pages of 100.
   sandbox = await startSandbox({ seed: generateDirectory(250, { domain: 'corp.example' }) });

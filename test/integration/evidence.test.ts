@@ -12,6 +12,7 @@ import { deleteChunk } from '../../lambdas/usecases/delete.js';
 import type { WorkflowDeps } from '../../lambdas/usecases/ports.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { silentLog } from '../support/records.js';
 
 let bed: LedgerTestBed;
 let sandbox: Sandbox;
@@ -107,7 +108,7 @@ describe('SlaMissed metric', () => {
       directory: () => Promise.resolve(client),
       clock: () => new Date(now),
       metrics: { countOutcomes: () => undefined, countSlaMisses: (n) => void misses.push(n) },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      log: silentLog,
     });
     await ledger.createRequestState({
       requestId: 'late', status: 'RUNNING', at: '2026-12-01T00:00:00.000Z',

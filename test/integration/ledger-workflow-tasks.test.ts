@@ -19,6 +19,7 @@ import { selectRedrive } from '../../lambdas/core/audit.js';
 import { demoDirectory, SANDBOX_ROLES, SANDBOX_SPACES, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { MAX_LISTED_PER_KIND } from '../../lambdas/core/access-inventory.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { silentLog, validRequest } from '../support/records.js';
 
 let bed: LedgerTestBed;
 let sandbox: Sandbox;
@@ -49,7 +50,7 @@ async function makeDeps(env: Record<string, string> = {}): Promise<WorkflowDeps>
     directory: () => Promise.resolve(client),
     clock: () => NOW,
     metrics: noopMetrics,
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    log: silentLog,
   };
 }
 
@@ -207,7 +208,7 @@ describe('DeleteChunk: verified removal and the access inventory', () => {
 
 describe('write-ahead delete intents (a crash between a DELETE and its record)', () => {
   const arizeOf = () => new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, maxRetries: 1, sleep: () => Promise.resolve() });
-  const request = (requestId: string, emails: string[]) => ({ request: { requestId, type: 'employee.terminated' as const, emails, source: 'cli' as const, dryRun: false } });
+  const request = (requestId: string, emails: string[]) => ({ request: validRequest(requestId, emails) });
 
   it('stores every intent of the chunk before the first DELETE is sent, and keeps them as history', async () => {
     const deps = await makeDeps();

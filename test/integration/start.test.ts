@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { SfnExecutionStarter, executionStarterFrom } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { startRequests, type StartDeps } from '../../lambdas/usecases/start.js';
 import { rejectionIdFor } from '../../lambdas/core/rejection.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { silentLog, sqsEvent } from '../support/records.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:offboarding';
 const sfnMock = mockClient(SFNClient);
@@ -23,14 +23,7 @@ afterEach(() => {
   sfnMock.reset();
 });
 
-const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NOW = new Date('2026-11-27T12:00:00.000Z');
-
-function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, index) => ({ messageId: `m${index}`, body }) as unknown as SQSRecord),
-  };
-}
 
 async function deps(): Promise<StartDeps & { ledger: Awaited<ReturnType<LedgerTestBed['freshLedger']>>['ledger'] }> {
   const { ledger } = await bed.freshLedger();

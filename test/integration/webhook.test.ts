@@ -11,7 +11,7 @@ import { signWebhook } from '../../lambdas/core/webhook.js';
 import { decodeApiGatewayBody } from '../../lambdas/handlers/wiring/intake.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/usecases/webhook.js';
 import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
-import { receiveAllRequests } from '../support/sqs.js';
+import { freshQueues, receiveAllRequests } from '../support/sqs.js';
 
 const SECRET = 'whsec_integration_0123456789';
 const NOW = new Date('2030-06-01T12:00:00Z');
@@ -50,8 +50,6 @@ async function queueDepth(): Promise<number> {
 
 const receiveAll = () => receiveAllRequests(sqs.client, queueUrl);
 
-let queueCounter = 0;
-
 beforeAll(async () => {
   sqs = await startSqs();
 }, 60_000);
@@ -61,9 +59,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // A fresh queue per test: SQS allows one purge a minute.
-  queueCounter += 1;
-  ({ queueUrl } = await sqs.createQueues({ name: `webhook-intake-${queueCounter}`, dlqName: `webhook-intake-dlq-${queueCounter}`, maxReceiveCount: 5, visibilityTimeoutSeconds: 30 }));
+  ({ queueUrl } = await freshQueues(sqs, 'webhook-intake'));
   logLines.length = 0;
 });
 

@@ -3,32 +3,29 @@
  * handlers, a dynalite ledger and the Arize sandbox over HTTP. Waits and retry intervals are scaled to 0.
  * State transitions are counted from the engine's event log and printed at the end.
  */
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { executionStarterFrom } from '../../lambdas/adapters/execution-starter.js';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
-import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { executionNameFor } from '../../lambdas/core/execution-name.js';
 import { parseRequest, type OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/usecases/start.js';
 import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
-import { ensureTable, startDynamo, type LocalDynamo } from '../../local/engines/dynamo.js';
 import type { ExecutionResult, LocalStepFunctions } from '../../local/engines/stepfunctions.js';
 import { loadLocalConfig, workflowRuntimeConfig, type LocalConfigOverrides } from '../../local/runtime/config.js';
 import { synthesizeWorkflowDefinition, type SynthesizedWorkflow } from '../../local/runtime/definition.js';
 import { createLocalWorkflow, localWorkflowDeps, type TaskHandlerMap } from '../../local/runtime/workflow.js';
 import { demoDirectory, generateDirectory, startSandbox, type Sandbox, type SeedUser } from '../../local/sandbox/server.js';
+import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { requestInput, silentLog, sqsEvent } from '../support/records.js';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 let synthesized: SynthesizedWorkflow;
-let dynamo: LocalDynamo;
-let tableCounter = 0;
+let ledgerBed: LedgerTestBed;
 const cleanups: (() => Promise<void>)[] = [];
 const transitionTable: { scenario: string; emails: number; transitions: number; perUser: string }[] = [];
 
 beforeAll(async () => {
-  [synthesized, dynamo] = await Promise.all([synthesizeWorkflowDefinition(loadLocalConfig({})), startDynamo()]);
+  [synthesized, ledgerBed] = await Promise.all([synthesizeWorkflowDefinition(loadLocalConfig({})), startLedgerTestBed()]);
 }, 180_000);
 
 afterEach(async () => {
@@ -36,7 +33,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await dynamo.close();
+  await ledgerBed.close();
   if (transitionTable.length > 0) {
     console.log('\nState transitions per execution (engine event log):');
     console.table(transitionTable);
@@ -61,10 +58,7 @@ async function bed(options: BedOptions = {}): Promise<Bed> {
   const seed = options.seed ?? demoDirectory();
   const sandbox = await startSandbox({ seed });
   cleanups.push(() => sandbox.close());
-  tableCounter += 1;
-  const tableName = `workflow-asl-${tableCounter}`;
-  await ensureTable(dynamo.client, ledgerTableDefinition(tableName));
-  const ledger = new DynamoLedger({ tableName, client: dynamo.doc });
+  const { ledger, tableName } = await ledgerBed.freshLedger();
   const config = workflowRuntimeConfig(loadLocalConfig({ ...options.config, arize: { maxConcurrency: 16, maxRequestsPerSecond: 1000, ...options.config?.arize } }), {
     tableName,
     arize: { apiKey: sandbox.apiKey, host: '127.0.0.1', scheme: 'http', port: sandbox.port },
@@ -83,7 +77,7 @@ async function bed(options: BedOptions = {}): Promise<Bed> {
   const alerts: PublishedAlert[] = [];
   const executions = createLocalWorkflow({
     definition: synthesized.definition,
-    deps: localWorkflowDeps({ config, ledger, directory, log: quiet }),
+    deps: localWorkflowDeps({ config, ledger, directory, log: silentLog }),
     waitTimeScale: 0,
     onAlert: (alert) => {
       alerts.push(alert);
@@ -104,12 +98,7 @@ async function bed(options: BedOptions = {}): Promise<Bed> {
   };
 }
 
-const request = (requestId: string, emails: string[], extra: Partial<OffboardingRequestInput> = {}): OffboardingRequestInput => ({
-  requestId,
-  type: 'employee.terminated',
-  emails,
-  ...extra,
-});
+const request = requestInput;
 
 function record(scenario: string, emails: number, result: ExecutionResult): void {
   transitionTable.push({ scenario, emails, transitions: result.transitions, perUser: (result.transitions / emails).toFixed(3) });
@@ -296,9 +285,8 @@ describe('synthesised workflow, executed locally', () => {
     const b = await bed();
     const starter = executionStarterFrom((input) => b.executions.startExecution(input));
     const body = JSON.stringify(request('dup-1', ['tom@example.com']));
-    const event = (ids: string[]): SQSEvent =>
-      ({ Records: ids.map((messageId) => ({ messageId, body, receiptHandle: messageId, attributes: {}, messageAttributes: {} })) }) as unknown as SQSEvent;
-    const deps = { ledger: b.ledger, starter, clock: () => new Date(), log: quiet };
+    const event = (ids: string[]) => sqsEvent(ids.map(() => body), ids);
+    const deps = { ledger: b.ledger, starter, clock: () => new Date(), log: silentLog };
     const first = await startRequests(event(['m1', 'm2']), deps);
     expect(first.response.batchItemFailures).toEqual([]);
     await b.executions.waitForIdle();

@@ -35,8 +35,17 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
   return spawnCli(args, options).done;
 }
 
+export interface CliProcess {
+  child: ChildProcess;
+  done: Promise<CliRun>;
+  /** stdout and stderr so far, interleaved as they arrived (what an operator's terminal shows). */
+  output(): string;
+  /** The exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
 /** The CLI as a running process: for tests that signal it (e.g. SIGKILL mid-wait) before it exits. */
-export function spawnCli(args: readonly string[], options: CliRunOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
+export function spawnCli(args: readonly string[], options: CliRunOptions = {}): CliProcess {
   const entry = options.entry ?? CLI_ENTRY;
   // ARIZE_* from the developer's shell must never point a test at a real Arize.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARIZE_')));
@@ -55,11 +64,13 @@ export function spawnCli(args: readonly string[], options: CliRunOptions = {}): 
   child.stdin.end(options.terminalInput);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => ((stdout += chunk), (output += chunk)));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => ((stderr += chunk), (output += chunk)));
   const done = new Promise<CliRun>((finish, fail) => {
     child.on('error', fail);
     child.on('close', (code) => finish({ code, stdout, stderr }));
   });
-  return { child, done };
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, done, output: () => output, exited };
 }

@@ -4,6 +4,7 @@ import { createWorkflowTaskHandlers } from '../../lambdas/usecases/task-handlers
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import { noopMetrics } from '../../lambdas/usecases/ports.js';
 import type { Ledger } from '../../lambdas/adapters/ledger.js';
+import { silentLog } from '../support/records.js';
 
 describe('task-name → handler map', () => {
   const deps = {
@@ -12,7 +13,7 @@ describe('task-name → handler map', () => {
     directory: () => Promise.reject(new Error('unused')),
     clock: () => new Date(0),
     metrics: noopMetrics,
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    log: silentLog,
   };
 
   it('has an in-process handler for every Task state of the definition, and nothing else', () => {
