@@ -51,7 +51,9 @@ describe('the CLI command map', () => {
     expect(subcommands).toEqual(
       ['users create', 'users delete', 'users get', 'users list', 'users resend-invitation', 'users reset-password', 'users update'],
     );
-    const { optionsSchemas } = await COMMAND_MODULES.users();
+    const loadUsers = COMMAND_MODULES.users;
+    if (loadUsers === undefined) throw new Error('no users module in register.ts');
+    const { optionsSchemas } = await loadUsers();
     for (const words of subcommands) {
       const command = commandsOf(program).get(words);
       expect(optionsSchemas[words], words).toBeDefined();
