@@ -14,7 +14,7 @@ import {
 } from '../../lambdas/arize/index.js';
 import { describeEndpoint, resolveEndpoint } from '../../lambdas/arize/config.js';
 import type { Role, User } from '../../lambdas/arize/wire.js';
-import { emailProblem } from '../../lambdas/core/email.js';
+import { emailProblem, maskEmailsDeep, maskEmailsInText } from '../../lambdas/core/email.js';
 import * as z from 'zod';
 import { CliError, EXIT_OUTCOME_UNKNOWN, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { note, out } from './log.js';
@@ -50,8 +50,9 @@ interface GlobalOptions {
 }
 
 function stderrLogger(): Logger {
+  // The client logs routes and error names, not emails; masked anyway, as --help promises.
   const write = (level: string) => (message: string, attrs?: Record<string, unknown>) => {
-    note(`[${level}] ${message}${attrs === undefined ? '' : ` ${JSON.stringify(attrs)}`}`);
+    note(`[${level}] ${maskEmailsInText(message)}${attrs === undefined ? '' : ` ${JSON.stringify(maskEmailsDeep(attrs))}`}`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn') };
 }
