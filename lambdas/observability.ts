@@ -8,23 +8,12 @@ import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { maskEmailsInText } from './core/email.js';
+import { maskEmailsDeep, maskEmailsInText } from './core/email.js';
 import { ORPHANED_SERVICE_KEYS_METRIC, OUTCOME_METRIC_NAMES, SLA_MISSED_METRIC } from './core/metric-names.js';
 import type { OutcomeStatus } from './core/outcome.js';
 import type { OutcomeMetricsSink } from './usecases/ports.js';
 
-export { maskEmailsInText };
-
-/** Deep copy with every string's email addresses masked. */
-export function maskEmailsDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskEmailsInText(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return { name: value.name, message: maskEmailsInText(value.message), ...(value.stack ? { stack: maskEmailsInText(value.stack) } : {}) };
-  }
-  if (Array.isArray(value)) return value.map((item) => maskEmailsDeep(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskEmailsDeep(item, depth + 1)]));
-}
+export { maskEmailsDeep, maskEmailsInText };
 
 export class MaskingLogFormatter extends LogFormatter {
   public formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {

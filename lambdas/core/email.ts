@@ -120,3 +120,14 @@ const EMAIL_IN_TEXT = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g;
 export function maskEmailsInText(text: string): string {
   return text.replace(EMAIL_IN_TEXT, (match) => maskEmail(match));
 }
+
+/** Deep copy with every string's email addresses masked. */
+export function maskEmailsDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskEmailsInText(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: maskEmailsInText(value.message), ...(value.stack ? { stack: maskEmailsInText(value.stack) } : {}) };
+  }
+  if (Array.isArray(value)) return value.map((item) => maskEmailsDeep(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskEmailsDeep(item, depth + 1)]));
+}

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import * as z from 'zod';
 import { CancelError, applyCancellation, cliCancelRecordId, type CancelResult } from '../../lambdas/usecases/cancel.js';
 import { EmailSchema, RequestIdSchema, describeZodError } from '../../lambdas/core/request.js';
-import { maskEmailsInText } from '../../lambdas/observability.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
 import { OUTPUT_OPTION, parseOptions, TARGET_OPTIONS } from './options.js';

@@ -1,4 +1,4 @@
-import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/observability.js';
+import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/core/email.js';
 
 /**
  * Where the CLI writes: data on stdout (`out`), everything for people — notes, warnings, progress — on stderr

@@ -8,7 +8,7 @@ import { Option } from 'commander';
 import type * as z from 'zod';
 import type { RequestState } from '../../lambdas/adapters/ledger.js';
 import { conflictingRequestReason, identityVerdict, type OffboardingRequest } from '../../lambdas/core/request.js';
-import { maskEmailsInText } from '../../lambdas/observability.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { note, out } from './log.js';
 import type { OpsBackend } from './ops-backend.js';

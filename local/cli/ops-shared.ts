@@ -14,6 +14,7 @@ import { DEFAULT_DATA_DIR, readRuntimeInfo } from '../runtime/runtime-file.js';
 import { arizeOptionFromEnvironment } from './arize-target.js';
 import { positiveNumberOption } from './options.js';
 import { createProgress, progressMode } from './progress.js';
+import { note } from './log.js';
 
 export { DEFAULT_DATA_DIR };
 export const DEFAULT_WAIT_SECONDS = 600;
@@ -139,7 +140,7 @@ export async function withBackend<T>(
   purpose: 'read' | 'work',
   run: (backend: OpsBackend) => Promise<T>,
 ): Promise<T> {
-  const backend = await openBackend(flags, purpose, (line) => process.stderr.write(`${line}\n`));
+  const backend = await openBackend(flags, purpose, note);
   // Only a process that hosts the runtime itself has work to hand over on Ctrl-C.
   const hostsRuntime = purpose === 'work' && backend.kind === 'local' && !backend.canLeaveEarly;
   const interrupt = hostsRuntime ? interruptHandler(backend, resolve(flags.dataDir)) : undefined;
@@ -181,15 +182,15 @@ function interruptHandler(
     const swallow = () => undefined;
     process.on('unhandledRejection', swallow);
     process.on('uncaughtException', swallow);
-    process.stderr.write(
+    note(
       `\nInterrupted (${signal}): stopping. Requests already started stay RECEIVED/RUNNING in the ledger of ${dataDir} and ` +
         'resume automatically the next time a working command (offboard run, submit, serve, approve, redrive) opens that data dir; ' +
-        'requests not yet started were not recorded: run the same command again (request ids are deterministic, nothing is done twice).\n',
+        'requests not yet started were not recorded: run the same command again (request ids are deterministic, nothing is done twice).',
     );
     const timer = setTimeout(() => process.exit(130), INTERRUPT_CLOSE_MS);
     void backend
       .close()
-      .catch((error: unknown) => process.stderr.write(`offboard: closing after ${signal} failed: ${error instanceof Error ? error.message : String(error)}\n`))
+      .catch((error: unknown) => note(`offboard: closing after ${signal} failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         clearTimeout(timer);
         process.exit(130);
@@ -222,7 +223,7 @@ export async function submitAndWait(
   }
   await backend.submit(requests);
   const ids = requests.map((r) => r.requestId);
-  process.stderr.write(`Enqueued ${ids.length} request${ids.length === 1 ? '' : 's'} on ${backend.label}.\n`);
+  note(`Enqueued ${ids.length} request${ids.length === 1 ? '' : 's'} on ${backend.label}.`);
   if (!flags.wait) return { waited: false, states: new Map() };
   const total = requests.reduce((sum, request) => sum + request.emails.length, 0);
   const progress = createProgress(total, { label: 'Offboarding', unit: 'emails', mode: progressMode(flags.progress) });

@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { addDeleteOptions, applySafety, submitAndWait, withBackend, WHERE_HELP } from './ops-shared.js';
 import { DELETE_OPTIONS, OUTPUT_OPTION, parseOptions } from './options.js';
 import { outputOption, render } from './output.js';
+import { note } from './log.js';
 
 export const optionsSchema = z.strictObject({ ...DELETE_OPTIONS, ...OUTPUT_OPTION, url: z.string(), format: z.enum(['csv', 'json']).optional() });
 type PullFlags = z.output<typeof optionsSchema>;
@@ -47,13 +48,13 @@ async function pull(flags: PullFlags): Promise<void> {
     throw error;
   }
   const { label } = result;
-  for (const problem of result.problems) process.stderr.write(`row ${problem.row}: ${problem.reason}\n`);
-  process.stderr.write(`${label}: ${result.rows} row(s), ${result.requests.length} leaver(s), ${result.notTerminated} not terminated, ${result.problems.length} unusable.\n`);
+  for (const problem of result.problems) note(`row ${problem.row}: ${problem.reason}`);
+  note(`${label}: ${result.rows} row(s), ${result.requests.length} leaver(s), ${result.notTerminated} not terminated, ${result.problems.length} unusable.`);
   if (result.requests.length === 0) {
     process.stdout.write(render(flags.output, { records: [], columns: ['request_id', 'state'], emptyMessage: 'No leavers in the report.' }));
     return;
   }
-  const safe = applySafety(result.requests, flags, (line) => process.stderr.write(`${line}\n`));
+  const safe = applySafety(result.requests, flags, note);
   await withBackend(flags, 'work', async (backend) => {
     const { states } = await submitAndWait(backend, safe, flags);
     const records = safe.map((r) => ({ request_id: r.requestId, effective_at: r.effectiveAt ?? '', state: states.get(r.requestId)?.status ?? 'ENQUEUED' }));

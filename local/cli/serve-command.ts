@@ -22,7 +22,7 @@ import {
 } from '../../lambdas/usecases/hr-intake.js';
 import { loadWebhookSecrets, processWebhook, type WebhookDeps } from '../../lambdas/usecases/webhook.js';
 import { cancelRecorder } from '../../lambdas/usecases/cancel.js';
-import { maskEmailsInText } from '../../lambdas/observability.js';
+import { maskEmailsInText } from '../../lambdas/core/email.js';
 import * as z from 'zod';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { cliLog } from './log.js';

@@ -19,6 +19,7 @@ import { render, renderCsv, renderJson } from './output.js';
 import { readInputText } from './ops-input.js';
 import { parseOptions, positiveNumberOption, TARGET_OPTIONS } from './options.js';
 import { createProgress } from './progress.js';
+import { note } from './log.js';
 
 // Not imported from the runtime's config module: that one loads aws-cdk-lib, which every CLI command would pay for.
 export const DEFAULT_EVENTS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hr-events.ndjson');
@@ -84,7 +85,7 @@ function progressLine(total: number): { event(e: ProgressEvent): void; done(): v
       if (seen.has(e.requestId)) return;
       seen.add(e.requestId);
       progress.set(seen.size);
-      if (!progress.drawing) process.stderr.write(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}\n`);
+      if (!progress.drawing) note(`[${seen.size}/${total}] ${maskEmailsInText(e.requestId)}: ${e.kind === 'rejected' ? 'REJECTED' : (e.status ?? 'finished')}`);
     },
     done: () => progress.finish(),
   };
@@ -145,7 +146,7 @@ async function runStart(file: string | undefined, options: StartOptions): Promis
   const lines = readEventLines(text);
   if (lines.length === 0) throw new CliError(`no events in ${eventsFile}`, EXIT_USAGE);
   if ((process.env.ARIZE_API_KEY ?? '').trim() !== '') {
-    process.stderr.write('Note: offboard start always uses the Arize sandbox; ARIZE_API_KEY is ignored here (use offboard run to work on the real Arize).\n');
+    note('Note: offboard start always uses the Arize sandbox; ARIZE_API_KEY is ignored here (use offboard run to work on the real Arize).');
   }
 
   const { startLocalRuntime, RuntimeInUseError } = await import('../runtime/index.js');
@@ -205,7 +206,7 @@ async function runStart(file: string | undefined, options: StartOptions): Promis
     out(`\n${render('table', { records: summaryRecords(report.totals), columns: ['outcome', 'emails'] })}\n`);
     out('What happened:\n');
     for (const line of explain(report, lines, shownDir, { transient: transient.map((o) => ({ status: o.status, attempts: o.attempt })) })) out(`  - ${line}\n`);
-    for (const warning of warnings.filter((w) => !w.includes('message rejected') && !w.startsWith('note: waits shortened'))) process.stderr.write(`${warning}\n`);
+    for (const warning of warnings.filter((w) => !w.includes('message rejected') && !w.startsWith('note: waits shortened'))) note(warning);
 
     const survivors = new Set(sandbox?.store.users().filter((u) => !u.deleted).map((u) => normalizeEmail(u.email)) ?? []);
     const touched = DEMO_NEAR_DUPLICATES.filter((email) => !survivors.has(email));

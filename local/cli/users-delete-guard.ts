@@ -21,7 +21,7 @@ import { planOffboarding, type PlanningPolicy } from '../../lambdas/core/plannin
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import { workflowPolicyEnvironment } from '../../lib/workflow/environment.js';
 import { LOCAL_LEDGER_TABLE_NAME, loadLocalConfig } from '../runtime/config.js';
-import type { DeletionResult } from './users-command.js';
+import type { DeletionResult } from './users-delete-command.js';
 
 /** The SDK's statuses plus `protected`: an account the rules kept (never deleted without --include-protected). */
 export type GuardedDeletionResult = DeletionResult;

@@ -6,9 +6,9 @@
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { arizeEndpointOptions, arizeLimitOptions, type RuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import type { Ledger } from '../../lambdas/adapters/ledger.js';
-import { noopMetrics, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/usecases/ports.js';
+import { noopMetrics, type OutcomeMetricsSink, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/usecases/ports.js';
 import { createWorkflowTaskHandlers, type PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
-import { maskEmailsDeep, maskEmailsInText, type OutcomeMetricsSink } from '../../lambdas/observability.js';
+import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/core/email.js';
 import { LocalStepFunctions, type TaskHandler } from '../engines/stepfunctions.js';
 
 /** Lines for humans: warnings and errors only (info would drown the progress output), emails masked. */

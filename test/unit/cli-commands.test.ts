@@ -44,6 +44,24 @@ describe('the CLI command map', () => {
     }
   });
 
+  it('covers every `users` subcommand, each with its own schema matching its --help', async () => {
+    const program = new Command('offboard');
+    await registerCommands(program, ['node', 'offboard', 'users']);
+    const subcommands = [...commandsOf(program).keys()].filter((words) => words.startsWith('users ')).sort();
+    expect(subcommands).toEqual(
+      ['users create', 'users delete', 'users get', 'users list', 'users resend-invitation', 'users reset-password', 'users update'],
+    );
+    const loadUsers = COMMAND_MODULES.users;
+    if (loadUsers === undefined) throw new Error('no users module in register.ts');
+    const { optionsSchemas } = await loadUsers();
+    for (const words of subcommands) {
+      const command = commandsOf(program).get(words);
+      expect(optionsSchemas[words], words).toBeDefined();
+      const declared = [...new Set(command?.options.map((option) => option.attributeName()))].sort();
+      expect(Object.keys(optionsSchemas[words]?.shape ?? {}).sort(), words).toEqual(declared);
+    }
+  });
+
   it('every schema refuses an unknown option and an invalid value, naming the option', async () => {
     const modules = await loadAll();
     for (const module of modules.values()) {

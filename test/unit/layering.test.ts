@@ -5,6 +5,7 @@
  *   fine), nothing from lambdas/adapters, lambdas/handlers or lambdas/observability.ts; the core not even the
  *   use cases.
  * - lambdas/handlers/*.ts (the CDK entry files): a few lines each; production wiring lives in handlers/wiring/.
+ * - local/cli and local/runtime: not lambdas/observability.ts, which constructs Powertools objects at import.
  * Imports are read with the TypeScript parser: static imports, re-exports and `import()` calls.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -110,6 +111,18 @@ describe('layering of lambdas/', () => {
     const files = [...sourceFiles(join(LAMBDAS, 'usecases'), false), ...sourceFiles(join(LAMBDAS, 'core'), true)];
     expect(files.some((f) => f.endsWith(join('usecases', 'start.ts')))).toBe(true);
     expect(violations(files)).toEqual([]);
+  });
+
+  it('local/cli and local/runtime never import lambdas/observability.ts (masking comes from core/email.ts)', () => {
+    const files = [...sourceFiles(join(ROOT, 'local', 'cli'), true), ...sourceFiles(join(ROOT, 'local', 'runtime'), true)];
+    expect(files.some((f) => f.endsWith(join('cli', 'log.ts')))).toBe(true);
+    const importsObservability = (file: string, text: string) =>
+      importsOf(file, text).filter((ref) => ref.specifier.startsWith('.') && resolve(dirname(file), ref.specifier.replace(/\.js$/, '.ts')) === join(LAMBDAS, 'observability.ts'));
+    // The check can fail: a planted import in a CLI file is seen.
+    const planted = join(ROOT, 'local', 'cli', 'planted.ts');
+    expect(importsObservability(planted, "import { maskEmailsDeep } from '../../lambdas/observability.js';")).toHaveLength(1);
+    const found = files.flatMap((file) => importsObservability(file, readFileSync(file, 'utf8')).map((ref) => `${relative(ROOT, file)} imports '${ref.specifier}'`));
+    expect(found).toEqual([]);
   });
 
   it(`every Lambda entry file in lambdas/handlers is at most ${MAX_HANDLER_LINES} lines`, () => {
