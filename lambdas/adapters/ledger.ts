@@ -30,16 +30,6 @@ import type { Outcome, OutcomeStatus, RequestStateStatus } from '../core/outcome
 import type { Cancellation } from '../core/cancellation.js';
 import { EVIDENCE_CHAIN_PK_PREFIX, LEDGER_INDEX_BY_EMAIL, LEDGER_INDEX_BY_STATUS } from './ledger-table.js';
 
-export type {
-  DeleteIntent,
-  Ledger,
-  RecordOptions,
-  RequestState,
-  RequestStateCreation,
-  RequestStateUpdate,
-  ScheduledEmail,
-  TimeRange,
-} from '../core/ledger.js';
 import type { DeleteIntent, Ledger, RecordOptions, RequestState, RequestStateCreation, RequestStateUpdate, ScheduledEmail, TimeRange } from '../core/ledger.js';
 
 const MAX_ERROR_TEXT = 1000;

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDocumentClient, DynamoLedger, type Ledger, type RequestState } from '../../lambdas/adapters/ledger.js';
+import { createDocumentClient, DynamoLedger } from '../../lambdas/adapters/ledger.js';
+import type { Ledger, RequestState } from '../../lambdas/core/ledger.js';
 import type { OffboardingRequest } from '../../lambdas/core/request.js';
 import { redriveDeadLetters, sendBodies } from '../runtime/queue.js';
 import { CliError, EXIT_USAGE } from './errors.js';

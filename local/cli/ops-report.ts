@@ -3,7 +3,7 @@
  * failure listings and the run report. Pure shaping over the `Ledger` interface, so the same code
  * serves the local data dir and a deployed stack's table.
  */
-import type { Ledger, RequestState } from '../../lambdas/adapters/ledger.js';
+import type { Ledger, RequestState } from '../../lambdas/core/ledger.js';
 import {
   countOutcomes,
   emptyCounts,

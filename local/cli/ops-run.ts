@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type * as z from 'zod';
-import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import type { RequestState } from '../../lambdas/core/ledger.js';
 import { conflictingRequestReason, identityVerdict, type OffboardingRequest } from '../../lambdas/core/request.js';
 import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';

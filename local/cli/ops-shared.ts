@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Option, type Command } from 'commander';
-import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import type { RequestState } from '../../lambdas/core/ledger.js';
 import { dryRunRequestId, RequestIdSchema, type OffboardingRequest } from '../../lambdas/core/request.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { connectStack, type OpsBackend } from './ops-backend.js';

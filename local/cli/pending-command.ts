@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import * as z from 'zod';
-import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import type { RequestState } from '../../lambdas/core/ledger.js';
 import { WHERE_HELP, addTargetOptions, withBackend } from './ops-shared.js';
 import { OUTPUT_OPTION, parseOptions, TARGET_OPTIONS } from './options.js';
 import { outputOption, render, renderJson, type OutputFormat } from './output.js';

@@ -5,7 +5,7 @@
  */
 import { ArizeUsersClient } from '../../lambdas/arize/index.js';
 import { arizeEndpointOptions, arizeLimitOptions, type RuntimeConfig } from '../../lambdas/core/runtime-config.js';
-import type { Ledger } from '../../lambdas/adapters/ledger.js';
+import type { Ledger } from '../../lambdas/core/ledger.js';
 import { noopMetrics, type OutcomeMetricsSink, type UserDirectory, type WorkflowDeps, type WorkflowLog } from '../../lambdas/usecases/ports.js';
 import { createWorkflowTaskHandlers, type PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
 import { maskEmailsDeep, maskEmailsInText } from '../../lambdas/core/email.js';

@@ -5,7 +5,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsRequestQueue, type RequestQueue } from '../../lambdas/adapters/queue.js';
-import type { RequestState } from '../../lambdas/adapters/ledger.js';
+import type { RequestState } from '../../lambdas/core/ledger.js';
 import { requestDigest } from '../../lambdas/core/request.js';
 import { signWebhook } from '../../lambdas/core/webhook.js';
 import { decodeApiGatewayBody } from '../../lambdas/handlers/wiring/intake.js';

@@ -3,7 +3,7 @@ import { WORKFLOW_FUNCTIONS, WORKFLOW_TASKS } from '../../lib/workflow/tasks.js'
 import { createWorkflowTaskHandlers } from '../../lambdas/usecases/task-handlers.js';
 import { loadRuntimeConfig } from '../../lambdas/core/runtime-config.js';
 import { noopMetrics } from '../../lambdas/usecases/ports.js';
-import type { Ledger } from '../../lambdas/adapters/ledger.js';
+import type { Ledger } from '../../lambdas/core/ledger.js';
 import { silentLog } from '../support/records.js';
 
 describe('task-name → handler map', () => {
