@@ -12,7 +12,7 @@ import { startSqs, type LocalSqs } from '../../local/engines/sqs.js';
 import { generateDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 import { freshQueues, receiveAllRequests } from '../support/sqs.js';
-import { silentLog } from '../support/records.js';
+import { failedOutcome, silentLog } from '../support/records.js';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
@@ -46,9 +46,8 @@ function deps(): AuditDeps {
 
 const receiveAll = () => receiveAllRequests(sqs.client, queueUrl);
 
-const failed = (requestId: string, email: string, recordedAt: string, retryable = true): Outcome => ({
-  requestId, email, status: 'FAILED', errorClass: 'ArizeApiError', retryable, attempt: 3, recordedAt, userId: `u-${email}`,
-});
+const failed = (requestId: string, email: string, recordedAt: string, retryable = true): Outcome =>
+  failedOutcome(requestId, email, recordedAt, { errorClass: 'ArizeApiError', retryable, attempt: 3, userId: `u-${email}` });
 
 beforeAll(async () => {
   [bed, sqs] = await Promise.all([startLedgerTestBed(), startSqs()]);

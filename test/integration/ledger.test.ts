@@ -3,6 +3,7 @@ import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@a
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import type { Outcome } from '../../lambdas/core/outcome.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
+import { deletedOutcome, failedOutcome } from '../support/records.js';
 
 let bed: LedgerTestBed;
 beforeAll(async () => {
@@ -13,12 +14,10 @@ afterAll(async () => {
 });
 
 const at = (minute: number) => `2026-11-27T10:${String(minute).padStart(2, '0')}:00.000Z`;
-const failed = (requestId: string, email: string, attempt: number, minute: number): Outcome => ({
-  requestId, email, userId: `id-${email}`, status: 'FAILED', errorClass: 'HTTP_503', error: 'unavailable', retryable: true, httpStatus: 503, attempt, recordedAt: at(minute),
-});
-const deleted = (requestId: string, email: string, attempt: number, minute: number): Outcome => ({
-  requestId, email, userId: `id-${email}`, status: 'DELETED', attempt, recordedAt: at(minute),
-});
+const failed = (requestId: string, email: string, attempt: number, minute: number): Outcome =>
+  failedOutcome(requestId, email, at(minute), { userId: `id-${email}`, errorClass: 'HTTP_503', error: 'unavailable', httpStatus: 503, attempt });
+const deleted = (requestId: string, email: string, attempt: number, minute: number): Outcome =>
+  deletedOutcome(requestId, email, at(minute), { userId: `id-${email}`, attempt });
 
 describe('DynamoLedger', () => {
   it('serves outcomes of a request, history of an email and outcomes by status', async () => {

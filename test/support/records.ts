@@ -1,8 +1,9 @@
 /**
- * Shared test records: the silent logger, offboarding request payloads and real-shaped SQS events, so each test
+ * Shared test records: the silent logger, offboarding request payloads, real-shaped SQS events and ledger outcomes, so each test
  * states only what it varies and a change to a record's shape is made once.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Outcome } from '../../lambdas/core/outcome.js';
 import type { OffboardingRequest, OffboardingRequestInput } from '../../lambdas/core/request.js';
 import { toSqsRecord } from '../../local/engines/sqs-poller.js';
 
@@ -29,4 +30,17 @@ export function sqsRecord(body: string, messageId: string): SQSRecord {
 /** One SQS batch; message ids default to m0, m1, … in body order. */
 export function sqsEvent(bodies: readonly string[], messageIds: readonly string[] = bodies.map((_, index) => `m${index}`)): SQSEvent {
   return { Records: bodies.map((body, index) => sqsRecord(body, messageIds[index] ?? `m${index}`)) };
+}
+
+type OutcomeOf<S extends Outcome['status']> = Extract<Outcome, { status: S }>;
+type OutcomeExtra<S extends Outcome['status']> = Partial<Omit<OutcomeOf<S>, 'requestId' | 'email' | 'status' | 'recordedAt'>>;
+
+/** A DELETED ledger outcome (first attempt unless `extra` says otherwise). */
+export function deletedOutcome(requestId: string, email: string, recordedAt: string, extra: OutcomeExtra<'DELETED'> = {}): Outcome {
+  return { requestId, email, attempt: 1, recordedAt, status: 'DELETED', ...extra };
+}
+
+/** A retryable FAILED ledger outcome (first attempt, a 5xx from Arize) unless `extra` says otherwise. */
+export function failedOutcome(requestId: string, email: string, recordedAt: string, extra: OutcomeExtra<'FAILED'> = {}): Outcome {
+  return { requestId, email, attempt: 1, recordedAt, status: 'FAILED', errorClass: 'ServerError', retryable: true, ...extra };
 }

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Canonical } from '../../lambdas/core/canonical-json.js';
 import { evidenceRow, summarizeEvidence, type EvidenceReport } from '../../lambdas/core/evidence.js';
 import { renderEvidenceCsv, renderEvidenceHtml, timeToRemovalChart, toEvidenceExport } from '../../lambdas/core/evidence-export.js';
-import type { Outcome } from '../../lambdas/core/outcome.js';
+import { deletedOutcome } from '../support/records.js';
 
 const NOW = new Date('2026-12-10T00:00:00.000Z');
 function report(rows: EvidenceReport['rows']): EvidenceReport {
   return { query: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-08T00:00:00.000Z', slaHours: 24 }, generatedAt: NOW.toISOString(), summary: summarizeEvidence(rows, rows.map((r) => r.hrEventId)), rows };
 }
-const deleted = (requestId: string, email: string, recordedAt: string, extra: Partial<Extract<Outcome, { status: 'DELETED' }>> = {}): Outcome => ({ requestId, email, attempt: 1, recordedAt, status: 'DELETED', ...extra });
+const deleted = deletedOutcome;
 const state = (requestId: string, email: string, reason?: string) => ({
   requestId, status: 'COMPLETED' as const, createdAt: '2026-12-02T00:00:00.000Z', updatedAt: '2026-12-02T00:01:00.000Z', source: 'webhook',
   request: { emails: [email], effectiveAt: '2026-12-02T00:00:00.000Z' }, ...(reason ? { reason } : {}),
