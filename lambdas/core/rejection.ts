@@ -67,7 +67,9 @@ export async function recordRejection(
     attempt: 0,
     recordedAt,
   }));
-  await ledger.recordOutcomes(outcomes);
+  // A queue delivers at least once: a redelivered message (or two deliveries handled at once) must not rewrite
+  // the sealed record with a later time; the rejection id is the body's digest, so the first record stands.
+  await ledger.recordOutcomes(outcomes, { mode: 'fallback' });
   return { rejectionId, emails: outcomes.length };
 }
 
@@ -104,6 +106,8 @@ export async function recordRejectedEmails(ledger: Pick<Ledger, 'recordOutcomes'
   const recordedAt = at.toISOString();
   await ledger.recordOutcomes(
     rejected.map((r): Outcome => ({ requestId, email: r.email, status: 'REJECTED', reason: r.reason, attempt: 0, recordedAt })),
+    // Redelivered: the first record stands (see recordRejection).
+    { mode: 'fallback' },
   );
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { genesisHash, linkRecords, verifyEvidenceChain } from '../../lambdas/core/evidence-chain.js';
 import type { Outcome } from '../../lambdas/core/outcome.js';
+import { recordRejection } from '../../lambdas/core/rejection.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
 let bed: LedgerTestBed;
@@ -32,6 +33,24 @@ describe('evidence chain', () => {
     expect(result.days.map((d) => [d.digest.day, d.digest.count])).toEqual([['2026-12-05', 1], ['2026-12-06', 1]]);
     expect((await ledger.chainRecords('2026-12-05'))[0]?.items.map((i) => i.sk).sort()).toEqual(['ATT#a@x.io#0001', 'ATT#b@x.io#0001', 'OUT#a@x.io', 'OUT#b@x.io']);
     expect(await ledger.chainHead('2026-12-05')).toEqual({ day: '2026-12-05', seq: 1, hash: result.days[0]?.digest.headHash });
+  });
+
+  it('a rejected message delivered twice, handled at once, keeps its first record and an unbroken chain', async () => {
+    const { ledger, tableName } = await bed.freshLedger();
+    const body = JSON.stringify({ requestId: 'x', type: 'employee.hired', emails: ['lucas.martin@example.com'] });
+    const second = new DynamoLedger({ tableName, client: bed.doc, sleep: () => Promise.resolve() });
+    const [first] = await Promise.all([
+      recordRejection(ledger, body, 'type: not a termination', new Date('2026-12-05T10:00:00.000Z')),
+      recordRejection(second, body, 'type: not a termination', new Date('2026-12-05T10:00:01.000Z')),
+    ]);
+    const outcomes = await ledger.outcomesOfRequest(first.rejectionId);
+    expect(outcomes).toHaveLength(1);
+    const result = await verifyEvidenceChain(ledger);
+    expect(result.problems).toEqual([]);
+    // A later redelivery changes nothing either.
+    await recordRejection(ledger, body, 'type: not a termination', new Date('2026-12-05T11:00:00.000Z'));
+    expect(await ledger.outcomesOfRequest(first.rejectionId)).toEqual(outcomes);
+    expect((await verifyEvidenceChain(ledger)).problems).toEqual([]);
   });
 
   it('concurrent writers (separate adapters, no transactions) interleave into one unbroken chain', async () => {
