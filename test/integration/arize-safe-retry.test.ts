@@ -165,13 +165,16 @@ describe('adaptive rate control against a sandbox whose limit the client is not 
     const { sandbox } = await harness({ seed: generateDirectory(150, { seed: 3 }), rateLimit: limit, latencyMs: 10 });
     const client = new ArizeUsersClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, env: {} });
     const ids = sandbox.store.users().slice(1).map((u) => u.id);
+    const startedAt = Date.now();
     const results = await client.bulkDelete({ userIds: ids });
+    const seconds = (Date.now() - startedAt) / 1000;
     expect(results.every((r) => r.status === 'deleted')).toBe(true);
     expect(sandbox.store.users().slice(1).every((u) => u.deleted)).toBe(true);
     const throttled = sandbox.counters.status['429'] ?? 0;
-    // The overshoot is bounded by the concurrency ceiling (32 in flight) in the first throttling
-    // episode; later probes cost a few each. Loose on purpose: this machine's load shifts timings.
-    expect(throttled).toBeLessThanOrEqual(48);
+    // The overshoot is bounded by the concurrency ceiling (32 in flight) in the first throttling episode; after
+    // that each probe above the limit costs a few, and probes recur with time, so a loaded machine (a longer run)
+    // sees more of them: the bound grows with the run's length, not with a fixed guess at this machine's speed.
+    expect(throttled).toBeLessThanOrEqual(32 + 6 * Math.ceil(seconds));
     expect(client.stats.throttled).toBe(throttled);
     const control = client.rateControl;
     expect(control.phase).toBe('probing');
