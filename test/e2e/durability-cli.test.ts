@@ -13,6 +13,7 @@ import { connectLocalRuntime } from '../../local/runtime/index.js';
 import { demoDirectory, startSandbox, type Sandbox } from '../../local/sandbox/server.js';
 import { runCli } from '../support/cli.js';
 import { externalArizeEnv, servedRuntime, serveUrl, useCliProcesses } from '../support/serve.js';
+import type { RequestState } from '../../lambdas/core/ledger.js';
 import { waitFor } from '../support/wait.js';
 
 const SLOW = 180_000;
@@ -24,6 +25,29 @@ const processes = useCliProcesses();
 
 function arizeEnv(): Record<string, string> {
   return { NODE_NO_WARNINGS: '1', ...externalArizeEnv(sandbox), OFFBOARDING_WEBHOOK_SECRET: SECRET };
+}
+
+/** Starts serve again on `dataDir`, waits until every request id is COMPLETED (their states), then stops it. */
+async function completedAfterRestart(dataDir: string, requestIds: readonly string[], what: string): Promise<(RequestState | undefined)[]> {
+  const restarted = processes.serve(dataDir, arizeEnv(), ['--confirm']);
+  try {
+    const remote = connectLocalRuntime(await servedRuntime(dataDir, 90_000));
+    try {
+      return await waitFor(
+        async () => {
+          const states = await Promise.all(requestIds.map((id) => remote.ledger.getRequestState(id)));
+          return states.every((s) => s?.status === 'COMPLETED') ? states : undefined;
+        },
+        120_000,
+        what,
+      );
+    } finally {
+      await remote.close();
+    }
+  } finally {
+    restarted.child.kill('SIGTERM');
+    await restarted.exited;
+  }
 }
 
 const emailsOf = (...names: string[]) => names.map((name) => demoDirectory().find((u) => u.email.toLowerCase().startsWith(name))?.email.toLowerCase() ?? name);
@@ -127,29 +151,10 @@ describe('Ctrl-C and kills', () => {
       // What the old in-memory intake lost: accepted, answered 202, never started — now on disk.
       expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json')).length).toBeGreaterThan(0);
       sandbox.faults.clear();
-      const restarted = processes.serve(dataDir, arizeEnv(), ['--confirm']);
-      try {
-        const info = await servedRuntime(dataDir, 90_000);
-        const remote = connectLocalRuntime(info);
-        try {
-          const finals = await waitFor(
-            async () => {
-              const states = await Promise.all(accepted.map((id) => remote.ledger.getRequestState(id)));
-              return states.every((s) => s?.status === 'COMPLETED') ? states : undefined;
-            },
-            120_000,
-            'every accepted event to complete',
-          );
-          expect(finals).toHaveLength(3);
-        } finally {
-          await remote.close();
-        }
-        for (const email of emails) expect(sandbox.store.find(email)?.deleted).toBe(true);
-        expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json'))).toEqual([]);
-      } finally {
-        restarted.child.kill('SIGTERM');
-        await restarted.exited;
-      }
+      const finals = await completedAfterRestart(dataDir, accepted, 'every accepted event to complete');
+      expect(finals).toHaveLength(3);
+      for (const email of emails) expect(sandbox.store.find(email)?.deleted).toBe(true);
+      expect(readdirSync(join(dataDir, 'intake')).filter((name) => name.endsWith('.json'))).toEqual([]);
     },
     SLOW,
   );
@@ -182,28 +187,9 @@ describe('Ctrl-C and kills', () => {
       expect(sandbox.store.find(email ?? '')?.deleted).not.toBe(true);
 
       sandbox.faults.clear();
-      const restarted = processes.serve(dataDir, arizeEnv(), ['--confirm']);
-      try {
-        const info = await servedRuntime(dataDir, 90_000);
-        const remote = connectLocalRuntime(info);
-        try {
-          const state = await waitFor(
-            async () => {
-              const found = await remote.ledger.getRequestState('hr-sigterm-1');
-              return found?.status === 'COMPLETED' ? found : undefined;
-            },
-            120_000,
-            'the interrupted request to complete',
-          );
-          expect(state.counts?.DELETED).toBe(1);
-        } finally {
-          await remote.close();
-        }
-        expect(sandbox.store.find(email ?? '')?.deleted).toBe(true);
-      } finally {
-        restarted.child.kill('SIGTERM');
-        await restarted.exited;
-      }
+      const [state] = await completedAfterRestart(dataDir, ['hr-sigterm-1'], 'the interrupted request to complete');
+      expect(state?.counts?.DELETED).toBe(1);
+      expect(sandbox.store.find(email ?? '')?.deleted).toBe(true);
     },
     SLOW,
   );
