@@ -37,7 +37,8 @@ function argList(name: string, fallback: number[]): number[] {
   return value === undefined ? fallback : value.split(',').map(Number);
 }
 
-type Status = 'deleted' | 'not_found' | 'failed';
+/** `protected`: an admin the CLI keeps unless --include-protected (the SDK-style reference deletes it). */
+type Status = 'deleted' | 'not_found' | 'failed' | 'protected';
 
 interface RunResult {
   scenario: string;
@@ -66,7 +67,7 @@ function freshSandbox(rateLimit: number): Promise<Sandbox> {
 }
 
 function tally(statuses: readonly Status[]): Record<Status, number> {
-  const counts: Record<Status, number> = { deleted: 0, not_found: 0, failed: 0 };
+  const counts: Record<Status, number> = { deleted: 0, not_found: 0, failed: 0, protected: 0 };
   for (const status of statuses) counts[status] += 1;
   return counts;
 }
@@ -183,7 +184,7 @@ function row(result: RunResult, reference: RunResult | undefined): string[] {
     `${rate.toFixed(0)} (${(rate / result.limit).toFixed(2)} R)`,
     (result.requests / result.emails).toFixed(2),
     `${result.throttled} (${((100 * result.throttled) / result.requests).toFixed(1)} %)`,
-    `${result.statuses.deleted}/${result.statuses.not_found}/${result.statuses.failed}`,
+    `${result.statuses.deleted}/${result.statuses.protected}/${result.statuses.not_found}/${result.statuses.failed}`,
     reference === undefined ? 'n/a' : reference === result ? '1.0×' : `${(reference.wallMs / result.wallMs).toFixed(1)}×`,
   ];
 }
@@ -194,7 +195,7 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-const TABLE_HEADER = ['R', 'scenario', 'emails', 'wall', 'requests', 'req/s', 'calls/email', '429s', 'deleted/not_found/failed', 'speed-up'];
+const TABLE_HEADER = ['R', 'scenario', 'emails', 'wall', 'requests', 'req/s', 'calls/email', '429s', 'deleted/protected/not_found/failed', 'speed-up'];
 
 function verdict(met: boolean): string {
   return met ? 'MET' : 'MISSED';

@@ -74,6 +74,9 @@ const DEFAULT_PROBE_GAIN = 0.1;
 const DEFAULT_OVERLOAD_BACKOFF = 0.7;
 /** The rate is set this far under the measured limit after throttling. */
 const BELOW_LIMIT = 0.95;
+/** Within this share of the measured limit, probing slows to NEAR_LIMIT_PROBE_SHARE of probeGain. */
+const NEAR_LIMIT = 0.9;
+const NEAR_LIMIT_PROBE_SHARE = 0.2;
 /** Fewer accepted+throttled samples than this in a 429 window: use the last second instead. */
 const MIN_WINDOW_SAMPLES = 12;
 /** A throttling window this big that let nothing through means "stop", not "slow down". */
@@ -323,8 +326,18 @@ export class AdaptiveRateController {
     // batch is over in seconds, so slower growth would waste the allowance. What bounds the
     // overshoot past an unseen limit is the concurrency ceiling: at most that many requests are
     // in flight when the first 429 comes back.
-    const gain = this.slowStart ? (this.slowStartGain * 1000) / Math.max(1, latencyMs) : this.probeGain;
+    const gain = this.slowStart ? (this.slowStartGain * 1000) / Math.max(1, latencyMs) : this.probingGain();
     this.setRate(this.currentRate + gain);
+  }
+
+  /**
+   * Near a limit already measured, probe slowly (as CUBIC plateaus near its last maximum): every
+   * crossing costs a few 429s, each waiting out a Retry-After of at least a second, so at low
+   * limits fast probing cost more than 3 % of all requests. Far below it, probe at full speed.
+   */
+  private probingGain(): number {
+    const nearLimit = this.estimate !== undefined && this.currentRate >= NEAR_LIMIT * this.estimate;
+    return nearLimit ? this.probeGain * NEAR_LIMIT_PROBE_SHARE : this.probeGain;
   }
 
   private onThrottled(record: SentRecord, retryAfterMs: number | undefined, now: number): void {

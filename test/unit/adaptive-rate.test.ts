@@ -112,6 +112,26 @@ describe('adaptive rate control', () => {
     expect(control.rate).toBeLessThanOrEqual(before + 50 * 0.1 + 1e-9);
   });
 
+  it('near a limit it has measured, probes at a fifth of the speed (each crossing costs 429s)', async () => {
+    const { clock, control } = controller({ initialRate: 1_000, maxRate: 1_000 });
+    const tickets = [];
+    for (let i = 0; i < 20; i++) tickets.push(await control.acquire());
+    clock.t = tickets[0]!.sentAt + 40;
+    control.settle(tickets[0]!, { kind: 'throttled', retryAfterMs: 1_000 });
+    tickets.slice(1, 9).forEach((ticket) => control.settle(ticket, { kind: 'accepted', latencyMs: 40 }));
+    tickets.slice(9).forEach((ticket) => control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 }));
+    expect(control.rate).toBeCloseTo(190, 5); // 95 % of the 200 req/s measured
+    clock.advance(2_000);
+    for (let i = 0; i < 50; i++) {
+      const ticket = await control.acquire();
+      clock.advance(1);
+      control.settle(ticket, { kind: 'accepted', latencyMs: 40 });
+    }
+    // At most 50 answers at 0.1 × 0.2 req/s each: +1 req/s, where far below the limit it would be +5.
+    expect(control.rate).toBeGreaterThan(190.5);
+    expect(control.rate).toBeLessThanOrEqual(191 + 1e-9);
+  });
+
   it('holds every request for Retry-After when a throttling window let nothing through', async () => {
     const { clock, control } = controller({ initialRate: 100 });
     const sent = [await control.acquire(), await control.acquire(), await control.acquire()];
