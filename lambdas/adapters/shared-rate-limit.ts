@@ -40,6 +40,8 @@ export class DynamoSharedRateStore implements SharedRateStore {
         windowStart: number('windowStart'),
         windowGranted: number('windowGranted'),
         usedRate: number('usedRate'),
+        measuredLimit: number('measuredLimit'),
+        measuredAt: number('measuredAt'),
       },
     };
   }
@@ -48,7 +50,8 @@ export class DynamoSharedRateStore implements SharedRateStore {
     return this.update({
       UpdateExpression:
         'SET #version = :version, tat = :tat, windowGranted = :windowGranted, #rate = :rate, slowStart = :slowStart, ' +
-        'grownAt = :grownAt, decreasedAt = :decreasedAt, windowStart = :windowStart, usedRate = :usedRate',
+        'grownAt = :grownAt, decreasedAt = :decreasedAt, windowStart = :windowStart, usedRate = :usedRate, ' +
+        'measuredLimit = :measuredLimit, measuredAt = :measuredAt',
       ConditionExpression: 'attribute_not_exists(pk)',
       ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
       ExpressionAttributeValues: { ':version': 0, ':tat': state.tat, ':windowGranted': state.windowGranted, ...rateValues(state) },
@@ -79,11 +82,45 @@ export class DynamoSharedRateStore implements SharedRateStore {
     return this.update({
       UpdateExpression:
         'SET #version = :version, #rate = :rate, slowStart = :slowStart, grownAt = :grownAt, decreasedAt = :decreasedAt, ' +
-        `windowStart = :windowStart, usedRate = :usedRate${resetWindow ? ', windowGranted = :zero' : ''}`,
+        'windowStart = :windowStart, usedRate = :usedRate, measuredLimit = :measuredLimit, measuredAt = :measuredAt' +
+        (resetWindow ? ', windowGranted = :zero' : ''),
       ConditionExpression: '#version = :expected',
       ExpressionAttributeNames: { '#version': 'version', '#rate': 'rate' },
       ExpressionAttributeValues: { ':version': version, ':expected': expected, ...rateValues(fields), ...(resetWindow ? { ':zero': 0 } : {}) },
     });
+  }
+
+  async addShare(share: number, nowMs: number, gatherMs: number): Promise<number> {
+    // A few rounds at most: each lost race means another worker just started or ended an episode.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Same episode (begun less than gatherMs ago): add to its sum. Otherwise this share starts a new one.
+      const added = await this.updateReturning({
+        UpdateExpression: 'ADD shareSum :share',
+        ConditionExpression: 'shareAt >= :since',
+        ExpressionAttributeValues: { ':share': share, ':since': nowMs - gatherMs },
+      });
+      if (added !== undefined) return added;
+      // Only on the bucket's own item: a share must never create an item without a rate.
+      const started = await this.updateReturning({
+        UpdateExpression: 'SET shareSum = :share, shareAt = :now',
+        ConditionExpression: 'attribute_exists(#version) AND (attribute_not_exists(shareAt) OR shareAt < :since)',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':share': share, ':now': nowMs, ':since': nowMs - gatherMs },
+      });
+      if (started !== undefined) return started;
+    }
+    return share;
+  }
+
+  private async updateReturning(input: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ReturnValues'>): Promise<number | undefined> {
+    try {
+      const { Attributes } = await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: KEY, ReturnValues: 'UPDATED_NEW', ...input }));
+      const sum: unknown = Attributes?.shareSum;
+      return typeof sum === 'number' ? sum : 0;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   private async update(input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
@@ -105,5 +142,7 @@ function rateValues(fields: SharedRateFields): Record<string, number | boolean> 
     ':decreasedAt': fields.decreasedAt,
     ':windowStart': fields.windowStart,
     ':usedRate': fields.usedRate,
+    ':measuredLimit': fields.measuredLimit,
+    ':measuredAt': fields.measuredAt,
   };
 }

@@ -63,8 +63,15 @@ export interface RateControlOptions {
   probeGain?: number;
   /** Multiplicative decrease on 5xx/timeouts/network errors. */
   overloadBackoff?: number;
-  /** Called when the estimate changes (e.g. to feed a shared limiter). */
+  /** Called when the rate changes. */
   onRateChange?(rate: number): void;
+  /**
+   * Measure only: detect throttling episodes, measure what got through (onLimitMeasured) and honour
+   * the holds, but keep pacing at maxRate — for a client whose pace a shared budget sets.
+   */
+  passive?: boolean;
+  /** Called with the limit measured at the end of each throttling episode (this client's view of it). */
+  onLimitMeasured?(limit: number): void;
 }
 
 export const DEFAULT_INITIAL_RATE = 10;
@@ -182,7 +189,7 @@ export class AdaptiveRateController {
     this.probeGain = options.probeGain ?? DEFAULT_PROBE_GAIN;
     this.overloadBackoff = options.overloadBackoff ?? DEFAULT_OVERLOAD_BACKOFF;
     this.slowStart = options.adaptive;
-    this.currentRate = options.adaptive ? Math.min(this.maxRate, options.initialRate ?? DEFAULT_INITIAL_RATE) : this.maxRate;
+    this.currentRate = options.adaptive && options.passive !== true ? Math.min(this.maxRate, options.initialRate ?? DEFAULT_INITIAL_RATE) : this.maxRate;
   }
 
   get rate(): number {
@@ -398,7 +405,12 @@ export class AdaptiveRateController {
     }
     if (accepted === 0) return; // too few requests in the window to learn anything; the halving stands
     let limit: number;
-    if (windowSends.length >= MIN_WINDOW_SAMPLES && windowSeconds > 0) {
+    // Measuring a share for a shared budget: the window's rate even from few samples. It is noisy
+    // per worker but unbiased, and the budget adds every worker's share up; the last second's rate
+    // would count a server's burst in.
+    if (this.options.passive === true && windowSeconds > 0) {
+      limit = accepted / windowSeconds;
+    } else if (windowSends.length >= MIN_WINDOW_SAMPLES && windowSeconds > 0) {
       limit = accepted / windowSeconds;
     } else {
       const horizon = Math.max(1, Math.min(1000, now - (this.recent[0]?.sentAt ?? now)));
@@ -406,6 +418,7 @@ export class AdaptiveRateController {
       limit = lastSecond / (horizon / 1000);
     }
     this.estimate = limit;
+    this.options.onLimitMeasured?.(limit);
     // The halving already happened; the estimate may only bring the rate to just under the limit.
     this.setRate(Math.max(this.minRate, BELOW_LIMIT * limit));
   }
@@ -415,6 +428,7 @@ export class AdaptiveRateController {
   }
 
   private setRate(rate: number): void {
+    if (this.options.passive === true) return;
     const next = Math.min(this.maxRate, Math.max(this.minRate, rate));
     if (next === this.currentRate) return;
     this.currentRate = next;

@@ -21,7 +21,7 @@ import {
 } from './errors.js';
 import { AdaptiveRateController, type RateControlSnapshot, type SendOutcome, type Ticket } from './adaptive-rate.js';
 import { parseRetryAfterMs, retryDelayMs } from './retry.js';
-import type { SharedRateBudget } from './shared-budget.js';
+import { SHARED_REPORT_EVERY_MS, type SharedRateBudget } from './shared-budget.js';
 import { ProblemDetailsSchema } from './wire.js';
 
 export interface CallOptions {
@@ -65,7 +65,8 @@ export interface TransportDeps {
 export class HttpTransport {
   readonly stats: ClientStats = { requests: 0, retries: 0, throttled: 0 };
   private readonly queue: PQueue;
-  private readonly rate: AdaptiveRateController;
+  private rate: AdaptiveRateController;
+  private sharedBudgetFailed = false;
   // A private field: invisible to JSON.stringify, util.inspect and enumeration.
   readonly #authorization: string;
 
@@ -77,13 +78,33 @@ export class HttpTransport {
     this.#authorization = `Bearer ${apiKey}`;
     // The rate controller uses the real clock, not the injected sleep: tests that record backoff
     // waits should not see pacing waits mixed in (they configure a high rate instead).
-    this.rate = new AdaptiveRateController({
-      adaptive: config.rateControl === 'adaptive',
-      maxRate: config.maxRequestsPerSecond,
-      maxConcurrency: config.maxConcurrency,
-      ...(deps.onRateChange === undefined ? {} : { onRateChange: deps.onRateChange }),
-    });
+    // With a shared budget the pace is the budget's, for every worker at once: a local controller
+    // that also paced would learn only this worker's share and keep it after the others finish. It
+    // measures that share in each throttling episode for the budget instead (and honours holds),
+    // unless the budget's store fails (see takeSharedToken).
+    this.rate = this.localController(deps.sharedBudget === undefined ? 'adaptive' : 'measure-for-shared');
     this.queue = new PQueue({ concurrency: this.rate.concurrency });
+  }
+
+  private localController(role: 'adaptive' | 'measure-for-shared'): AdaptiveRateController {
+    const shared = this.deps.sharedBudget;
+    const measuring = role === 'measure-for-shared' && shared !== undefined;
+    return new AdaptiveRateController({
+      adaptive: this.config.rateControl === 'adaptive',
+      maxRate: this.config.maxRequestsPerSecond,
+      maxConcurrency: this.config.maxConcurrency,
+      ...(this.deps.onRateChange === undefined ? {} : { onRateChange: this.deps.onRateChange }),
+      ...(measuring
+        ? {
+            passive: true,
+            onLimitMeasured: (share: number) => {
+              shared.shareMeasured(share).catch((caught: unknown) => {
+                this.deps.logger?.warn?.('could not report to the shared rate limit', { error: caught instanceof Error ? caught.name : 'unknown' });
+              });
+            },
+          }
+        : {}),
+    });
   }
 
   /** The rate controller's current state (rate, concurrency, estimated limit). */
@@ -242,6 +263,11 @@ export class HttpTransport {
       await shared.acquire(options.signal);
     } catch (caught) {
       if (options.signal?.aborted) throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller`, 'aborted');
+      if (!this.sharedBudgetFailed) {
+        // From now on this client paces itself (tickets of the measuring controller settle as no-ops).
+        this.sharedBudgetFailed = true;
+        this.rate = this.localController('adaptive');
+      }
       this.deps.logger?.warn?.('shared rate limit unavailable; using the local limit only', {
         error: caught instanceof Error ? caught.name : 'unknown',
       });
@@ -252,9 +278,10 @@ export class HttpTransport {
 
   private reportSharedThrottling(): void {
     const shared = this.deps.sharedBudget;
+    shared?.dropLeases();
     const now = performance.now();
     // One report per second per worker: the store allows one cut per second for all of them.
-    if (!shared || now - this.lastSharedReportAt < 1_000) return;
+    if (!shared || now - this.lastSharedReportAt < SHARED_REPORT_EVERY_MS) return;
     this.lastSharedReportAt = now;
     shared.throttled().catch((caught: unknown) => {
       this.deps.logger?.warn?.('could not lower the shared rate limit', { error: caught instanceof Error ? caught.name : 'unknown' });

@@ -1,13 +1,16 @@
 /**
  * One rate limit across concurrent workers: N clients (as N Lambda invocations would) share a
  * token bucket kept in the ledger table on dynalite, against a sandbox limited to R req/s that
- * none of them is told about. Behaviour only (no timing): everything deleted, sharing throttles less than
- * the same workers each on their own under the same load, and the bucket item is where the grant says it is.
+ * none of them is told about. Behaviour only (no timing): everything deleted, the first run measures the limit,
+ * the next throttles less than the same workers each on their own under the same load, and the bucket item is
+ * where the grant says it is.
  * Throughput figures: `npm run bench:workers`.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_RATE_LIMIT_PK, SHARED_RATE_LIMIT_SK } from '../../lambdas/adapters/ledger-table.js';
+import { DynamoSharedRateStore } from '../../lambdas/adapters/shared-rate-limit.js';
+import { initialState } from '../../lambdas/arize/shared-budget.js';
 import { generateDirectory, startSandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 import { runWorkers, type WorkersRun } from '../support/workers.js';
@@ -22,24 +25,33 @@ afterAll(async () => {
   await bed.close();
 });
 
-const LIMIT = 40;
+const LIMIT = 100;
+// Enough deletes that the first run meets the limit behind the sandbox's one-second burst.
+const DELETES = 320;
 
 describe.each([4, 16])('%i workers sharing one limit', (workers) => {
-  it('delete everything with fewer 429s than the same workers on their own, and keep the bucket on its own ledger key', { timeout: 120_000 }, async () => {
-    // The same directory and limit twice: once each worker on its own adaptive limiter, once sharing the bucket.
-    // The 429 share moves with machine load; sharing must beat the independent run under the same load.
+  it('delete everything, learn the limit on the first run and throttle less than the same workers on their own on the next', { timeout: 180_000 }, async () => {
+    // The same limit three times: each worker on its own adaptive limiter; then sharing a fresh bucket, which
+    // must discover the limit (a server's burst hides it, so this run pays one throttling storm); then sharing
+    // the bucket as that run left it, as the next invocations in AWS would. The 429 share moves with machine
+    // load; the next run must beat the independent one under the same load.
     const independent = await deleteAll(workers, undefined);
-    expect(independent.run.deleted).toBe(160);
+    expect(independent.run.deleted).toBe(DELETES);
     const { tableName } = await bed.freshLedger();
-    const shared = await deleteAll(workers, { tableName, doc: bed.doc });
-    expect(shared.run.deleted).toBe(160);
-    expect(shared.run.failed).toBe(0);
-    expect(shared.allDeleted).toBe(true);
-    // Without sharing, N workers each start at the client's initial rate and probe upward on their own,
-    // overrunning the limit N times over; with it, the bucket starts at one client's rate in total.
+    const first = await deleteAll(workers, { tableName, doc: bed.doc });
+    expect(first.run.deleted).toBe(DELETES);
+    expect(first.run.failed).toBe(0);
+    expect(first.allDeleted).toBe(true);
+    const measured = await new DynamoSharedRateStore({ tableName, client: bed.doc }).read();
+    expect(measured?.state.measuredLimit).toBeGreaterThan(0);
+    const next = await deleteAll(workers, { tableName, doc: bed.doc });
+    expect(next.run.deleted).toBe(DELETES);
+    expect(next.allDeleted).toBe(true);
     const share = (run: WorkersRun) => run.throttled / run.requests;
-    expect(share(shared.run)).toBeLessThan(share(independent.run));
-    expect(share(shared.run)).toBeLessThanOrEqual(0.25);
+    // Seen (unloaded, 6 runs): independent 0.26–0.35, next 0–0.09; one episode's measurement is noisy
+    // (0.2–3.5× the limit), and a high one costs 429s until the next episode measures again.
+    expect(share(next.run)).toBeLessThan(share(independent.run));
+    expect(share(next.run)).toBeLessThanOrEqual(0.2);
     const { Item } = await bed.doc.send(new GetCommand({ TableName: tableName, Key: { pk: SHARED_RATE_LIMIT_PK, sk: SHARED_RATE_LIMIT_SK } }));
     expect(Item).toMatchObject({ rate: expect.any(Number) as number, version: expect.any(Number) as number });
     expect(Item?.gsi1pk).toBeUndefined();
@@ -47,9 +59,29 @@ describe.each([4, 16])('%i workers sharing one limit', (workers) => {
   });
 });
 
+describe('the shared bucket item on dynalite', () => {
+  it('sums the shares of one throttling episode atomically, starts a new sum after it, and never creates a bucket', async () => {
+    const { tableName } = await bed.freshLedger();
+    const store = new DynamoSharedRateStore({ tableName, client: bed.doc });
+    const t = 1_000_000;
+    // No bucket yet: the share is answered alone and no rate-less item appears.
+    expect(await store.addShare(30, t, 300)).toBe(30);
+    expect(await store.read()).toBeUndefined();
+    expect(await store.create(initialState({ maxRate: 100 }, t))).toBe(true);
+    // Eight workers reporting at once, the first of them starting the episode: none lost, none doubled.
+    const sums = await Promise.all(Array.from({ length: 8 }, () => store.addShare(5, t, 300)));
+    expect(Math.max(...sums)).toBe(40);
+    expect(new Set(sums).size).toBe(8);
+    expect(await store.addShare(10, t + 200, 300)).toBe(50);
+    expect(await store.addShare(7, t + 600, 300)).toBe(7);
+    const bucket = await store.read();
+    expect(bucket?.state.rate).toBe(10);
+  });
+});
+
 async function deleteAll(workers: number, shared: { tableName: string; doc: LedgerTestBed['doc'] } | undefined) {
-  const directory = generateDirectory(161, { seed: workers });
-  const sandbox = await startSandbox({ seed: directory, rateLimit: LIMIT, latencyMs: 10 });
+  const directory = generateDirectory(DELETES + 1, { seed: workers });
+  const sandbox = await startSandbox({ seed: directory, rateLimit: LIMIT, latencyMs: 40 });
   try {
     const run = await runWorkers({ sandbox, workers, userIds: directory.slice(1).map((u) => u.id), ...(shared ? { shared } : {}) });
     return { run, allDeleted: sandbox.store.users().slice(1).every((u) => u.deleted) };

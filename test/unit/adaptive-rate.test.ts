@@ -132,6 +132,23 @@ describe('adaptive rate control', () => {
     expect(control.rate).toBeLessThanOrEqual(191 + 1e-9);
   });
 
+  it('passive (paced by a shared budget): keeps its rate, measures its share from few samples and reports it', async () => {
+    const shares: number[] = [];
+    const { clock, control, changes } = controller({ passive: true, maxRate: 1_000, onLimitMeasured: (share) => shares.push(share) });
+    expect(control.rate).toBe(1_000);
+    const tickets = [];
+    for (let i = 0; i < 6; i++) tickets.push(await control.acquire());
+    clock.t = tickets[0]!.sentAt + 40;
+    control.settle(tickets[0]!, { kind: 'throttled', retryAfterMs: 1_000 });
+    // 2 accepted in the 40 ms window: a worker's share of 50 req/s, though too few samples for an own limit.
+    tickets.slice(1, 3).forEach((ticket) => control.settle(ticket, { kind: 'accepted', latencyMs: 40 }));
+    tickets.slice(3).forEach((ticket) => control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 }));
+    expect(shares).toHaveLength(1);
+    expect(shares[0]).toBeCloseTo(50, 5);
+    expect(control.rate).toBe(1_000);
+    expect(changes).toEqual([]);
+  });
+
   it('holds every request for Retry-After when a throttling window let nothing through', async () => {
     const { clock, control } = controller({ initialRate: 100 });
     const sent = [await control.acquire(), await control.acquire(), await control.acquire()];

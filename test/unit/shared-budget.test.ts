@@ -9,6 +9,8 @@ import {
   initialState,
   planDecrease,
   planGrowth,
+  planMeasured,
+  SHARE_GATHER_MS,
   SHARED_BURST_SECONDS,
   SharedRateBudget,
   type SharedBucketState,
@@ -44,23 +46,57 @@ describe('shared bucket rules', () => {
     );
   });
 
-  it('grows under demand only while the workers use the rate, never past the ceiling', () => {
+  it('grows under demand only while the workers use the rate, never past twice what they use or the ceiling', () => {
     const state: SharedBucketState = { ...initialState(options, 0), rate: 60, windowStart: 0, windowGranted: 10 };
     // 10 tokens used in the last second: 60 req/s is more than twice that ⇒ no growth.
     expect(planGrowth(state, 1_000, options)?.rate).toBe(60);
-    // 40 used ⇒ the rate is validated and grows ×1.25 (slow start), capped at the ceiling.
-    expect(planGrowth({ ...state, windowGranted: 40 }, 1_000, options)?.rate).toBe(75);
+    // 40 used ⇒ validated; slow start doubles, but to at most twice the 40 req/s used (a server's burst
+    // can hide the limit from a doubling that outruns demand).
+    expect(planGrowth({ ...state, windowGranted: 40 }, 1_000, options)?.rate).toBe(80);
     expect(planGrowth({ ...state, rate: 90, windowGranted: 90 }, 1_000, options)?.rate).toBe(100);
   });
 
-  it('cuts ×0.8 once per second however many workers report the same throttling', () => {
-    const state: SharedBucketState = { ...initialState(options, 0), rate: 100 };
-    const first = planDecrease(state, 5_000, options);
+  it('the first throttling ends slow start two doublings back; later ones cut ×0.8 once per second for everyone', () => {
+    const slowStart: SharedBucketState = { ...initialState(options, 0), rate: 100 };
+    const exit = planDecrease(slowStart, 5_000, options);
+    expect(exit?.rate).toBe(25);
+    expect(exit?.slowStart).toBe(false);
+    const probing: SharedBucketState = { ...slowStart, slowStart: false };
+    const first = planDecrease(probing, 5_000, options);
     expect(first?.rate).toBe(80);
-    expect(first?.slowStart).toBe(false);
-    const after: SharedBucketState = { ...state, ...first };
+    const after: SharedBucketState = { ...probing, ...first };
     expect(planDecrease(after, 5_500, options)).toBeUndefined();
     expect(planDecrease(after, 6_000, options)?.rate).toBe(64);
+  });
+
+  it('a measured limit sets the rate just under it; a fuller sum of the same episode replaces a partial one', () => {
+    const wide = { maxRate: 1_000 };
+    const state: SharedBucketState = { ...initialState(wide, 0), rate: 400 };
+    const partial = planMeasured(state, 60, 10_000, wide);
+    expect(partial).toMatchObject({ rate: 57, slowStart: false, measuredLimit: 60, measuredAt: 10_000 });
+    const measured: SharedBucketState = { ...state, ...partial };
+    expect(planMeasured(measured, 100, 10_100, wide)?.rate).toBe(95);
+    // Within the episode a smaller (stale) sum changes nothing; a new episode's may lower the rate.
+    expect(planMeasured(measured, 50, 10_100, wide)).toBeUndefined();
+    expect(planMeasured(measured, 50, 10_000 + SHARE_GATHER_MS, wide)?.rate).toBe(47.5);
+    // Right after a measurement a 429 from the same episode does not cut again.
+    expect(planDecrease({ ...measured, slowStart: false }, 10_500, wide)).toBeUndefined();
+  });
+
+  it('probes slowly just under a limit measured in the last two seconds, then at the normal pace', () => {
+    const wide = { maxRate: 1_000 };
+    const measured: SharedBucketState = {
+      ...initialState(wide, 0),
+      slowStart: false,
+      rate: 95,
+      measuredLimit: 100,
+      measuredAt: 10_000,
+      grownAt: 10_000,
+      windowStart: 10_000,
+      windowGranted: 95,
+    };
+    expect(planGrowth(measured, 11_000, wide)?.rate).toBeCloseTo(95 * 1.002, 9);
+    expect(planGrowth({ ...measured, windowStart: 11_000 }, 12_000, wide)?.rate).toBeCloseTo(95 * 1.01, 9);
   });
 });
 
@@ -87,6 +123,13 @@ class MemoryStore implements SharedRateStore {
     if (this.current?.version !== expected) return Promise.resolve(false);
     this.current = { state: { ...this.current.state, ...fields, ...(resetWindow ? { windowGranted: 0 } : {}) }, version };
     return Promise.resolve(true);
+  }
+  private shareSum = 0;
+  private shareAt = Number.NEGATIVE_INFINITY;
+  addShare(share: number, nowMs: number, gatherMs: number): Promise<number> {
+    if (this.shareAt >= nowMs - gatherMs) this.shareSum += share;
+    else [this.shareSum, this.shareAt] = [share, nowMs];
+    return Promise.resolve(this.shareSum);
   }
 }
 
@@ -119,6 +162,28 @@ describe('SharedRateBudget leases', () => {
     const b = new SharedRateBudget(store, { maxRate: 100, initialRate: 100 }, clock);
     await a.acquire();
     await Promise.all([a.throttled(), b.throttled()]);
-    expect(store.current?.state.rate).toBe(80);
+    expect(store.current?.state.rate).toBe(25); // slow start left once, not twice
+    clock.t += 1_000;
+    await Promise.all([a.throttled(), b.throttled()]);
+    expect(store.current?.state.rate).toBe(20);
+  });
+
+  it('the shares the workers measure in one episode add up to the shared rate, each worker counted once', async () => {
+    const store = new MemoryStore();
+    const clock = { t: 9_000_000, now: () => clock.t, sleep: (ms: number) => ((clock.t += ms), Promise.resolve()) };
+    const workers = Array.from({ length: 4 }, () => new SharedRateBudget(store, { maxRate: 1_000, initialRate: 400 }, clock));
+    await workers[0]!.acquire();
+    await workers[0]!.throttled();
+    for (const worker of workers) {
+      clock.t += 20;
+      await worker.shareMeasured(50);
+    }
+    // A worker throttled again within the episode does not add its share twice.
+    await workers[1]!.shareMeasured(50);
+    expect(store.current?.state).toMatchObject({ measuredLimit: 200, slowStart: false });
+    expect(store.current?.state.rate).toBeCloseTo(190, 9);
+    // Nonsense from a controller (no time measured) never reaches the store.
+    await workers[2]!.shareMeasured(Number.POSITIVE_INFINITY);
+    expect(store.current?.state.measuredLimit).toBe(200);
   });
 });
