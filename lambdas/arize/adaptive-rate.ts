@@ -214,11 +214,6 @@ export class AdaptiveRateController {
     };
   }
 
-  /** Lowers the ceiling-bounded rate from outside (a shared budget that is tighter). */
-  capRate(rate: number): void {
-    if (rate > 0 && rate < this.currentRate) this.setRate(rate);
-  }
-
   /** Resolves when the next request may be sent; the ticket must be settled with its outcome. */
   acquire(signal?: AbortSignal): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {

@@ -112,11 +112,6 @@ export class HttpTransport {
     return this.rate.snapshot();
   }
 
-  /** Applies a tighter rate from outside, e.g. this worker's share of a shared budget. */
-  capRate(rate: number): void {
-    this.rate.capRate(rate);
-  }
-
   get baseUrl(): string {
     return this.config.baseUrl;
   }
@@ -263,11 +258,11 @@ export class HttpTransport {
       await shared.acquire(options.signal);
     } catch (caught) {
       if (options.signal?.aborted) throw new ArizeDeadlineError(`${spec.method} ${spec.route} was aborted by the caller`, 'aborted');
-      if (!this.sharedBudgetFailed) {
-        // From now on this client paces itself (tickets of the measuring controller settle as no-ops).
-        this.sharedBudgetFailed = true;
-        this.rate = this.localController('adaptive');
-      }
+      // Once per client: every later request would fail the same way.
+      if (this.sharedBudgetFailed) return;
+      // From now on this client paces itself (tickets of the measuring controller settle as no-ops).
+      this.sharedBudgetFailed = true;
+      this.rate = this.localController('adaptive');
       this.deps.logger?.warn?.('shared rate limit unavailable; using the local limit only', {
         error: caught instanceof Error ? caught.name : 'unknown',
       });

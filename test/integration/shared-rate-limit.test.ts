@@ -10,7 +10,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_RATE_LIMIT_PK, SHARED_RATE_LIMIT_SK } from '../../lambdas/adapters/ledger-table.js';
 import { DynamoSharedRateStore } from '../../lambdas/adapters/shared-rate-limit.js';
-import { initialState } from '../../lambdas/arize/shared-budget.js';
+import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND } from '../../lambdas/arize/index.js';
+import { initialState, SharedRateBudget, type SharedRateStore } from '../../lambdas/arize/shared-budget.js';
 import { generateDirectory, startSandbox } from '../../local/sandbox/server.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 import { runWorkers, type WorkersRun } from '../support/workers.js';
@@ -76,6 +77,34 @@ describe('the shared bucket item on dynalite', () => {
     expect(await store.addShare(7, t + 600, 300)).toBe(7);
     const bucket = await store.read();
     expect(bucket?.state.rate).toBe(10);
+  });
+});
+
+describe('a shared limit whose store fails', () => {
+  it('does not stop the offboarding: the client paces itself from then on and says so once', async () => {
+    const directory = generateDirectory(41, { seed: 3 });
+    const sandbox = await startSandbox({ seed: directory, latencyMs: 5 });
+    const down = (): Promise<never> => Promise.reject(Object.assign(new Error('table unavailable'), { name: 'ResourceNotFoundException' }));
+    const store: SharedRateStore = { read: down, create: down, take: down, updateRate: down, addShare: down };
+    const warnings: Array<{ message: string; detail: unknown }> = [];
+    try {
+      const client = new ArizeUsersClient({
+        baseUrl: sandbox.url,
+        apiKey: sandbox.apiKey,
+        env: {},
+        sharedBudget: new SharedRateBudget(store, { maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND }),
+        logger: { warn: (message: string, detail?: unknown) => warnings.push({ message, detail }) },
+      });
+      // While the budget paces, the local controller only measures (at the ceiling); after the failure it adapts.
+      expect(client.rateControl.rate).toBe(DEFAULT_MAX_REQUESTS_PER_SECOND);
+      const results = await client.bulkDelete({ userIds: directory.slice(1).map((u) => u.id) });
+      expect(results.filter((r) => r.status === 'deleted')).toHaveLength(40);
+      expect(sandbox.store.users().slice(1).every((u) => u.deleted)).toBe(true);
+      expect(warnings).toEqual([{ message: 'shared rate limit unavailable; using the local limit only', detail: { error: 'ResourceNotFoundException' } }]);
+      expect(client.rateControl.rate).toBeLessThan(DEFAULT_MAX_REQUESTS_PER_SECOND);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
 
