@@ -31,6 +31,19 @@ function controller(options: Partial<RateControlOptions> = {}) {
   return { clock, control, changes };
 }
 
+/**
+ * A throttling episode seen 40 ms (one round trip) after the first of `sent` requests went out: the
+ * first is answered 429, the next `accepted` get through, the rest are 429 too.
+ */
+async function throttlingEpisode(control: AdaptiveRateController, clock: ReturnType<typeof fakeClock>, sent: number, accepted: number): Promise<void> {
+  const tickets = [];
+  for (let i = 0; i < sent; i++) tickets.push(await control.acquire());
+  clock.t = tickets[0]!.sentAt + 40;
+  control.settle(tickets[0]!, { kind: 'throttled', retryAfterMs: 1_000 });
+  tickets.slice(1, 1 + accepted).forEach((ticket) => control.settle(ticket, { kind: 'accepted', latencyMs: 40 }));
+  tickets.slice(1 + accepted).forEach((ticket) => control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 }));
+}
+
 describe('adaptive rate control', () => {
   it('starts at a safe 10 req/s and doubles about every round trip while the rate is used', async () => {
     const { control } = controller();
@@ -114,12 +127,7 @@ describe('adaptive rate control', () => {
 
   it('near a limit it has measured, probes at a fifth of the speed (each crossing costs 429s)', async () => {
     const { clock, control } = controller({ initialRate: 1_000, maxRate: 1_000 });
-    const tickets = [];
-    for (let i = 0; i < 20; i++) tickets.push(await control.acquire());
-    clock.t = tickets[0]!.sentAt + 40;
-    control.settle(tickets[0]!, { kind: 'throttled', retryAfterMs: 1_000 });
-    tickets.slice(1, 9).forEach((ticket) => control.settle(ticket, { kind: 'accepted', latencyMs: 40 }));
-    tickets.slice(9).forEach((ticket) => control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 }));
+    await throttlingEpisode(control, clock, 20, 8);
     expect(control.rate).toBeCloseTo(190, 5); // 95 % of the 200 req/s measured
     clock.advance(2_000);
     for (let i = 0; i < 50; i++) {
@@ -136,13 +144,8 @@ describe('adaptive rate control', () => {
     const shares: number[] = [];
     const { clock, control, changes } = controller({ passive: true, maxRate: 1_000, onLimitMeasured: (share) => shares.push(share) });
     expect(control.rate).toBe(1_000);
-    const tickets = [];
-    for (let i = 0; i < 6; i++) tickets.push(await control.acquire());
-    clock.t = tickets[0]!.sentAt + 40;
-    control.settle(tickets[0]!, { kind: 'throttled', retryAfterMs: 1_000 });
     // 2 accepted in the 40 ms window: a worker's share of 50 req/s, though too few samples for an own limit.
-    tickets.slice(1, 3).forEach((ticket) => control.settle(ticket, { kind: 'accepted', latencyMs: 40 }));
-    tickets.slice(3).forEach((ticket) => control.settle(ticket, { kind: 'throttled', retryAfterMs: 1_000 }));
+    await throttlingEpisode(control, clock, 6, 2);
     expect(shares).toHaveLength(1);
     expect(shares[0]).toBeCloseTo(50, 5);
     expect(control.rate).toBe(1_000);
