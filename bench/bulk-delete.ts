@@ -3,7 +3,7 @@
  * distant, rate-limited Arize (40 ms per response, 200 req/s token bucket), comparing:
  *   - a sequential reference that follows the official SDK's bulk_delete algorithm
  *     (one paginated, email-filtered list call per email, exact match, then one delete per id,
- *     one request at a time, no retry);
+ *     one request at a time, urllib3's retries on 429 with Retry-After);
  *   - our path: the whole `offboard users delete` command as a process (start-up included),
  *     and the client's bulkDelete in-process.
  * A fresh sandbox per run, so every run deletes from the same 2,000-user directory.
@@ -100,37 +100,51 @@ async function measure(
   }
 }
 
-/** The SDK's bulk_delete, faithfully slow: resolve every email, then delete every id, one call at a time. */
+/**
+ * The SDK's bulk_delete, faithfully slow (../shared/arize-api.md): resolve every email, then delete every id, one
+ * call at a time. A lookup that still fails after urllib3's retries aborts the whole call before any delete.
+ */
 async function sdkReference(sandbox: Sandbox, emails: string[]): Promise<Status[]> {
   const headers = { authorization: `Bearer ${sandbox.apiKey}`, accept: 'application/json' };
   const statuses: Status[] = [];
   const resolved: string[] = [];
   for (const email of emails) {
-    try {
-      let cursor: string | undefined;
-      let matchId: string | undefined;
-      do {
-        const url = new URL('/v2/users', sandbox.url);
-        url.searchParams.set('email', email);
-        if (cursor !== undefined) url.searchParams.set('cursor', cursor);
-        const response = await fetch(url, { headers });
-        if (!response.ok) throw new Error(`list failed with ${response.status}`);
-        const page = ListUsersResponseSchema.parse(await response.json());
-        matchId = page.users.find((user) => sameEmail(user.email, email))?.id;
-        cursor = page.pagination.has_more ? page.pagination.next_cursor : undefined;
-      } while (matchId === undefined && cursor !== undefined);
-      if (matchId === undefined) statuses.push('not_found');
-      else resolved.push(matchId);
-    } catch {
-      statuses.push('failed');
-    }
+    let cursor: string | undefined;
+    let matchId: string | undefined;
+    do {
+      const url = new URL('/v2/users', sandbox.url);
+      url.searchParams.set('email', email);
+      url.searchParams.set('limit', '100');
+      if (cursor !== undefined) url.searchParams.set('cursor', cursor);
+      const response = await sdkRequest(url, 'GET', headers);
+      if (!response.ok) {
+        process.stderr.write(`    reference: a lookup raised (HTTP ${response.status} after retries): the SDK call aborts before any delete\n`);
+        return emails.map(() => 'failed');
+      }
+      const page = ListUsersResponseSchema.parse(await response.json());
+      matchId = page.users.find((user) => sameEmail(user.email, email))?.id;
+      cursor = page.pagination.has_more ? page.pagination.next_cursor : undefined;
+    } while (matchId === undefined && cursor !== undefined);
+    if (matchId === undefined) statuses.push('not_found');
+    else resolved.push(matchId);
   }
   for (const id of resolved) {
-    const response = await fetch(new URL(`/v2/users/${encodeURIComponent(id)}`, sandbox.url), { method: 'DELETE', headers });
+    const response = await sdkRequest(new URL(`/v2/users/${encodeURIComponent(id)}`, sandbox.url), 'DELETE', headers);
     await response.arrayBuffer();
     statuses.push(response.status === 204 ? 'deleted' : 'failed');
   }
   return statuses;
+}
+
+/** urllib3's default Retry(total=3) as the SDK gets it: GET/DELETE on 429/503/413 with Retry-After, sleeping exactly that. */
+async function sdkRequest(url: URL, method: 'GET' | 'DELETE', headers: Record<string, string>): Promise<Response> {
+  for (let retries = 0; ; retries++) {
+    const response = await fetch(url, { method, headers });
+    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+    if (retries === 3 || ![429, 503, 413].includes(response.status) || !Number.isFinite(retryAfter)) return response;
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+  }
 }
 
 /** The client with its defaults (adaptive), or tuned to a known limit. */
