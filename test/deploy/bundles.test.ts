@@ -18,6 +18,8 @@ const TOP_CONTRIBUTORS = 4;
  * links that cannot answer in Lambda, with the nested clients they build, and `semver`.
  */
 const ALIASED_AWAY = ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/nested-clients', 'semver'];
+/** Parts of a package replaced the same way (lambdas/bundle-aliases/event-streams.ts). */
+const ALIASED_AWAY_FILES = /node_modules\/@smithy\/core\/dist-es\/submodules\/event-streams\//;
 
 /**
  * What only a function that calls Arize needs (lambdas/handlers/wiring/arize.ts): the client (its HTTP layer, rate
@@ -49,9 +51,11 @@ describe('every bundle initialises with only what the Lambda runtime provides', 
       const moduleName = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
       const contents = bundleContents(fn.assetDir, moduleName);
       expect(contents.owners.map((o) => o.owner).filter((owner) => ALIASED_AWAY.includes(owner)), `${fn.logicalId} bundles a replaced package`).toEqual([]);
+      const sources = bundleContents(fn.assetDir, moduleName, (source) => source).owners.map((o) => o.owner);
+      expect(sources.filter((source) => ALIASED_AWAY_FILES.test(source)), `${fn.logicalId} bundles a replaced module`).toEqual([]);
       if (fn.environment.ARIZE_API_KEY_SECRET_ID === undefined) {
-        const files = bundleContents(fn.assetDir, moduleName, (source) => (source.includes('node_modules/') ? ownerOf(source) : source.replace(/^(\.\.\/)+/, '')));
-        expect(files.owners.map((o) => o.owner).filter((owner) => ARIZE_CLIENT_ONLY.includes(owner)), `${fn.logicalId} never calls Arize but bundles`).toEqual([]);
+        const own = sources.map((source) => (source.includes('node_modules/') ? ownerOf(source) : source.replace(/^(\.\.\/)+/, '')));
+        expect(own.filter((owner) => ARIZE_CLIENT_ONLY.includes(owner)), `${fn.logicalId} never calls Arize but bundles`).toEqual([]);
       }
       const largest = contents.owners.slice(0, TOP_CONTRIBUTORS).map((o) => `${o.owner} ${Math.round(o.bytes / 1024)}`).join(', ');
       figures.push({ fn: fn.logicalId, kb: Math.round(contents.bytes / 1024), medianMs: Math.round(median(times)), largest });
