@@ -3,6 +3,6 @@ import type { Context } from 'aws-lambda';
 import type { ResolveOutput } from '../core/workflow-state.js';
 import { resolveEmails } from '../usecases/resolve.js';
 import { lambdaHandler } from './middleware.js';
-import { deadlineOptions, getDefaultDeps } from './wiring/workflow.js';
+import { deadlineOptions, getDefaultArizeDeps } from './wiring/arize.js';
 
-export const handler = lambdaHandler((event: unknown, context: Context): Promise<ResolveOutput> => resolveEmails(event, getDefaultDeps(), deadlineOptions(context)));
+export const handler = lambdaHandler((event: unknown, context: Context): Promise<ResolveOutput> => resolveEmails(event, getDefaultArizeDeps(), deadlineOptions(context)));

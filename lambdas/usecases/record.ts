@@ -69,7 +69,7 @@ function requestFromFailedState(
   return { requestId: lenient.data.requestId, emails: [...new Set([...listed, ...targets.keys()])], targets, attempt, ...(notToRedrive ? { notToRedrive } : {}) };
 }
 
-export async function recordAction(input: unknown, deps: WorkflowDeps): Promise<RecordOutput> {
+export async function recordAction(input: unknown, deps: Omit<WorkflowDeps, 'directory'>): Promise<RecordOutput> {
   const action = parseTaskInput(RecordInputSchema, input, 'Record');
   const now = deps.clock();
   const recordedAt = now.toISOString();

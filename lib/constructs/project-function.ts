@@ -32,11 +32,13 @@ const BUNDLE_TARGET = 'node22';
 // esbuild's ESM output has no `require`; CommonJS dependencies that call it need one rebuilt from the module URL.
 /**
  * Packages replaced in the bundles by the part of them a Lambda can use (each module says why): the SDK's credential
- * chain by the runtime's environment credentials, `semver` by the one function the tracing libraries call.
+ * chain by the runtime's environment credentials, `semver` by the one function the tracing libraries call, the SDK's
+ * event-stream support (no call of ours streams events) by a stub that fails if one ever does.
  */
 const BUNDLE_ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'credential-provider.ts'),
   semver: path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'semver.ts'),
+  '@smithy/core/event-streams': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'event-streams.ts'),
 };
 
 const CREATE_REQUIRE_BANNER =

@@ -4,7 +4,7 @@
  * cold-import times and the largest packages (`npm run bench:bundles` prints more of them).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleContents } from './bundle-contents.js';
+import { bundleContents, ownerOf } from './bundle-contents.js';
 import { coldImport } from './bundles.js';
 import { functionsOf, loadTemplate, Resolver } from './template.js';
 
@@ -18,6 +18,16 @@ const TOP_CONTRIBUTORS = 4;
  * links that cannot answer in Lambda, with the nested clients they build, and `semver`.
  */
 const ALIASED_AWAY = ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/nested-clients', 'semver'];
+/** Parts of a package replaced the same way (lambdas/bundle-aliases/event-streams.ts). */
+const ALIASED_AWAY_FILES = /node_modules\/@smithy\/core\/dist-es\/submodules\/event-streams\//;
+
+/**
+ * What only a function that calls Arize needs (lambdas/handlers/wiring/arize.ts): the client (its HTTP layer, rate
+ * control, connection) and its request queue. A function the template gives no Arize key (no
+ * ARIZE_API_KEY_SECRET_ID) must not parse them at each cold start; the wire schemas and retry arithmetic that the
+ * workflow state and HR intake share with the client (lambdas/arize/wire.ts, retry.ts) may stay.
+ */
+const ARIZE_CLIENT_ONLY = ['lambdas/arize/client.ts', 'lambdas/arize/http.ts', 'lambdas/arize/connection.ts', 'lambdas/arize/rate-limit.ts', 'lambdas/arize/adaptive-rate.ts', 'lambdas/arize/shared-budget.ts', 'p-queue'];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,8 +48,15 @@ describe('every bundle initialises with only what the Lambda runtime provides', 
         expect(result.ok).toBe(true);
         times.push(result.initMs!);
       }
-      const contents = bundleContents(fn.assetDir, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+      const moduleName = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
+      const contents = bundleContents(fn.assetDir, moduleName);
       expect(contents.owners.map((o) => o.owner).filter((owner) => ALIASED_AWAY.includes(owner)), `${fn.logicalId} bundles a replaced package`).toEqual([]);
+      const sources = bundleContents(fn.assetDir, moduleName, (source) => source).owners.map((o) => o.owner);
+      expect(sources.filter((source) => ALIASED_AWAY_FILES.test(source)), `${fn.logicalId} bundles a replaced module`).toEqual([]);
+      if (fn.environment.ARIZE_API_KEY_SECRET_ID === undefined) {
+        const own = sources.map((source) => (source.includes('node_modules/') ? ownerOf(source) : source.replace(/^(\.\.\/)+/, '')));
+        expect(own.filter((owner) => ARIZE_CLIENT_ONLY.includes(owner)), `${fn.logicalId} never calls Arize but bundles`).toEqual([]);
+      }
       const largest = contents.owners.slice(0, TOP_CONTRIBUTORS).map((o) => `${o.owner} ${Math.round(o.bytes / 1024)}`).join(', ');
       figures.push({ fn: fn.logicalId, kb: Math.round(contents.bytes / 1024), medianMs: Math.round(median(times)), largest });
     });

@@ -9,6 +9,7 @@ import type { AuditPolicy } from '../../core/audit.js';
 import { describeZodError } from '../../core/request.js';
 import { log, metrics, tracer } from '../../observability.js';
 import { objectStoreReportSink, type AuditDeps, type AuditMetricsSink } from '../../usecases/audit.js';
+import { getDefaultArizeDirectory } from './arize.js';
 import { getDefaultWiring } from './workflow.js';
 
 export const powertoolsAuditMetrics: AuditMetricsSink = {
@@ -39,13 +40,13 @@ let defaultWiring: { deps: AuditDeps; policy: AuditPolicy } | undefined;
 
 export function getDefaultAuditWiring(): { deps: AuditDeps; policy: AuditPolicy } {
   if (defaultWiring) return defaultWiring;
-  const { ledger, arize } = getDefaultWiring();
+  const { ledger } = getDefaultWiring();
   const audit = loadAuditEnv(process.env);
   defaultWiring = {
     policy: audit.policy,
     deps: {
       ledger,
-      directory: arize,
+      directory: getDefaultArizeDirectory(),
       queue: new SqsRequestQueue({ queueUrl: audit.queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
       clock: () => new Date(),
       log,

@@ -37,6 +37,8 @@ function secretSource(): SecretSource {
   return awsSecrets;
 }
 
+let defaultLedger: DynamoLedger | undefined;
+
 export function getDefaultWebhookDeps(): WebhookDeps {
   if (defaultDeps) return defaultDeps;
   const queueUrl = process.env.INTAKE_QUEUE_URL?.trim();
@@ -46,7 +48,9 @@ export function getDefaultWebhookDeps(): WebhookDeps {
   if (!process.env.WEBHOOK_SECRET_ID?.trim() && process.env.OFFBOARDING_WEBHOOK_SECRET === undefined) {
     throw new WebhookConfigError('invalid Lambda environment: WEBHOOK_SECRET_ID: is required');
   }
-  const ledger = new DynamoLedger({ tableName: ledgerTableName });
+  // One traced client for every ledger call of the container (the HR routes' rejections included).
+  const ledger = new DynamoLedger({ tableName: ledgerTableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) });
+  defaultLedger = ledger;
   defaultDeps = {
     secrets: () => loadWebhookSecrets(process.env, secretSource()),
     queue: new SqsRequestQueue({ queueUrl, client: tracer.captureAWSv3Client(new SQSClient({})) }),
@@ -64,8 +68,6 @@ let defaultHrDeps: HrIntakeDeps | undefined;
 export function getDefaultHrDeps(): HrIntakeDeps {
   if (defaultHrDeps) return defaultHrDeps;
   const base = getDefaultWebhookDeps();
-  const tableName = process.env.LEDGER_TABLE_NAME?.trim();
-  const ledger = tableName ? new DynamoLedger({ tableName, client: createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({}))) }) : undefined;
   defaultHrDeps = {
     settings: (provider) => {
       const adapter = adapterForPath(`/hr/${provider}`);
@@ -80,7 +82,7 @@ export function getDefaultHrDeps(): HrIntakeDeps {
     random: Math.random,
     lookup: DEFAULT_HR_LOOKUP,
     ledger: base.ledger,
-    ...(ledger ? { reject: ledgerRejections(ledger, base.clock) } : {}),
+    ...(defaultLedger ? { reject: ledgerRejections(defaultLedger, base.clock) } : {}),
     ...(base.cancel ? { cancel: base.cancel } : {}),
   };
   return defaultHrDeps;

@@ -1,95 +1,42 @@
 /**
- * Production wiring of the workflow use cases (ports → AWS adapters), built once per container. The local
- * runtime and tests build their own `WorkflowDeps` (usecases/ports.ts) and call the use cases directly.
+ * Production wiring of the workflow use cases (ports → AWS adapters), built once per container: what every task
+ * shares (config, ledger). The Arize directory is wired apart (./arize.ts) so that the bundles of tasks that never
+ * call Arize (validate, record, plan-retry, summarize, start) do not carry its client. The local runtime and tests
+ * build their own `WorkflowDeps` (usecases/ports.ts) and call the use cases directly.
  */
-import type { Context } from 'aws-lambda';
-import { ArizeUsersClient, DEFAULT_MAX_REQUESTS_PER_SECOND } from '../../arize/index.js';
-import { SharedRateBudget } from '../../arize/shared-budget.js';
-import { DynamoSharedRateStore } from '../../adapters/shared-rate-limit.js';
-import { DynamoLedger, createDocumentClient } from '../../adapters/ledger.js';
-import { loadArizeApiKey, secretsManagerSource, type SecretSource } from '../../adapters/secrets.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { arizeEndpointOptions, arizeLimitOptions, loadRuntimeConfig, type RuntimeConfig } from '../../core/runtime-config.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoLedger, createDocumentClient } from '../../adapters/ledger.js';
+import { loadRuntimeConfig, type RuntimeConfig } from '../../core/runtime-config.js';
 import { log, powertoolsOutcomeMetrics, tracer } from '../../observability.js';
 import type { WorkflowDeps } from '../../usecases/ports.js';
-
-/** Time a task leaves itself to record outcomes after its last Arize call. */
-export const RECORDING_RESERVE_MS = 5_000;
-
-export function deadlineFrom(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, now: number): number | undefined {
-  if (!context || typeof context.getRemainingTimeInMillis !== 'function') return undefined;
-  return now + Math.max(1_000, context.getRemainingTimeInMillis() - RECORDING_RESERVE_MS);
-}
-
-/** The use cases' call options for a Lambda invocation: Arize calls stop in time to record their outcomes. */
-export function deadlineOptions(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): { deadline?: number } {
-  const deadline = deadlineFrom(context, Date.now());
-  return deadline ? { deadline } : {};
-}
 
 /** What every handler in a container shares: config read once, each SDK client built once. */
 export interface DefaultWiring {
   config: RuntimeConfig;
+  /** The traced DynamoDB document client, also used by the Arize wiring's shared rate budget. */
+  documents: DynamoDBDocumentClient;
   ledger: DynamoLedger;
-  /** Lazy: only tasks that call Arize read the API key (cached for SECRET_MAX_AGE_SECONDS; a failed read is retried next time). */
-  arize: () => Promise<ArizeUsersClient>;
 }
 
+/** The workflow's dependencies without the Arize directory: what the tasks that never call Arize receive. */
+export type LedgerTaskDeps = Omit<WorkflowDeps, 'directory'>;
+
 let defaultWiring: DefaultWiring | undefined;
-let defaultDeps: WorkflowDeps | undefined;
+let defaultDeps: LedgerTaskDeps | undefined;
 
 /** Production wiring from the Lambda environment; throws ConfigError naming the bad variables. */
 export function getDefaultWiring(): DefaultWiring {
-  defaultWiring ??= buildDefaultWiring();
+  if (defaultWiring) return defaultWiring;
+  const config = loadRuntimeConfig(process.env);
+  const documents = createDocumentClient(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  defaultWiring = { config, documents, ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: documents }) };
   return defaultWiring;
 }
 
-export function getDefaultDeps(): WorkflowDeps {
+export function getDefaultDeps(): LedgerTaskDeps {
   if (defaultDeps) return defaultDeps;
-  const { config, ledger, arize } = getDefaultWiring();
-  defaultDeps = { config, ledger, directory: arize, clock: () => new Date(), metrics: powertoolsOutcomeMetrics, log };
+  const { config, ledger } = getDefaultWiring();
+  defaultDeps = { config, ledger, clock: () => new Date(), metrics: powertoolsOutcomeMetrics, log };
   return defaultDeps;
-}
-
-function buildDefaultWiring(): DefaultWiring {
-  const config = loadRuntimeConfig(process.env);
-  const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
-  const documents = createDocumentClient(dynamo);
-  // One bucket for every concurrent invocation (resolve, delete, audit): see shared-budget.ts.
-  const sharedBudget = config.arize.sharedRateLimit === true
-    ? new SharedRateBudget(new DynamoSharedRateStore({ tableName: config.ledgerTableName, client: documents }), {
-        maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND,
-      })
-    : undefined;
-  // Built on the first Arize call: validate, record, plan-retry and summarize never read the key.
-  let secrets: SecretSource | undefined;
-  // One client per key: it carries the learned rate, so it is kept while the key stays the same, and replaced
-  // when a rotated key arrives (the secret is re-read after SECRET_MAX_AGE_SECONDS, not once per container).
-  let current: { apiKey: string; client: ArizeUsersClient } | undefined;
-  return {
-    config,
-    ledger: new DynamoLedger({ tableName: config.ledgerTableName, client: documents }),
-    arize: async () => {
-      secrets ??= secretsManagerSource(tracer.captureAWSv3Client(new SecretsManagerClient({})));
-      const apiKey = await loadArizeApiKey(config.arize, secrets);
-      if (current?.apiKey !== apiKey) {
-        const client = new ArizeUsersClient({
-          apiKey,
-          ...arizeEndpointOptions(config.arize),
-          ...arizeLimitOptions(config.arize),
-          ...(sharedBudget === undefined ? {} : { sharedBudget }),
-          logger: log,
-        });
-        current = { apiKey, client };
-      }
-      return current.client;
-    },
-  };
-}
-
-/** Tests only. */
-export function resetDefaultDeps(): void {
-  defaultWiring = undefined;
-  defaultDeps = undefined;
 }
