@@ -31,7 +31,7 @@ const LIMIT = 100;
 const DELETES = 320;
 
 describe.each([4, 16])('%i workers sharing one limit', (workers) => {
-  it('delete everything, learn the limit on the first run and throttle less than the same workers on their own on the next', { timeout: 180_000 }, async () => {
+  it('delete everything, meet the limit on the first run and throttle less than the same workers on their own on the next', { timeout: 180_000 }, async () => {
     // The same limit three times: each worker on its own adaptive limiter; then sharing a fresh bucket, which
     // must discover the limit (a server's burst hides it, so this run pays one throttling storm); then sharing
     // the bucket as that run left it, as the next invocations in AWS would. The 429 share moves with machine
@@ -43,8 +43,11 @@ describe.each([4, 16])('%i workers sharing one limit', (workers) => {
     expect(first.run.deleted).toBe(DELETES);
     expect(first.run.failed).toBe(0);
     expect(first.allDeleted).toBe(true);
-    const measured = await new DynamoSharedRateStore({ tableName, client: bed.doc }).read();
-    expect(measured?.state.measuredLimit).toBeGreaterThan(0);
+    // The first run met the limit: slow start ended. (Whether the workers' shares also measured it depends on
+    // a few answers per round trip each — at 16 workers every share can be zero — so that is not asserted here.)
+    const found = await new DynamoSharedRateStore({ tableName, client: bed.doc }).read();
+    expect(first.run.throttled).toBeGreaterThan(0);
+    expect(found?.state.slowStart).toBe(false);
     const next = await deleteAll(workers, { tableName, doc: bed.doc });
     expect(next.run.deleted).toBe(DELETES);
     expect(next.allDeleted).toBe(true);
