@@ -19,8 +19,11 @@ import { FINAL_REQUEST_STATES } from './ops-report.js';
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** Called with the latest known state of every awaited request while waiting. */
-  onUpdate?: (states: ReadonlyMap<string, RequestState | undefined>) => void;
+  /**
+   * Called with the latest known state of every awaited request while waiting; an in-process runtime adds, per
+   * unfinished request, how many of its emails have an outcome so far (progress per email, not per request).
+   */
+  onUpdate?: (states: ReadonlyMap<string, RequestState | undefined>, recorded?: ReadonlyMap<string, number>) => void;
   pollIntervalMs?: number;
 }
 
@@ -39,13 +42,17 @@ export interface OpsBackend {
   close(): Promise<void>;
 }
 
-export async function readStates(ledger: Ledger, requestIds: readonly string[]): Promise<Map<string, RequestState | undefined>> {
+export async function readStates(ledger: Pick<Ledger, 'getRequestState'>, requestIds: readonly string[]): Promise<Map<string, RequestState | undefined>> {
   const entries = await Promise.all(requestIds.map(async (id) => [id, await ledger.getRequestState(id)] as const));
   return new Map(entries);
 }
 
+function isFinal(state: RequestState | undefined): boolean {
+  return state !== undefined && FINAL_REQUEST_STATES.has(state.status);
+}
+
 export function allFinal(states: ReadonlyMap<string, RequestState | undefined>): boolean {
-  return [...states.values()].every((state) => state !== undefined && FINAL_REQUEST_STATES.has(state.status));
+  return [...states.values()].every(isFinal);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -55,7 +62,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * request is final; `stopWhen` replaces that rule (the in-process runtime knows better when it is done).
  */
 export async function pollUntilFinal(
-  ledger: Ledger,
+  ledger: Pick<Ledger, 'getRequestState'>,
   requestIds: readonly string[],
   options: WaitOptions,
   rule: { stopWhen?: (states: ReadonlyMap<string, RequestState | undefined>) => boolean } = {},
@@ -63,8 +70,12 @@ export async function pollUntilFinal(
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.pollIntervalMs ?? 250;
   const stopWhen = rule.stopWhen ?? allFinal;
+  const states = new Map<string, RequestState | undefined>();
   for (;;) {
-    const states = await readStates(ledger, requestIds);
+    // A final state does not change while this command waits: only the others are read again, so a poll of a
+    // 100-request run costs what is still under way, not every request each time.
+    const open = requestIds.filter((id) => !isFinal(states.get(id)));
+    for (const [id, state] of await readStates(ledger, open)) states.set(id, state);
     options.onUpdate?.(states);
     if (stopWhen(states) || Date.now() >= deadline) return states;
     await sleep(Math.min(interval, Math.max(1, deadline - Date.now())));

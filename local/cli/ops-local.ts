@@ -53,17 +53,30 @@ function runtimeBackend(runtime: LocalRuntime | RemoteRuntime, label: string): O
       // In process: a request id may already be final from an earlier run, so the ledger alone cannot say
       // when this run is over; the runtime can (queue empty, every execution finished).
       let drained = false;
-      const draining = runtime
-        .drain({ timeoutMs: options.timeoutMs })
-        .catch(() => undefined)
-        .finally(() => (drained = true));
-      const states = await pollUntilFinal(runtime.ledger, requestIds, { pollIntervalMs: 150, ...options, timeoutMs: options.timeoutMs + 1_000 }, {
-        stopWhen: () => drained,
+      const recorded = new Map<string, number>();
+      const stopListening = runtime.onProgress((event) => {
+        if (event.kind === 'outcomes' && event.emails !== undefined) recorded.set(event.requestId, event.emails);
+        else if (event.kind === 'finished') recorded.delete(event.requestId);
       });
-      await draining;
-      const final = await readStates(runtime.ledger, requestIds);
-      options.onUpdate?.(final);
-      return allFinal(final) ? final : states;
+      try {
+        const draining = runtime
+          .drain({ timeoutMs: options.timeoutMs })
+          .catch(() => undefined)
+          .finally(() => (drained = true));
+        const onUpdate = options.onUpdate;
+        const states = await pollUntilFinal(
+          runtime.ledger,
+          requestIds,
+          { pollIntervalMs: 150, ...options, timeoutMs: options.timeoutMs + 1_000, ...(onUpdate ? { onUpdate: (seen) => onUpdate(seen, recorded) } : {}) },
+          { stopWhen: () => drained },
+        );
+        await draining;
+        const final = await readStates(runtime.ledger, requestIds);
+        options.onUpdate?.(final);
+        return allFinal(final) ? final : states;
+      } finally {
+        stopListening();
+      }
     },
     redriveDlq: () => runtime.redriveDlq(),
     close: () => runtime.close(),

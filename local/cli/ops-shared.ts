@@ -201,11 +201,19 @@ function interruptHandler(
   return { handler, interrupted: () => stopping };
 }
 
-/** Emails of the requests that reached a final state: what `run` counts, not requests (a part holds up to 1,000). */
-export function finishedEmails(requests: readonly OffboardingRequest[], states: ReadonlyMap<string, RequestState | undefined>): number {
+/**
+ * Emails done: all of a request in a final state, and of an unfinished one those with an outcome already
+ * (`recorded`, when the runtime reports it) — what `run` counts, not requests (a part holds up to 1,000).
+ */
+export function finishedEmails(
+  requests: readonly Pick<OffboardingRequest, 'requestId' | 'emails'>[],
+  states: ReadonlyMap<string, RequestState | undefined>,
+  recorded: ReadonlyMap<string, number> = new Map(),
+): number {
   return requests.reduce((sum, request) => {
     const state = states.get(request.requestId);
-    return state !== undefined && FINAL_REQUEST_STATES.has(state.status) ? sum + request.emails.length : sum;
+    if (state !== undefined && FINAL_REQUEST_STATES.has(state.status)) return sum + request.emails.length;
+    return sum + Math.min(recorded.get(request.requestId) ?? 0, request.emails.length);
   }, 0);
 }
 
@@ -228,7 +236,7 @@ export async function submitAndWait(
   const total = requests.reduce((sum, request) => sum + request.emails.length, 0);
   const progress = createProgress(total, { label: 'Offboarding', unit: 'emails', mode: progressMode(flags.progress) });
   try {
-    const states = await backend.waitFor(ids, { timeoutMs: flags.timeout * 1000, onUpdate: (s) => progress.set(finishedEmails(requests, s)) });
+    const states = await backend.waitFor(ids, { timeoutMs: flags.timeout * 1000, onUpdate: (s, recorded) => progress.set(finishedEmails(requests, s, recorded)) });
     return { waited: true, states };
   } finally {
     progress.finish();

@@ -13,6 +13,8 @@ import { executionStarterFrom } from '../../lambdas/adapters/execution-starter.j
 import { DynamoLedger } from '../../lambdas/adapters/ledger.js';
 import { ledgerTableDefinition } from '../../lambdas/adapters/ledger-table.js';
 import { maskEmailsInText } from '../../lambdas/core/email.js';
+import type { RecordOptions } from '../../lambdas/core/ledger.js';
+import type { Outcome } from '../../lambdas/core/outcome.js';
 import { parseRequest } from '../../lambdas/core/request.js';
 import { startRequests } from '../../lambdas/usecases/start.js';
 import type { PublishedAlert } from '../../lambdas/usecases/task-handlers.js';
@@ -177,7 +179,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const queue: IntakeQueueRef = { client: sqs.client, queueUrl: queues.queueUrl, dlqUrl: queues.dlqUrl };
 
-    const ledger = new DynamoLedger({ tableName: LOCAL_LEDGER_TABLE_NAME, client: dynamo.doc });
+    // Progress per email, not per request (a request holds up to 1,000): the emails of each unfinished request
+    // that have an outcome, forgotten when the request finishes so memory follows the executions under way.
+    const recorded = new Map<string, Set<string>>();
+    const ledger = new OutcomeReportingLedger({ tableName: LOCAL_LEDGER_TABLE_NAME, client: dynamo.doc }, (outcomes) => {
+      const touched = new Set<string>();
+      for (const outcome of outcomes) {
+        if (!watchedRequests.has(outcome.requestId)) continue;
+        let emails = recorded.get(outcome.requestId);
+        if (emails === undefined) recorded.set(outcome.requestId, (emails = new Set()));
+        emails.add(outcome.email);
+        touched.add(outcome.requestId);
+      }
+      for (const requestId of touched) emit({ requestId, kind: 'outcomes', emails: recorded.get(requestId)?.size ?? 0 });
+    });
     // The sandbox's key belongs to its first seed user: passed as the key owner so that user is always PROTECTED.
     const sandboxOwner = arizeOption.mode === 'sandbox' ? (arizeOption.seed ?? demoDirectory())[0]?.email : undefined;
     const endpoint: LocalArizeEndpoint =
@@ -203,7 +218,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         options.onAlert?.(alert);
       },
       ...(options.seams?.wrapTaskHandlers ? { wrapTaskHandlers: options.seams.wrapTaskHandlers } : {}),
-      ...(options.retainEvents !== undefined ? { retainEvents: options.retainEvents } : {}),
+      // Nothing in the runtime reads an execution's event log (progress and drain need only its status), and a
+      // 1,000-email request's log holds every Map iteration's input and output: kept for a whole `run`, the logs
+      // were what grew with the emails. Tests that inspect a history ask for it.
+      retainEvents: options.retainEvents ?? false,
     });
 
     const listeners = new Set<(event: ProgressEvent) => void>();
@@ -217,13 +235,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     };
     const watched = new Set<string>();
+    const watchedRequests = new Set<string>();
     const finishing = new Set<Promise<void>>();
     const watch = (executionArn: string, requestId: string) => {
       if (watched.has(executionArn)) return;
       watched.add(executionArn);
+      watchedRequests.add(requestId);
       const done = executions
         .waitForExecution(executionArn)
         .then(async (result) => {
+          watchedRequests.delete(requestId);
+          recorded.delete(requestId);
           const state = await ledger.getRequestState(requestId).catch(() => undefined);
           emit({ requestId, kind: 'finished', status: state?.status ?? result.status });
         })
@@ -360,6 +382,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 export const DEFAULT_MAX_ACTIVE_EXECUTIONS = 4;
 
 const UNFINISHED_STATES = ['RECEIVED', 'RUNNING'] as const;
+
+/** The deployed ledger adapter, telling the runtime what it recorded (after the write succeeded). */
+class OutcomeReportingLedger extends DynamoLedger {
+  constructor(
+    options: ConstructorParameters<typeof DynamoLedger>[0],
+    private readonly onRecorded: (outcomes: readonly Outcome[]) => void,
+  ) {
+    super(options);
+  }
+
+  override async recordOutcomes(outcomes: readonly Outcome[], options?: RecordOptions): Promise<void> {
+    await super.recordOutcomes(outcomes, options);
+    this.onRecorded(outcomes);
+  }
+}
 
 async function resumeInterrupted(
   ledger: DynamoLedger,

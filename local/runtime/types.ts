@@ -61,7 +61,7 @@ export interface LocalRuntimeOptions {
   definitionCacheDir?: string | false;
   /** Receives what AlertHeld would publish (they are also kept in `alerts`). */
   onAlert?: (alert: PublishedAlert) => void;
-  /** Keep each execution's event log (default true). */
+  /** Keep each execution's event log (default false: memory would grow with every request run). */
   retainEvents?: boolean;
   /**
    * Executions doing work at once (not counting those sleeping in a Wait); further requests stay on the queue
@@ -80,9 +80,11 @@ export interface LocalRuntimeOptions {
 export interface ProgressEvent {
   /** The request id; for a rejected message, its rejection id (the ledger key of its REJECTED record). */
   requestId: string;
-  kind: 'started' | 'finished' | 'rejected';
+  kind: 'started' | 'outcomes' | 'finished' | 'rejected';
   /** `finished`: the request's final ledger state (COMPLETED, HELD, …); `rejected`: the reason. */
   status?: string;
+  /** `outcomes`: how many of the request's emails have an outcome recorded so far (each email counted once). */
+  emails?: number;
 }
 
 export interface DrainOptions {

@@ -80,6 +80,18 @@ describe('local pipeline through SQS', () => {
     const finished = Object.fromEntries(events.filter((e) => e.kind === 'finished').map((e) => [e.requestId, e.status]));
     expect(finished).toEqual({ 'hr-1': 'COMPLETED', 'hr-2': 'COMPLETED', 'hr-3': 'COMPLETED' });
     expect(events.filter((e) => e.kind === 'started').map((e) => e.requestId).sort()).toEqual(['hr-1', 'hr-2', 'hr-3']);
+    // Per-email progress: before hr-1 finishes, the runtime has said that both its emails have an outcome.
+    const hr1 = events.filter((e) => e.requestId === 'hr-1').map((e) => (e.kind === 'outcomes' ? `outcomes:${String(e.emails)}` : e.kind));
+    expect(hr1.indexOf('outcomes:2')).toBeGreaterThan(hr1.indexOf('started'));
+    expect(hr1.indexOf('outcomes:2')).toBeLessThan(hr1.indexOf('finished'));
+
+    // A finished execution keeps its status, not its event log: memory must not grow with every request a run holds.
+    const results = await Promise.all(rt.executions.listExecutions().map((execution) => rt.executions.waitForExecution(execution.executionArn)));
+    expect(results).toHaveLength(3);
+    for (const result of results) {
+      expect(result.events).toEqual([]);
+      expect(result.transitions).toBeGreaterThan(0);
+    }
   }, 120_000);
 
   it('records a poison message REJECTED while the rest of its batch proceeds', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureTable, startDynamo } from '../../local/engines/dynamo.js';
+import { MemoryLevel } from 'memory-level';
+import { ensureTable, releaseLevelIteratorsOnReturn, startDynamo } from '../../local/engines/dynamo.js';
 
 // Shaped like the ledger contract (pk/sk + two GSIs) so the engine is exercised with indexes.
 const tableDefinition: CreateTableCommandInput = {
@@ -38,6 +39,17 @@ afterAll(() => {
 });
 
 describe('startDynamo', () => {
+  it("gives LevelDB iterators the return() dynalite's streams call, so a finished Query releases its iterator", async () => {
+    releaseLevelIteratorsOnReturn();
+    const db = new MemoryLevel<string, string>();
+    await db.put('a', '1');
+    const iterator: { return?: () => Promise<void>; next(): Promise<unknown> } = db.iterator();
+    expect(typeof iterator.return).toBe('function');
+    await iterator.return?.();
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'LEVEL_ITERATOR_NOT_OPEN' });
+    await db.close();
+  });
+
   it('persists tables and items under `path` across a restart, and ensureTable is idempotent', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'engines-dynamo-'));
     dataDirs.push(dataDir);
