@@ -129,7 +129,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   if (arize.mode === 'external' && !flags.confirm) process.stderr.write('Real Arize without --confirm: every request runs as a dry run.\n');
-  runtime.onProgress((event) => process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`));
+  // A request's lifecycle, a line each; the per-email 'outcomes' counts are for progress bars, not for this log.
+  runtime.onProgress((event) => {
+    if (event.kind !== 'outcomes') process.stderr.write(`${event.kind} ${maskEmailsInText(event.requestId)}${event.status ? ` ${event.status}` : ''}\n`);
+  });
 
   const sqsQueue = new SqsRequestQueue({ queueUrl: runtime.queue.queueUrl, client: runtime.queue.client });
   const deps: WebhookDeps = {

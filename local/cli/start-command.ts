@@ -76,12 +76,13 @@ function transientDeleteFault(getSandbox: () => Sandbox | undefined, email: stri
 }
 
 /** The shared progress line on a terminal; elsewhere one log line per finished request, as it happens. */
-function progressLine(total: number): { event(e: ProgressEvent): void; done(): void } {
+export function progressLine(total: number): { event(e: ProgressEvent): void; done(): void } {
   const seen = new Set<string>();
   const progress = createProgress(total, { label: 'Offboarding', unit: 'requests' });
   return {
     event(e) {
-      if (e.kind === 'started') return;
+      // Only a request's end counts here ('started' and the per-email 'outcomes' come before it).
+      if (e.kind !== 'finished' && e.kind !== 'rejected') return;
       if (seen.has(e.requestId)) return;
       seen.add(e.requestId);
       progress.set(seen.size);

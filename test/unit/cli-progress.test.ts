@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProgress, formatDuration, progressMode, progressText } from '../../local/cli/progress.js';
 
 function stream(isTTY: boolean): { text: string; isTTY: boolean; write(chunk: string): boolean } {
@@ -39,5 +39,24 @@ describe('the CLI progress display', () => {
     const off = stream(true);
     createProgress(2, { label: 'L', unit: 'emails', stream: off, mode: progressMode(false) }).set(2);
     expect(off.text).toBe('');
+  });
+});
+
+describe('offboard start: one line per finished request', () => {
+  it('counts a request when it ends, with its final state — not when its first outcomes are recorded', async () => {
+    const { progressLine } = await import('../../local/cli/start-command.js');
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    try {
+      const progress = progressLine(2);
+      progress.event({ requestId: 'hr-1', kind: 'started' });
+      progress.event({ requestId: 'hr-1', kind: 'outcomes', emails: 3 });
+      expect(lines).toEqual([]);
+      progress.event({ requestId: 'hr-1', kind: 'finished', status: 'HELD' });
+      progress.event({ requestId: 'rejected-1', kind: 'rejected', status: 'invalid email' });
+      expect(lines).toEqual(['[1/2] hr-1: HELD\n', '[2/2] rejected-1: REJECTED\n']);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
