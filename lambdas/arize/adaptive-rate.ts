@@ -72,6 +72,8 @@ export interface RateControlOptions {
   passive?: boolean;
   /** Called with the limit measured at the end of each throttling episode (this client's view of it). */
   onLimitMeasured?(limit: number): void;
+  /** Passive only: called where the controller would back off for overload (5xx, timeouts, rising latency). */
+  onBackoff?(): void;
 }
 
 export const DEFAULT_INITIAL_RATE = 10;
@@ -382,6 +384,8 @@ export class AdaptiveRateController {
   private decrease(rate: number, now: number): void {
     this.slowStart = false;
     this.reactedUpTo = now;
+    // A passive controller does not pace: whoever does (the shared budget) must back off instead.
+    if (this.options.passive === true) this.options.onBackoff?.();
     this.setRate(Math.max(this.minRate, rate));
   }
 

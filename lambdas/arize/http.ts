@@ -97,6 +97,8 @@ export class HttpTransport {
       ...(measuring
         ? {
             passive: true,
+            // Overload (5xx, timeouts, latency) slows every worker down, as a 429 does.
+            onBackoff: () => this.reportSharedThrottling(),
             onLimitMeasured: (share: number) => {
               shared.shareMeasured(share).catch((caught: unknown) => {
                 this.deps.logger?.warn?.('could not report to the shared rate limit', { error: caught instanceof Error ? caught.name : 'unknown' });

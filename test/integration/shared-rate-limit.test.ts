@@ -83,6 +83,33 @@ describe('the shared bucket item on dynalite', () => {
   });
 });
 
+describe('a shared limit under overload', () => {
+  it('5xx without any 429 lower the shared rate too: the workers\' own controllers only measure', async () => {
+    const directory = generateDirectory(7, { seed: 5 });
+    const sandbox = await startSandbox({ seed: directory, latencyMs: 5, errorRate: 1 });
+    const { tableName } = await bed.freshLedger();
+    const store = new DynamoSharedRateStore({ tableName, client: bed.doc });
+    try {
+      const client = new ArizeUsersClient({
+        baseUrl: sandbox.url,
+        apiKey: sandbox.apiKey,
+        env: {},
+        maxRetries: 1,
+        sleep: () => Promise.resolve(),
+        sharedBudget: new SharedRateBudget(store, { maxRate: DEFAULT_MAX_REQUESTS_PER_SECOND, initialRate: 40 }),
+      });
+      const results = await client.bulkDelete({ userIds: directory.slice(1).map((u) => u.id) });
+      expect(results.every((r) => r.status === 'failed')).toBe(true);
+      expect(sandbox.counters.status['429'] ?? 0).toBe(0);
+      const bucket = await store.read();
+      expect(bucket?.state.slowStart).toBe(false);
+      expect(bucket?.state.rate).toBeLessThan(40);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe('a shared limit whose store fails', () => {
   it('does not stop the offboarding: the client paces itself from then on and says so once', async () => {
     const directory = generateDirectory(41, { seed: 3 });

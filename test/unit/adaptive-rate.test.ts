@@ -197,6 +197,16 @@ describe('adaptive rate control', () => {
     expect(control.rate).toBeCloseTo(49, 5);
   });
 
+  it('passive: where it would back off for overload, it keeps its rate and tells whoever paces', async () => {
+    let backoffs = 0;
+    const { clock, control } = controller({ passive: true, maxRate: 100, onBackoff: () => backoffs++ });
+    const tickets = [await control.acquire(), await control.acquire(), await control.acquire()];
+    clock.advance(40);
+    for (const ticket of tickets) control.settle(ticket, { kind: 'overloaded' });
+    expect(backoffs).toBe(1); // once per round trip, as the active controller's cut
+    expect(control.rate).toBe(100);
+  });
+
   it('a minority of 5xx (a flaky server, 15 % random 503s) does not cut the rate: the retries absorb them', async () => {
     const { clock, control } = controller({ initialRate: 80, maxRate: 80 });
     // Deterministic: every 7th answer fails (~14 %), spread as random failures would be.
