@@ -59,6 +59,9 @@ export interface WorkflowDeps {
   log: WorkflowLog;
 }
 
+/** The workflow's dependencies without the Arize directory: what the tasks that never call Arize receive. */
+export type LedgerTaskDeps = Omit<WorkflowDeps, 'directory'>;
+
 export type StartResult = { status: 'started'; executionArn: string } | { status: 'duplicate' };
 
 export interface ExecutionStarter {

@@ -10,7 +10,7 @@ import { OffboardingRequestSchema } from '../core/request.js';
 import { shouldRetry } from '../core/retry-policy.js';
 import { RecordInputSchema, type ChunkResult, type StepError } from '../core/workflow-state.js';
 import { parseTaskInput } from './parse.js';
-import type { WorkflowDeps } from './ports.js';
+import type { LedgerTaskDeps } from './ports.js';
 
 export type RecordOutput =
   | { requestId: string; held: number; message: string }
@@ -69,7 +69,7 @@ function requestFromFailedState(
   return { requestId: lenient.data.requestId, emails: [...new Set([...listed, ...targets.keys()])], targets, attempt, ...(notToRedrive ? { notToRedrive } : {}) };
 }
 
-export async function recordAction(input: unknown, deps: Omit<WorkflowDeps, 'directory'>): Promise<RecordOutput> {
+export async function recordAction(input: unknown, deps: LedgerTaskDeps): Promise<RecordOutput> {
   const action = parseTaskInput(RecordInputSchema, input, 'Record');
   const now = deps.clock();
   const recordedAt = now.toISOString();

@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoLedger, createDocumentClient } from '../../adapters/ledger.js';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../core/runtime-config.js';
 import { log, powertoolsOutcomeMetrics, tracer } from '../../observability.js';
-import type { WorkflowDeps } from '../../usecases/ports.js';
+import type { LedgerTaskDeps } from '../../usecases/ports.js';
 
 /** What every handler in a container shares: config read once, each SDK client built once. */
 export interface DefaultWiring {
@@ -18,9 +18,6 @@ export interface DefaultWiring {
   documents: DynamoDBDocumentClient;
   ledger: DynamoLedger;
 }
-
-/** The workflow's dependencies without the Arize directory: what the tasks that never call Arize receive. */
-export type LedgerTaskDeps = Omit<WorkflowDeps, 'directory'>;
 
 let defaultWiring: DefaultWiring | undefined;
 let defaultDeps: LedgerTaskDeps | undefined;
