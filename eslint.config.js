@@ -35,4 +35,16 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The bundles' built-in aliases (lambdas/bundle-aliases/node-*.cjs): CommonJS, so `require('http')` in a dependency
+    // gets the module object itself; outside the TypeScript project.
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      parserOptions: { projectService: false, project: null },
+      sourceType: 'commonjs',
+      globals: { module: 'writable', process: 'readonly' },
+    },
+  },
 );

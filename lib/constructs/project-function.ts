@@ -31,6 +31,29 @@ const BUNDLE_TARGET = 'node22';
 
 // esbuild's ESM output has no `require`; CommonJS dependencies that call it need one rebuilt from the module URL.
 /**
+ * Built-in modules the bundles take through `process.getBuiltinModule` instead of an ESM `import`. Importing a
+ * built-in as ESM makes Node build a facade that reads every export, and on Node 24 `node:http`'s exports include
+ * lazy getters (`WebSocket`, `MessageEvent`, …) that load undici: 65–90 ms of every cold start, for classes no
+ * Lambda of ours uses (`node:process` adds ≈ 11 ms, `node:fs` ≈ 7 ms; measured with `npm run bench:bundles`).
+ * Each alias is a one-line CommonJS module; esbuild's interop reads the properties the code imports, when it uses
+ * them, and `require('http')` in a CommonJS dependency gets the same object. An alias also claims its subpaths, so
+ * `fs/promises` has its own.
+ */
+export const BUILTINS_WITHOUT_ESM_FACADE = ['http', 'process', 'fs', 'fs/promises'] as const;
+
+function builtinsWithoutEsmFacade(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const file = path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', `node-${name.replace('/', '-')}.cjs`);
+      return [
+        [name, file],
+        [`node:${name}`, file],
+      ];
+    }),
+  );
+}
+
+/**
  * Packages replaced in the bundles by the part of them a Lambda can use (each module says why): the SDK's credential
  * chain by the runtime's environment credentials, `semver` by the one function the tracing libraries call, the SDK's
  * event-stream support (no call of ours streams events) by a stub that fails if one ever does.
@@ -39,6 +62,7 @@ const BUNDLE_ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'credential-provider.ts'),
   semver: path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'semver.ts'),
   '@smithy/core/event-streams': path.join(PROJECT_ROOT, 'lambdas', 'bundle-aliases', 'event-streams.ts'),
+  ...builtinsWithoutEsmFacade(BUILTINS_WITHOUT_ESM_FACADE),
 };
 
 const CREATE_REQUIRE_BANNER =

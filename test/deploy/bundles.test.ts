@@ -3,7 +3,10 @@
  * (what the nodejs24.x runtime gives us, minus its preinstalled SDK, which we do not rely on). Prints sizes,
  * cold-import times and the largest packages (`npm run bench:bundles` prints more of them).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUILTINS_WITHOUT_ESM_FACADE } from '../../lib/constructs/project-function.js';
 import { bundleContents, ownerOf } from './bundle-contents.js';
 import { coldImport } from './bundles.js';
 import { functionsOf, loadTemplate, Resolver } from './template.js';
@@ -27,6 +30,9 @@ const ALIASED_AWAY_FILES = /node_modules\/@smithy\/core\/dist-es\/submodules\/ev
  * ARIZE_API_KEY_SECRET_ID) must not parse them at each cold start; the wire schemas and retry arithmetic that the
  * workflow state and HR intake share with the client (lambdas/arize/wire.ts, retry.ts) may stay.
  */
+/** An ESM `import … from "node:http"` (minified or not) of a built-in the bundles must take without a facade. */
+const FACADE_IMPORT = new RegExp(`from\\s*["'](node:)?(${BUILTINS_WITHOUT_ESM_FACADE.map((name) => name.replace('/', '\\/')).join('|')})["']`, 'g');
+
 const ARIZE_CLIENT_ONLY = ['lambdas/arize/client.ts', 'lambdas/arize/http.ts', 'lambdas/arize/connection.ts', 'lambdas/arize/rate-limit.ts', 'lambdas/arize/adaptive-rate.ts', 'lambdas/arize/shared-budget.ts', 'p-queue'];
 
 function median(values: number[]): number {
@@ -53,6 +59,8 @@ describe('every bundle initialises with only what the Lambda runtime provides', 
       expect(contents.owners.map((o) => o.owner).filter((owner) => ALIASED_AWAY.includes(owner)), `${fn.logicalId} bundles a replaced package`).toEqual([]);
       const sources = bundleContents(fn.assetDir, moduleName, (source) => source).owners.map((o) => o.owner);
       expect(sources.filter((source) => ALIASED_AWAY_FILES.test(source)), `${fn.logicalId} bundles a replaced module`).toEqual([]);
+      const code = readFileSync(path.join(fn.assetDir, `${moduleName}.mjs`), 'utf8');
+      expect(code.match(FACADE_IMPORT) ?? [], `${fn.logicalId} imports a built-in through its ESM facade`).toEqual([]);
       if (fn.environment.ARIZE_API_KEY_SECRET_ID === undefined) {
         const own = sources.map((source) => (source.includes('node_modules/') ? ownerOf(source) : source.replace(/^(\.\.\/)+/, '')));
         expect(own.filter((owner) => ARIZE_CLIENT_ONLY.includes(owner)), `${fn.logicalId} never calls Arize but bundles`).toEqual([]);

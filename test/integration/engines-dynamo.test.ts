@@ -43,10 +43,13 @@ describe('startDynamo', () => {
     releaseLevelIteratorsOnReturn();
     const db = new MemoryLevel<string, string>();
     await db.put('a', '1');
-    const iterator: { return?: () => Promise<void>; next(): Promise<unknown> } = db.iterator();
-    expect(typeof iterator.return).toBe('function');
-    await iterator.return?.();
-    await expect(iterator.next()).rejects.toMatchObject({ code: 'LEVEL_ITERATOR_NOT_OPEN' });
+    // Entries, keys and values: dynalite streams all three (keys() and values() wrap an entry iterator).
+    const iterators: { return?: () => Promise<void>; next(): Promise<unknown> }[] = [db.iterator(), db.keys(), db.values()];
+    for (const iterator of iterators) {
+      expect(typeof iterator.return).toBe('function');
+      await iterator.return?.();
+      await expect(iterator.next()).rejects.toMatchObject({ code: 'LEVEL_ITERATOR_NOT_OPEN' });
+    }
     await db.close();
   });
 
