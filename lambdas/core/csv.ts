@@ -20,6 +20,8 @@ export function csvField(value: CsvCell): string {
 export interface CsvOptions {
   /** RFC 4180 says CRLF (the default); the audit report in S3 has always used LF. */
   newline?: '\r\n' | '\n';
+  /** Without the header row: the rows that follow a header already written (a report written request by request). */
+  header?: boolean;
 }
 
 /** Header row, then one line per record, each terminated (including the last). */
@@ -29,8 +31,9 @@ export function toCsv(
   options: CsvOptions = {},
 ): string {
   const newline = options.newline ?? '\r\n';
-  const lines = [columns.map((c) => csvField(c)), ...records.map((r) => columns.map((c) => csvField(r[c])))].map((row) => row.join(','));
-  return `${lines.join(newline)}${newline}`;
+  const rows = records.map((r) => columns.map((c) => csvField(r[c])));
+  const lines = (options.header === false ? rows : [columns.map((c) => csvField(c)), ...rows]).map((row) => row.join(','));
+  return lines.length === 0 ? '' : `${lines.join(newline)}${newline}`;
 }
 
 // ---- reading (the one CSV reader: `offboard run --file`, `offboard pull`, the scheduled pull) ----

@@ -12,7 +12,7 @@ import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { note, out } from './log.js';
 import type { OpsBackend } from './ops-backend.js';
-import { buildReport, OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, type Report } from './ops-report.js';
+import { buildReport, OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, writeOutcomesCsv, type Report } from './ops-report.js';
 import { addDeleteOptions, applySafety, submitAndWait, unfinished, withBackend } from './ops-shared.js';
 import { validEffectiveAt, validRequestId, type REQUEST_OPTIONS } from './options.js';
 import { outputOption, render, renderCsv, renderJson, type OutputFormat } from './output.js';
@@ -36,8 +36,14 @@ export async function reportRun(
     note(`Follow them with: offboard status <requestId>`);
     return;
   }
-  const report = await buildReport(backend.ledger, { requestIds });
-  printReport(report, format, 'outcomes');
+  let report: Omit<Report, 'outcomes' | 'generatedAt'>;
+  if (format === 'csv') {
+    report = await writeOutcomesCsv(backend.ledger, requestIds, out);
+  } else {
+    const full = await buildReport(backend.ledger, { requestIds });
+    printReport(full, format, 'outcomes');
+    report = full;
+  }
   const pending = unfinished(states);
   const failed = report.totals.FAILED;
   const held = report.requests.filter((r) => r.state === 'HELD').map((r) => r.requestId);

@@ -54,8 +54,8 @@ export function renderTable(records: readonly OutputRecord[], columns: readonly 
 }
 
 /** CSV output of every command goes through the project's one writer (formula-guarded, RFC 4180). */
-export function renderCsv(records: readonly OutputRecord[], columns: readonly string[]): string {
-  return toCsv(records, columns);
+export function renderCsv(records: readonly OutputRecord[], columns: readonly string[], options: { header?: boolean } = {}): string {
+  return toCsv(records, columns, options);
 }
 
 export function renderJson(value: unknown): string {

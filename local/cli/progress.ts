@@ -62,6 +62,11 @@ export function progressText(label: string, unit: string, done: number, total: n
 }
 
 const REDRAW_MS = 200;
+/**
+ * Plain lines: at most one per interval (the first change and the last count always). Progress moves per email,
+ * so a line per change was 100,000 lines in the log of a 100,000-email `run`.
+ */
+export const PLAIN_LINE_INTERVAL_MS = 2_000;
 
 export function createProgress(total: number, options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
@@ -85,8 +90,10 @@ export function createProgress(total: number, options: ProgressOptions): Progres
       stream.write(`\r\x1b[2K${text()}`);
       return;
     }
-    // Plain lines: one per change of the count, so a log shows each step without a flood of repeats.
     if (done === lastPrinted) return;
+    const now = performance.now();
+    if (!force && lastPrinted >= 0 && now - lastDrawn < PLAIN_LINE_INTERVAL_MS) return;
+    lastDrawn = now;
     lastPrinted = done;
     stream.write(`${text()}\n`);
   };

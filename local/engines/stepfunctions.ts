@@ -78,10 +78,12 @@ export interface ExecutionResult {
 
 interface ExecutionRecord {
   description: ExecutionDescription;
-  inputJson: string;
+  /** The input as started, compared by an idempotent StartExecution while RUNNING; released when the execution stops. */
+  inputJson: string | undefined;
   events: ExecutionEvent[];
   transitions: { count: number };
   finished: Promise<void>;
+  /** The engine's abort, released when the execution stops: it closes over the engine's whole run (input, state). */
   abort: () => void;
   /** Aborts the local waits of this execution along with it. */
   waits: AbortController;
@@ -541,8 +543,15 @@ export class LocalStepFunctions {
       }
     })();
     const waits = new AbortController();
-    void finished.finally(() => waits.abort());
-    return { description, inputJson, events, transitions, finished, abort: execution.abort, waits };
+    const record: ExecutionRecord = { description, inputJson, events, transitions, finished, abort: execution.abort, waits };
+    // A finished execution keeps only what DescribeExecution and waitForExecution return: a `run` of 100,000 emails
+    // starts 100 executions, and each one's engine closure held its 1,000-email run until the process ended.
+    void finished.finally(() => {
+      waits.abort();
+      record.abort = () => undefined;
+      record.inputJson = undefined;
+    });
+    return record;
   }
 
   /** Wait states rewritten into local waits show up as what they are in the definition. */

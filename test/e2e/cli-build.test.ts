@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BUNDLE, CLI_NODE_FLAGS } from '../../scripts/build-cli.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 
 const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
@@ -37,6 +38,15 @@ describe('the built offboard CLI', () => {
     expect(packageJson.bin.offboard).toBe('dist/offboard.js');
     const run = await runCli(['--version']);
     expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(packageJson.version);
+  });
+
+  it('runs as an executable through its shebang, which carries the Node flags it ships with', () => {
+    expect(readFileSync(CLI_BUNDLE, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}`);
+    // env -S splits the flags from `node`; without it the kernel would look for an interpreter named "node --max-…".
+    const run = spawnSync(CLI_BUNDLE, ['--version'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe(packageJson.version);
   });
 

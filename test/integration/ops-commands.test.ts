@@ -17,7 +17,8 @@ import { approvalRequest } from '../../local/cli/approve-command.js';
 import { listFailures } from '../../local/cli/failures-command.js';
 import { redrivePlan } from '../../local/cli/redrive-command.js';
 import { renderRequestStatus } from '../../local/cli/status-command.js';
-import { buildReport, emailStatusView, requestStatus } from '../../local/cli/ops-report.js';
+import { buildReport, emailStatusView, OUTCOME_COLUMNS, outcomeRecord, requestStatus, writeOutcomesCsv } from '../../local/cli/ops-report.js';
+import { renderCsv } from '../../local/cli/output.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
 let bed: LedgerTestBed;
@@ -116,6 +117,18 @@ describe('report', () => {
     expect(report.outcomes).toHaveLength(7);
     const only = await buildReport(ledger, { requestIds: ['h1'] });
     expect(only.outcomes.map((o) => o.email)).toEqual(['eve@example.com', 'fay@example.com']);
+  });
+
+  it('written request by request, the CSV is the whole report\'s, with one header and the same totals', async () => {
+    const ledger = await seededLedger();
+    const ids = ['r2', 'h1', 'r1', 'h1'];
+    const whole = await buildReport(ledger, { requestIds: ids });
+    const chunks: string[] = [];
+    const streamed = await writeOutcomesCsv(ledger, ids, (text) => chunks.push(text));
+    expect(chunks.join('')).toBe(renderCsv(whole.outcomes.map(outcomeRecord), OUTCOME_COLUMNS));
+    expect(chunks.join('').match(/^request_id,/gm)).toHaveLength(1);
+    expect(streamed.totals).toEqual(whole.totals);
+    expect(streamed.requests).toEqual(whole.requests);
   });
 });
 

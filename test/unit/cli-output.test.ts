@@ -37,6 +37,12 @@ describe('csv (RFC 4180)', () => {
     const text = renderCsv([{ id: 'u1', name: 'Lee, Ann' }, { id: 'u2' }], ['id', 'name']);
     expect(text).toBe('id,name\r\nu1,"Lee, Ann"\r\nu2,\r\n');
   });
+
+  it('without the header writes only the rows, and nothing for no rows (a continuation after the header)', () => {
+    expect(renderCsv([{ id: 'u3', name: '=cmd' }], ['id', 'name'], { header: false })).toBe("u3,'=cmd\r\n");
+    expect(renderCsv([], ['id', 'name'], { header: false })).toBe('');
+    expect(renderCsv([], ['id', 'name'])).toBe('id,name\r\n');
+  });
 });
 
 describe('table', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createProgress, formatDuration, progressMode, progressText } from '../../local/cli/progress.js';
+import { createProgress, formatDuration, PLAIN_LINE_INTERVAL_MS, progressMode, progressText } from '../../local/cli/progress.js';
 
 function stream(isTTY: boolean): { text: string; isTTY: boolean; write(chunk: string): boolean } {
   return { text: '', isTTY, write(chunk: string) { this.text += chunk; return true; } };
@@ -35,6 +35,20 @@ describe('the CLI progress display', () => {
     forced.finish();
     expect(piped.text.split('\n').filter(Boolean).map((line) => line.split(' [')[0])).toEqual(['L 1/2 emails', 'L 2/2 emails']);
     expect(piped.text).not.toContain('\x1b');
+
+    const flood = stream(false);
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const perEmail = createProgress(1000, { label: 'L', unit: 'emails', stream: flood, mode: 'on' });
+      for (let done = 1; done <= 500; done += 1) perEmail.set(done);
+      vi.advanceTimersByTime(PLAIN_LINE_INTERVAL_MS);
+      for (let done = 501; done <= 1000; done += 1) perEmail.set(done);
+      perEmail.finish();
+    } finally {
+      vi.useRealTimers();
+    }
+    // The first change, the first after the interval, and the last count: not a line per email.
+    expect(flood.text.split('\n').filter(Boolean).map((line) => line.split(' [')[0])).toEqual(['L 1/1000 emails', 'L 501/1000 emails', 'L 1000/1000 emails']);
 
     const off = stream(true);
     createProgress(2, { label: 'L', unit: 'emails', stream: off, mode: progressMode(false) }).set(2);
