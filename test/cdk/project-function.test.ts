@@ -118,7 +118,12 @@ describe('ProjectFunction defaults, merging and bindings (bundling skipped)', ()
     expect(merged.sourcesContent).toBe(false);
     expect(merged.esbuildArgs?.['--log-limit']).toBe('0');
     const aliases = merged.esbuildArgs?.['--alias'];
-    expect(Array.isArray(aliases) ? aliases.map((a) => a.split('=')[0]) : aliases).toEqual(['@aws-sdk/credential-provider-node', 'semver', '@smithy/core/event-streams']);
+    expect(Array.isArray(aliases) ? aliases.map((a) => a.split('=')[0]) : aliases).toEqual([
+      '@aws-sdk/credential-provider-node',
+      'semver',
+      '@smithy/core/event-streams',
+      ...['http', 'process', 'fs', 'fs/promises'].flatMap((name) => [name, `node:${name}`]),
+    ]);
   });
 
   it('gives each function its own retained log group with the requested retention', () => {
