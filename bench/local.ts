@@ -1,7 +1,7 @@
 /**
  * `npm run bench:local -- --cli`: what a user runs — `offboard run emails.txt --confirm` as its own process
  * against `offboard sandbox` (another process, N + 20 % users, no latency), 10,000 and 100,000 emails by
- * default (`--sizes`). Prints seconds, µs per email, the `run` process's peak RSS (VmHWM; the sandbox is
+ * default (`--sizes`), writing `-o csv` (`--output table|json` for another format). Prints seconds, µs per email, the `run` process's peak RSS (VmHWM; the sandbox is
  * not part of the product and is left out), what it wrote to stderr besides its own lines and its last
  * `--progress` line.
  *
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitRequest } from '../lambdas/core/request.js';
 import { loadLocalConfig, loadWorkflowDefinition, startLocalRuntime, type LocalConfigOverrides } from '../local/runtime/index.js';
+import { parseOutputFormat } from '../local/cli/output.js';
 import { generateDirectory } from '../local/sandbox/server.js';
 import { buildCli, CLI_BUNDLE } from '../scripts/build-cli.js';
 
@@ -139,7 +140,7 @@ async function measureCli(size: number): Promise<CliMeasurement> {
       });
       const began = performance.now();
       // Executed as `offboard` is, through its shebang: the Node flags it carries are part of what ships.
-      const run = spawn(CLI, ['run', join(dir, 'leavers.txt'), '--data-dir', join(dir, 'data'), '--confirm', '--timeout', '3600', '-o', 'csv', '--progress'], {
+      const run = spawn(CLI, ['run', join(dir, 'leavers.txt'), '--data-dir', join(dir, 'data'), '--confirm', '--timeout', '3600', '-o', CLI_OUTPUT, '--progress'], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: {
           ...process.env,
@@ -173,6 +174,9 @@ async function measureCli(size: number): Promise<CliMeasurement> {
   }
 }
 
+/** `-- --output table|json` measures another output format of `run` (csv by default). */
+const CLI_OUTPUT = parseOutputFormat(process.argv.includes('--output') ? (process.argv[process.argv.indexOf('--output') + 1] ?? '') : 'csv');
+
 async function benchCli(sizes: readonly number[]): Promise<void> {
   // What a user runs is the built bundle: built from these sources first, as `npm run build` would.
   await buildCli({ quiet: true });
@@ -182,7 +186,7 @@ async function benchCli(sizes: readonly number[]): Promise<void> {
   await measureCli(20);
   const rows: CliMeasurement[] = [];
   for (const size of sizes) {
-    process.stderr.write(`bench:local --cli — offboard run with ${size} emails (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)…\n`);
+    process.stderr.write(`bench:local --cli — offboard run -o ${CLI_OUTPUT} with ${size} emails (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)…\n`);
     const row = await measureCli(size);
     rows.push(row);
     // Each row as soon as it is measured: a 100,000-email run takes long, and an interrupted bench keeps the rest.

@@ -14,7 +14,7 @@ import {
   type OutcomeStatus,
   type RequestStateStatus,
 } from '../../lambdas/core/outcome.js';
-import { renderCsv, type OutputRecord } from './output.js';
+import { renderCsv, renderTableHeader, renderTableRows, widenTable, type OutputFormat, type OutputRecord } from './output.js';
 import { mapLimited } from '../../lambdas/core/concurrency.js';
 import { summarizeAccess } from '../../lambdas/core/access-inventory.js';
 import { orphanedServiceKeysOf } from '../../lambdas/core/removal.js';
@@ -208,20 +208,68 @@ function totalsOf(views: readonly Pick<RequestStatusView, 'counts'>[]): OutcomeC
 }
 
 /**
- * The outcome rows of `buildReport` as CSV, written one request at a time (in the order given): a `run` of
- * 100,000 emails built its whole report in memory first, 100,000 outcomes three times over (views, rows, text),
- * at the very end of the run. Returns the report without its outcomes.
+ * The report of `buildReport` for these requests (in the order given), written one request at a time instead of
+ * built whole: a `run` of 100,000 emails held its outcomes three times over (views, rows, text) at its very end,
+ * and a table of 130,000 rows overflowed the stack. CSV is written in one pass; a table needs its column widths
+ * and the JSON its totals before the first row, so those read the requests twice. The table is the outcome rows
+ * alone (the caller prints the totals). Returns the report without its outcomes.
  */
-export async function writeOutcomesCsv(ledger: Ledger, requestIds: readonly string[], write: (text: string) => void): Promise<Omit<Report, 'outcomes' | 'generatedAt'>> {
-  write(renderCsv([], OUTCOME_COLUMNS));
-  const summaries: Report['requests'] = [];
-  for (const requestId of new Set(requestIds)) {
+export async function writeOutcomes(
+  ledger: Ledger,
+  requestIds: readonly string[],
+  format: OutputFormat,
+  write: (text: string) => void,
+  now: Date = new Date(),
+): Promise<Omit<Report, 'outcomes' | 'generatedAt'>> {
+  const ids = [...new Set(requestIds)];
+  const viewOf = async (requestId: string): Promise<RequestStatusView> => {
     const [state, outcomes] = await Promise.all([ledger.getRequestState(requestId), ledger.outcomesOfRequest(requestId)]);
-    const view = requestStatusView(requestId, state, outcomes);
-    write(renderCsv(view.outcomes.map((outcome) => outcomeRecord({ requestId, ...outcome })), OUTCOME_COLUMNS, { header: false }));
-    summaries.push(requestSummary(view));
+    return requestStatusView(requestId, state, outcomes);
+  };
+  const rowsOf = (view: RequestStatusView) => view.outcomes.map((outcome) => ({ requestId: view.requestId, ...outcome }));
+  const requests: Report['requests'] = [];
+  if (format === 'csv') {
+    write(renderCsv([], OUTCOME_COLUMNS));
+    for (const requestId of ids) {
+      const view = await viewOf(requestId);
+      write(renderCsv(rowsOf(view).map(outcomeRecord), OUTCOME_COLUMNS, { header: false }));
+      requests.push(requestSummary(view));
+    }
+    return { totals: totalsOf(requests), requests };
   }
-  return { totals: totalsOf(summaries), requests: summaries };
+  let widths: number[] | undefined;
+  for (const requestId of ids) {
+    const view = await viewOf(requestId);
+    requests.push(requestSummary(view));
+    if (format === 'table') widths = widenTable(widths, rowsOf(view).map(outcomeRecord), OUTCOME_COLUMNS);
+  }
+  const totals = totalsOf(requests);
+  const emails = requests.reduce((sum, request) => sum + request.emails, 0);
+  if (format === 'table') {
+    if (emails === 0) {
+      write('No outcomes recorded.\n');
+      return { totals, requests };
+    }
+    const header = widths ?? widenTable(undefined, [], OUTCOME_COLUMNS);
+    write(`${renderTableHeader(OUTCOME_COLUMNS, header)}\n`);
+    for (const requestId of ids) {
+      const rows = rowsOf(await viewOf(requestId)).map(outcomeRecord);
+      if (rows.length > 0) write(`${renderTableRows(rows, OUTCOME_COLUMNS, header)}\n`);
+    }
+    return { totals, requests };
+  }
+  // JSON.stringify(report, null, 2) of buildReport's object, byte for byte, with the outcomes written as they come.
+  const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+  write(`{\n  "generatedAt": ${JSON.stringify(now.toISOString())},\n  "totals": ${nested(totals, 1)},\n  "requests": ${nested(requests, 1)},\n  "outcomes": `);
+  let first = true;
+  for (const requestId of ids) {
+    for (const outcome of rowsOf(await viewOf(requestId))) {
+      write(`${first ? '[\n' : ',\n'}    ${nested(outcome, 2)}`);
+      first = false;
+    }
+  }
+  write(first ? '[]\n}\n' : '\n  ]\n}\n');
+  return { totals, requests };
 }
 
 export const OUTCOME_COLUMNS = ['request_id', 'email', 'status', 'user_id', 'attempts', 'detail', 'recorded_at'] as const;

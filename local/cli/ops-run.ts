@@ -12,7 +12,7 @@ import { maskEmailsInText } from '../../lambdas/core/email.js';
 import { CliError, EXIT_PARTIAL_FAILURE, EXIT_USAGE } from './errors.js';
 import { note, out } from './log.js';
 import type { OpsBackend } from './ops-backend.js';
-import { buildReport, OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, writeOutcomesCsv, type Report } from './ops-report.js';
+import { OUTCOME_COLUMNS, outcomeRecord, REQUEST_COLUMNS, requestRecord, summaryRecords, writeOutcomes, type Report } from './ops-report.js';
 import { addDeleteOptions, applySafety, submitAndWait, unfinished, withBackend } from './ops-shared.js';
 import { validEffectiveAt, validRequestId, type REQUEST_OPTIONS } from './options.js';
 import { outputOption, render, renderCsv, renderJson, type OutputFormat } from './output.js';
@@ -36,14 +36,8 @@ export async function reportRun(
     note(`Follow them with: offboard status <requestId>`);
     return;
   }
-  let report: Omit<Report, 'outcomes' | 'generatedAt'>;
-  if (format === 'csv') {
-    report = await writeOutcomesCsv(backend.ledger, requestIds, out);
-  } else {
-    const full = await buildReport(backend.ledger, { requestIds });
-    printReport(full, format, 'outcomes');
-    report = full;
-  }
+  const report = await writeOutcomes(backend.ledger, requestIds, format, out);
+  if (format === 'table') printTotals(report.totals);
   const pending = unfinished(states);
   const failed = report.totals.FAILED;
   const held = report.requests.filter((r) => r.state === 'HELD').map((r) => r.requestId);
@@ -72,8 +66,13 @@ export function printReport(report: Report, format: OutputFormat, rows: 'outcome
   } else {
     out(render('table', { records: report.requests.map(requestRecord), columns: REQUEST_COLUMNS, emptyMessage: 'No requests in the ledger.' }));
   }
-  out(`\n${render('table', { records: summaryRecords(report.totals), columns: ['outcome', 'emails'] })}`);
-  if (report.totals.REHIRED_AFTER_DELETION > 0) note(REHIRED_NOTE(report.totals.REHIRED_AFTER_DELETION));
+  printTotals(report.totals);
+}
+
+/** The totals table under a table of rows, and the note an operator must act on. */
+function printTotals(totals: Report['totals']): void {
+  out(`\n${render('table', { records: summaryRecords(totals), columns: ['outcome', 'emails'] })}`);
+  if (totals.REHIRED_AFTER_DELETION > 0) note(REHIRED_NOTE(totals.REHIRED_AFTER_DELETION));
 }
 
 /** The one line an operator must act on: HR took back a termination we had already carried out. */

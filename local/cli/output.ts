@@ -41,16 +41,42 @@ function cellText(value: Cell): string {
 
 /** Columns padded to their widest cell; the last column is not padded (no trailing spaces). */
 export function renderTable(records: readonly OutputRecord[], columns: readonly string[]): string {
-  const rows = [columns.map((c) => c.toUpperCase()), ...records.map((r) => columns.map((c) => cellText(r[c])))];
-  const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const widths = widenTable(undefined, records, columns);
+  return [renderTableHeader(columns, widths), ...(records.length > 0 ? [renderTableRows(records, columns, widths)] : [])].join('\n');
+}
+
+/**
+ * The column widths of a table, widened by `records`: a table too big to hold can be measured in parts and
+ * then written in parts with the same widths. A loop, not Math.max(...cells): spreading 130,000 cells overflows
+ * the stack.
+ */
+export function widenTable(widths: readonly number[] | undefined, records: readonly OutputRecord[], columns: readonly string[]): number[] {
+  const wider = widths ? [...widths] : columns.map((column) => column.length);
+  for (const record of records) {
+    columns.forEach((column, i) => {
+      wider[i] = Math.max(wider[i] ?? 0, cellText(record[column]).length);
+    });
+  }
+  return wider;
+}
+
+export function renderTableHeader(columns: readonly string[], widths: readonly number[]): string {
+  return tableLine(
+    columns.map((column) => column.toUpperCase()),
+    widths,
+  );
+}
+
+/** The rows alone, one per line, without a trailing newline. */
+export function renderTableRows(records: readonly OutputRecord[], columns: readonly string[], widths: readonly number[]): string {
+  return records.map((record) => tableLine(columns.map((column) => cellText(record[column])), widths)).join('\n');
+}
+
+function tableLine(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
 }
 
 /** CSV output of every command goes through the project's one writer (formula-guarded, RFC 4180). */

@@ -17,8 +17,8 @@ import { approvalRequest } from '../../local/cli/approve-command.js';
 import { listFailures } from '../../local/cli/failures-command.js';
 import { redrivePlan } from '../../local/cli/redrive-command.js';
 import { renderRequestStatus } from '../../local/cli/status-command.js';
-import { buildReport, emailStatusView, OUTCOME_COLUMNS, outcomeRecord, requestStatus, writeOutcomesCsv } from '../../local/cli/ops-report.js';
-import { renderCsv } from '../../local/cli/output.js';
+import { buildReport, emailStatusView, OUTCOME_COLUMNS, outcomeRecord, requestStatus, writeOutcomes } from '../../local/cli/ops-report.js';
+import { OUTPUT_FORMATS, render, renderCsv, renderJson, type OutputFormat } from '../../local/cli/output.js';
 import { startLedgerTestBed, type LedgerTestBed } from '../support/dynalite.js';
 
 let bed: LedgerTestBed;
@@ -119,16 +119,41 @@ describe('report', () => {
     expect(only.outcomes.map((o) => o.email)).toEqual(['eve@example.com', 'fay@example.com']);
   });
 
-  it('written request by request, the CSV is the whole report\'s, with one header and the same totals', async () => {
+  it('written request by request, each format is the whole report\'s: one CSV header, the table\'s widths, the same JSON', async () => {
     const ledger = await seededLedger();
     const ids = ['r2', 'h1', 'r1', 'h1'];
-    const whole = await buildReport(ledger, { requestIds: ids });
-    const chunks: string[] = [];
-    const streamed = await writeOutcomesCsv(ledger, ids, (text) => chunks.push(text));
-    expect(chunks.join('')).toBe(renderCsv(whole.outcomes.map(outcomeRecord), OUTCOME_COLUMNS));
-    expect(chunks.join('').match(/^request_id,/gm)).toHaveLength(1);
-    expect(streamed.totals).toEqual(whole.totals);
-    expect(streamed.requests).toEqual(whole.requests);
+    const now = new Date(T3);
+    const whole = await buildReport(ledger, { requestIds: ids, now });
+    const records = whole.outcomes.map(outcomeRecord);
+    const expected: Record<OutputFormat, string> = {
+      csv: renderCsv(records, OUTCOME_COLUMNS),
+      table: render('table', { records, columns: OUTCOME_COLUMNS }),
+      json: renderJson(whole),
+    };
+    for (const format of OUTPUT_FORMATS) {
+      const chunks: string[] = [];
+      const streamed = await writeOutcomes(ledger, ids, format, (text) => chunks.push(text), now);
+      expect(chunks.join(''), format).toBe(expected[format]);
+      expect(chunks.length, `${format} is written in parts`).toBeGreaterThan(3);
+      expect(streamed.totals).toEqual(whole.totals);
+      expect(streamed.requests).toEqual(whole.requests);
+    }
+    expect(expected.table).toMatch(/^REQUEST_ID +EMAIL /);
+    expect(expected.csv.match(/^request_id,/gm)).toHaveLength(1);
+  });
+
+  it('written for requests without outcomes: the table says so, the JSON has an empty list, the CSV a header', async () => {
+    const ledger = await seededLedger();
+    const now = new Date(T3);
+    const written = async (format: OutputFormat) => {
+      const chunks: string[] = [];
+      await writeOutcomes(ledger, ['unknown-request'], format, (text) => chunks.push(text), now);
+      return chunks.join('');
+    };
+    expect(await written('table')).toBe('No outcomes recorded.\n');
+    expect(await written('json')).toBe(renderJson(await buildReport(ledger, { requestIds: ['unknown-request'], now })));
+    expect(JSON.parse(await written('json'))).toMatchObject({ outcomes: [], requests: [{ requestId: 'unknown-request', emails: 0 }] });
+    expect(await written('csv')).toBe(renderCsv([], OUTCOME_COLUMNS));
   });
 });
 

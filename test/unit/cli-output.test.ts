@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../local/cli/errors.js';
-import { csvField, parseOutputFormat, render, renderCsv, renderTable } from '../../local/cli/output.js';
+import { csvField, parseOutputFormat, render, renderCsv, renderTable, renderTableHeader, renderTableRows, widenTable } from '../../local/cli/output.js';
 
 describe('parseOutputFormat', () => {
   it('accepts the three formats in any case', () => {
@@ -59,6 +59,22 @@ describe('table', () => {
       'u1       a@x.io                 deleted',
       'user-22  long.name@example.com',
     ]);
+  });
+
+  it('renders 200,000 rows (spreading that many cells into Math.max overflows the stack)', () => {
+    const records = Array.from({ length: 200_000 }, (_, i) => ({ id: `u${i}`, email: i === 150_000 ? 'the.widest@example.com' : 'a@x.io' }));
+    const lines = renderTable(records, ['id', 'email']).split('\n');
+    expect(lines).toHaveLength(200_001);
+    expect(lines[0]).toBe('ID       EMAIL');
+    expect(lines[150_001]).toBe('u150000  the.widest@example.com');
+  });
+
+  it('measured and written in parts, is the table rendered whole', () => {
+    const columns = ['id', 'email'];
+    const parts = [[{ id: 'u1', email: 'a@x.io' }], [{ id: 'user-22', email: 'long.name@example.com' }]];
+    const widths = parts.reduce<number[] | undefined>((measured, part) => widenTable(measured, part, columns), undefined);
+    const text = [renderTableHeader(columns, widths ?? []), ...parts.map((part) => renderTableRows(part, columns, widths ?? []))].join('\n');
+    expect(text).toBe(renderTable(parts.flat(), columns));
   });
 
   it('prints the empty message instead of a lone header, and json verbatim', () => {
