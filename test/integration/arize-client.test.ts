@@ -636,6 +636,22 @@ describe('resolving many emails cheaply', () => {
     expect(sandbox.store.users().filter((u) => u.deleted)).toHaveLength(1000);
   });
 
+  it('plans 170 emails with the rate it has validated: one scan while the limit is unknown, lookups once a fast one is known', async () => {
+    const targets = directory.filter((_, i) => i % 11 === 5).slice(0, 170).map((u) => u.email);
+    // A fresh adaptive client has validated only its starting rate: lookups (2 calls per email) would bet on a
+    // limit nobody has seen, and each 429 costs a whole-second Retry-After.
+    const fresh = await harness({ seed: directory });
+    await fresh.client.bulkDelete({ emails: targets });
+    // Pages until fewer emails are left than pages read (the ski-rental rule), then those few are looked up.
+    expect(fresh.sandbox.counters.byRoute.list).toBeLessThanOrEqual(40);
+    expect(fresh.sandbox.counters.byRoute.delete).toBe(170);
+    // A rate the caller vouches for (a fixed one here) plans with that rate: lookups are quicker at 1,000 req/s.
+    const known = await harness({ seed: directory }, { rateControl: 'fixed', maxRequestsPerSecond: 1_000 });
+    await known.client.bulkDelete({ emails: targets });
+    expect(known.sandbox.counters.byRoute.list).toBe(170);
+    expect(known.sandbox.counters.byRoute.delete).toBe(170);
+  });
+
   it('resolves 3 emails in a 2,000-user directory with about 3 calls', async () => {
     const { client, sandbox } = await harness({ seed: directory });
     const resolved = await client.resolveEmails([directory[10]?.email ?? '', directory[1500]?.email ?? '', 'gone@example.com']);
