@@ -250,11 +250,11 @@ export async function writeOutcomes(
       write('No outcomes recorded.\n');
       return { totals, requests };
     }
-    const header = widths ?? widenTable(undefined, [], OUTCOME_COLUMNS);
-    write(`${renderTableHeader(OUTCOME_COLUMNS, header)}\n`);
+    const columnWidths = widths ?? widenTable(undefined, [], OUTCOME_COLUMNS);
+    write(`${renderTableHeader(OUTCOME_COLUMNS, columnWidths)}\n`);
     for (const requestId of ids) {
       const rows = rowsOf(await viewOf(requestId)).map(outcomeRecord);
-      if (rows.length > 0) write(`${renderTableRows(rows, OUTCOME_COLUMNS, header)}\n`);
+      if (rows.length > 0) write(`${renderTableRows(rows, OUTCOME_COLUMNS, columnWidths)}\n`);
     }
     return { totals, requests };
   }
