@@ -172,11 +172,15 @@ export async function allRequestStates(ledger: Ledger, since?: string): Promise<
   return lists.flat().sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.requestId.localeCompare(b.requestId));
 }
 
+/**
+ * Outcomes come before the counts made of them: a report written as it is read (writeOutcomes) can then count
+ * exactly the rows it wrote, however the ledger changes meanwhile.
+ */
 export interface Report {
   generatedAt: string;
-  totals: OutcomeCounts;
-  requests: Array<Omit<RequestStatusView, 'outcomes'> & { emails: number }>;
   outcomes: Array<OutcomeView & { requestId: string }>;
+  requests: Array<Omit<RequestStatusView, 'outcomes'> & { emails: number }>;
+  totals: OutcomeCounts;
 }
 
 /** The report of the given requests (in that order), or of every request in the ledger. */
@@ -191,9 +195,9 @@ export async function buildReport(
   });
   return {
     generatedAt: (options.now ?? new Date()).toISOString(),
-    totals: totalsOf(views),
-    requests: views.map(requestSummary),
     outcomes: views.flatMap((view) => view.outcomes.map((outcome) => ({ requestId: view.requestId, ...outcome }))),
+    requests: views.map(requestSummary),
+    totals: totalsOf(views),
   };
 }
 
@@ -210,9 +214,11 @@ function totalsOf(views: readonly Pick<RequestStatusView, 'counts'>[]): OutcomeC
 /**
  * The report of `buildReport` for these requests (in the order given), written one request at a time instead of
  * built whole: a `run` of 100,000 emails held its outcomes three times over (views, rows, text) at its very end,
- * and a table of 130,000 rows overflowed the stack. CSV is written in one pass; a table needs its column widths
- * and the JSON its totals before the first row, so those read the requests twice. The table is the outcome rows
- * alone (the caller prints the totals). Returns the report without its outcomes.
+ * and a table of 130,000 rows overflowed the stack. CSV and JSON are written in one pass; a table needs its column
+ * widths before the first row, so it reads the requests twice. The counts returned are always those of the rows
+ * written: a request still being worked on (a `run` that timed out) can gain outcomes between the table's two
+ * passes, and a total that disagreed with its rows would be proof of nothing. The table is the outcome rows alone
+ * (the caller prints the totals). Returns the report without its outcomes.
  */
 export async function writeOutcomes(
   ledger: Ledger,
@@ -228,48 +234,50 @@ export async function writeOutcomes(
   };
   const rowsOf = (view: RequestStatusView) => view.outcomes.map((outcome) => ({ requestId: view.requestId, ...outcome }));
   const requests: Report['requests'] = [];
-  if (format === 'csv') {
-    write(renderCsv([], OUTCOME_COLUMNS));
-    for (const requestId of ids) {
-      const view = await viewOf(requestId);
-      write(renderCsv(rowsOf(view).map(outcomeRecord), OUTCOME_COLUMNS, { header: false }));
-      requests.push(requestSummary(view));
-    }
-    return { totals: totalsOf(requests), requests };
-  }
-  let widths: number[] | undefined;
-  for (const requestId of ids) {
+  /** Reads one request, keeps its summary for the counts, and gives its rows to be written. */
+  const written = async (requestId: string) => {
     const view = await viewOf(requestId);
     requests.push(requestSummary(view));
-    if (format === 'table') widths = widenTable(widths, rowsOf(view).map(outcomeRecord), OUTCOME_COLUMNS);
+    return rowsOf(view);
+  };
+  if (format === 'csv') {
+    write(renderCsv([], OUTCOME_COLUMNS));
+    for (const requestId of ids) write(renderCsv((await written(requestId)).map(outcomeRecord), OUTCOME_COLUMNS, { header: false }));
+    return { totals: totalsOf(requests), requests };
   }
-  const totals = totalsOf(requests);
-  const emails = requests.reduce((sum, request) => sum + request.emails, 0);
-  if (format === 'table') {
-    if (emails === 0) {
-      write('No outcomes recorded.\n');
-      return { totals, requests };
-    }
-    const columnWidths = widths ?? widenTable(undefined, [], OUTCOME_COLUMNS);
-    write(`${renderTableHeader(OUTCOME_COLUMNS, columnWidths)}\n`);
+  if (format === 'json') {
+    // JSON.stringify(report, null, 2) of buildReport's object, byte for byte, with the outcomes written as they come.
+    const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+    write(`{\n  "generatedAt": ${JSON.stringify(now.toISOString())},\n  "outcomes": `);
+    let first = true;
     for (const requestId of ids) {
-      const rows = rowsOf(await viewOf(requestId)).map(outcomeRecord);
-      if (rows.length > 0) write(`${renderTableRows(rows, OUTCOME_COLUMNS, columnWidths)}\n`);
+      for (const outcome of await written(requestId)) {
+        write(`${first ? '[\n' : ',\n'}    ${nested(outcome, 2)}`);
+        first = false;
+      }
     }
+    const totals = totalsOf(requests);
+    write(`${first ? '[]' : '\n  ]'},\n  "requests": ${nested(requests, 1)},\n  "totals": ${nested(totals, 1)}\n}\n`);
     return { totals, requests };
   }
-  // JSON.stringify(report, null, 2) of buildReport's object, byte for byte, with the outcomes written as they come.
-  const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
-  write(`{\n  "generatedAt": ${JSON.stringify(now.toISOString())},\n  "totals": ${nested(totals, 1)},\n  "requests": ${nested(requests, 1)},\n  "outcomes": `);
-  let first = true;
+  let widths: number[] | undefined;
+  const measured: Report['requests'] = [];
   for (const requestId of ids) {
-    for (const outcome of rowsOf(await viewOf(requestId))) {
-      write(`${first ? '[\n' : ',\n'}    ${nested(outcome, 2)}`);
-      first = false;
-    }
+    const view = await viewOf(requestId);
+    measured.push(requestSummary(view));
+    widths = widenTable(widths, rowsOf(view).map(outcomeRecord), OUTCOME_COLUMNS);
   }
-  write(first ? '[]\n}\n' : '\n  ]\n}\n');
-  return { totals, requests };
+  if (measured.every((request) => request.emails === 0)) {
+    write('No outcomes recorded.\n');
+    return { totals: totalsOf(measured), requests: measured };
+  }
+  const columnWidths = widths ?? widenTable(undefined, [], OUTCOME_COLUMNS);
+  write(`${renderTableHeader(OUTCOME_COLUMNS, columnWidths)}\n`);
+  for (const requestId of ids) {
+    const rows = (await written(requestId)).map(outcomeRecord);
+    if (rows.length > 0) write(`${renderTableRows(rows, OUTCOME_COLUMNS, columnWidths)}\n`);
+  }
+  return { totals: totalsOf(requests), requests };
 }
 
 export const OUTCOME_COLUMNS = ['request_id', 'email', 'status', 'user_id', 'attempts', 'detail', 'recorded_at'] as const;

@@ -142,6 +142,42 @@ describe('report', () => {
     expect(expected.csv.match(/^request_id,/gm)).toHaveLength(1);
   });
 
+  it('written while the request is still gaining outcomes (a run that timed out), every format counts exactly the rows it wrote', async () => {
+    for (const format of OUTPUT_FORMATS) {
+      const { ledger } = await bed.freshLedger();
+      await ledger.createRequestState({ requestId: 'live', status: 'RUNNING', at: T1, source: 'webhook', emailCount: 3 });
+      await ledger.recordOutcomes([{ requestId: 'live', email: 'ann@example.com', status: 'DELETED', userId: 'id-a', attempt: 1, recordedAt: T1 }]);
+      // The workflow records two more outcomes right after the report's first read of the request.
+      let reads = 0;
+      const racing: typeof ledger = Object.create(ledger) as typeof ledger;
+      racing.outcomesOfRequest = async (requestId) => {
+        const outcomes = await ledger.outcomesOfRequest(requestId);
+        if (++reads === 1) {
+          await ledger.recordOutcomes(
+            ['bo@example.com', 'cy@example.com'].map((email): Outcome => ({ requestId: 'live', email, status: 'DELETED', userId: `id-${email[0] ?? ''}`, attempt: 1, recordedAt: T2 })),
+          );
+        }
+        return outcomes;
+      };
+      const chunks: string[] = [];
+      const returned = await writeOutcomes(racing, ['live'], format, (text) => chunks.push(text), new Date(T3));
+      const text = chunks.join('');
+      const rowsWritten =
+        format === 'json'
+          ? (JSON.parse(text) as { outcomes: unknown[] }).outcomes.length
+          : text.split('\n').filter((line) => line.includes('@example.com')).length;
+      expect(returned.totals.DELETED, format).toBe(rowsWritten);
+      expect(returned.requests.map((r) => r.emails), format).toEqual([rowsWritten]);
+      if (format === 'json') {
+        const report = JSON.parse(text) as { totals: { DELETED: number }; requests: { emails: number }[] };
+        expect(report.totals.DELETED, 'the JSON totals count its own rows').toBe(rowsWritten);
+        expect(report.requests[0]?.emails).toBe(rowsWritten);
+      }
+      // Table: its second pass sees all three; CSV and JSON read once, before the new outcomes.
+      expect(rowsWritten, format).toBe(format === 'table' ? 3 : 1);
+    }
+  });
+
   it('written for requests without outcomes: the table says so, the JSON has an empty list, the CSV a header', async () => {
     const ledger = await seededLedger();
     const now = new Date(T3);
