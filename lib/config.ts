@@ -4,7 +4,7 @@
  * Lambda environment and the Arize client come from `lambdas/core/settings.ts`.
  */
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_GRACE_MINUTES, isValidTimeZone } from '../lambdas/core/hr/effective-date.js';
 import { REPORT_FORMATS } from '../lambdas/core/hr/pull.js';
 import { HR_PROVIDERS } from '../lambdas/core/hr/types.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where every local command keeps its ledger, journal and reports unless `--data-dir` says otherwise. */
 export const DEFAULT_DATA_DIR = '.offboard';

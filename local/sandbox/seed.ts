@@ -2,7 +2,7 @@
  * Seed directories for the Arize sandbox: validation of a `--seed` file, the built-in demo
  * directory, and a deterministic generator for benches and property tests.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasEmailSyntax, normalizeEmail } from '../../lambdas/core/email.js';
 import {
   API_KEY_STATUSES,

@@ -3,11 +3,11 @@
  * completion it prints, exercised in a real bash.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BUNDLE, CLI_NODE_FLAGS } from '../../scripts/build-cli.js';
+import { BUNDLED_PACKAGES, CLI_BUNDLE, CLI_NODE_FLAGS, DIST_DIR } from '../../scripts/build-cli.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 
 const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
@@ -48,6 +48,22 @@ describe('the built offboard CLI', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe(packageJson.version);
+  });
+
+  it('carries zod inside, without the locales it never uses, and imports every other package from node_modules', () => {
+    const chunks = readdirSync(DIST_DIR)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(join(DIST_DIR, file), 'utf8'));
+    const packagesImported = new Set(
+      chunks.flatMap((chunk) => [...chunk.matchAll(/\b(?:from|import)\s*\(?\s*"((?:@[^/"]+\/)?[^./"][^/"]*)[^"]*"/g)].map((match) => match[1] ?? '')),
+    );
+    expect([...BUNDLED_PACKAGES]).toEqual(['zod']);
+    expect(packagesImported.has('zod'), 'no chunk loads zod from node_modules').toBe(false);
+    expect(packagesImported).toContain('commander');
+    expect(packagesImported).toContain('@aws-sdk/client-dynamodb');
+    // esbuild marks each bundled module with its path; `import { z } from 'zod'` kept zod's whole namespace, 40 locales included.
+    expect(chunks.some((chunk) => chunk.includes('// node_modules/zod/v4/classic/schemas.js'))).toBe(true);
+    expect(chunks.some((chunk) => chunk.includes('node_modules/zod/v4/locales/fr.js'))).toBe(false);
   });
 
   it('bash completion completes command names, subcommands and options', () => {
