@@ -17,7 +17,8 @@
  *   got accepted right after the server's bucket ran dry — its share of the limit (see
  *   adaptive-rate.ts) — and adds it to a sum on the item; the shares of one throttling episode,
  *   reported within SHARE_GATHER_MS of the first, add up to the limit, and the shared rate is set
- *   just under it;
+ *   just under it — but, once a limit has been measured, never under half of what the workers were
+ *   using (a sum that low is mostly shares reported too late to be counted);
  * - before those shares arrive, the first 429 anyone sees quarters the rate (leaving slow start);
  *   afterwards a 429 with no fresh measurement cuts ×0.8, at most once per second for all.
  * Rate changes are rare versioned (conditional) writes; losing one of those races is harmless.
@@ -100,6 +101,8 @@ const NEAR_LIMIT_PROBE_FACTOR = 1.002;
 const PLATEAU_MS = 2_000;
 /** The rate is set this far under a measured limit. */
 const BELOW_LIMIT = 0.95;
+/** A measured limit never sets the rate under this share of the rate the workers were using (see planMeasured). */
+const MEASURED_FLOOR_OF_USE = 0.5;
 /** Shares reported this close together are one throttling episode's. */
 export const SHARE_GATHER_MS = 300;
 const DECREASE_FACTOR = 0.8;
@@ -185,7 +188,14 @@ export function planDecrease(state: SharedBucketState, nowMs: number, options: S
 export function planMeasured(state: SharedBucketState, limit: number, nowMs: number, options: SharedBudgetOptions): SharedRateFields | undefined {
   if (!(limit > 0)) return undefined;
   if (nowMs - state.measuredAt < SHARE_GATHER_MS && state.measuredLimit >= limit) return undefined;
-  return { ...rateFields(state), rate: clampRate(BELOW_LIMIT * limit, options), slowStart: false, grownAt: nowMs, decreasedAt: nowMs, measuredLimit: limit, measuredAt: nowMs };
+  // The sum counts only the workers that reported within the gather window; one far under what the workers were
+  // using is mostly missing shares. Then halve what was used instead (TCP's decrease): a sum of 45 req/s from 4
+  // workers using 300 against a limit of 200 set the rate to 43, and probing took 7 s to climb back (a 10 s run
+  // for 1,000 deletes). Not on a fresh bucket's first episode, though: slow start overshot behind the server's
+  // burst, and what it used says nothing about the limit.
+  const floor = state.measuredLimit > 0 ? MEASURED_FLOOR_OF_USE * state.usedRate : 0;
+  const rate = Math.max(BELOW_LIMIT * limit, floor);
+  return { ...rateFields(state), rate: clampRate(rate, options), slowStart: false, grownAt: nowMs, decreasedAt: nowMs, measuredLimit: limit, measuredAt: nowMs };
 }
 
 function clampRate(rate: number, options: SharedBudgetOptions): number {

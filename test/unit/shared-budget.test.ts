@@ -83,6 +83,18 @@ describe('shared bucket rules', () => {
     expect(planDecrease({ ...measured, slowStart: false }, 10_500, wide)).toBeUndefined();
   });
 
+  it('a measured sum far under what the workers were sending halves the rate instead (shares missing), except on a fresh bucket', () => {
+    const wide = { maxRate: 1_000 };
+    // Measured before, 300 req/s sent: four workers, one of whom reported 45 req/s within the gather window.
+    const sending: SharedBucketState = { ...initialState(wide, 0), slowStart: false, rate: 315, usedRate: 300, measuredLimit: 190, measuredAt: 1_000 };
+    expect(planMeasured(sending, 45, 20_000, wide)).toMatchObject({ rate: 150, measuredLimit: 45, measuredAt: 20_000 });
+    // A credible sum still sets the rate just under it.
+    expect(planMeasured(sending, 200, 20_000, wide)?.rate).toBe(190);
+    // A fresh bucket's first episode follows slow start's overshoot: what it sent is no floor.
+    const overshot: SharedBucketState = { ...initialState(wide, 0), slowStart: false, rate: 400, usedRate: 800 };
+    expect(planMeasured(overshot, 120, 20_000, wide)?.rate).toBe(114);
+  });
+
   it('probes slowly just under a limit measured in the last two seconds, then at the normal pace', () => {
     const wide = { maxRate: 1_000 };
     const measured: SharedBucketState = {
